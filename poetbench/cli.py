@@ -1,0 +1,290 @@
+"""Command line: parse, call the library, print with rich. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from poetbench.errors import PoetbenchError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class InputError(click.ClickException):
+    """Bad input: one line, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class PoetbenchGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PoetbenchError as e:
+            raise InputError(str(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Finished work is kept; rerun the same command (with --resume for training) to continue.", err=True)
+            ctx.exit(130)
+
+
+def progress_bar() -> Progress:
+    """A rich progress display on stderr that stays silent when stderr is not a terminal."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=err_console, disable=not err_console.is_terminal, transient=False,
+    )
+
+
+def _split_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise click.BadParameter("give at least one comma-separated value")
+    return items
+
+
+def config_options(f):
+    """Options every command that reads corpora or models shares; they fill a RunConfig."""
+
+    @click.option("--preset", default=None, help="Named preset: seed (Qwen2.5-3B-Instruct) or tiny (offline, CPU).")
+    @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                  help="TOML file with RunConfig fields (unset fields come from its preset).")
+    @click.option("--authors-file", type=click.Path(dir_okay=False), default=None,
+                  help="Author declarations [default: corpora/authors.toml].")
+    @click.option("--corpus-root", type=click.Path(file_okay=False), default=None,
+                  help="Folder that relative author paths resolve against [default: from the authors file].")
+    @click.option("--corpus-dir", type=click.Path(file_okay=False), default=None,
+                  help="Where normalised corpora are written [default: corpora/normalized].")
+    @functools.wraps(f)
+    def wrapper(*args, preset, config_file, authors_file, corpus_root, corpus_dir, **kwargs):
+        from poetbench.config import load_config
+        from poetbench.config import preset as get_preset
+
+        if config_file and preset:
+            raise click.UsageError("give --config or --preset, not both (a config file names its preset)")
+        cfg = load_config(config_file) if config_file else get_preset(preset or "seed")
+        changes = {k: v for k, v in {"authors_file": authors_file, "corpus_root": corpus_root,
+                                     "corpus_dir": corpus_dir}.items() if v is not None}
+        return f(*args, config=cfg.replace(**changes), **kwargs)
+
+    return wrapper
+
+
+@click.group(cls=PoetbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="poetbench")
+def cli():
+    """poetbench: how well does a language model imitate a poet?
+
+    \b
+    Typical session:
+      poetbench corpus import --preset tiny        # normalise the declared corpora
+      poetbench corpus stats --preset tiny         # poems, lines, tokens, splits
+      poetbench train --preset tiny --authors pushkin,lermontov
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# corpus
+# --------------------------------------------------------------------------------------------
+
+
+@cli.group(cls=PoetbenchGroup)
+def corpus():
+    """Import, clean, deduplicate and split author corpora.
+
+    \b
+    Examples:
+      poetbench corpus authors
+      poetbench corpus import --authors pushkin,lermontov
+      poetbench corpus import --author brodsky ~/poems/brodsky/
+      poetbench corpus stats --tokenizer tiny
+    """
+
+
+@corpus.command("authors")
+@config_options
+def corpus_authors(config):
+    """List declared authors and whether their texts are present.
+
+    \b
+    Example:
+      poetbench corpus authors --corpus-root ../shared/corpora
+    """
+    from poetbench.corpus import load_authors
+    from poetbench.report.terminal import authors_table
+
+    authors = load_authors(config.authors_file, config.corpus_root)
+    console.print(authors_table(authors.values()))
+    for a in authors.values():
+        if not a.present:
+            console.print(f"[yellow]{a.id}[/]: {a.how_to_supply()}", soft_wrap=True)
+
+
+@corpus.command("import")
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: every author whose texts are present].")
+@click.option("--author", "one_author", default=None, help="Import PATH as this (declared) author's corpus.")
+@click.argument("path", required=False, type=click.Path(exists=True))
+@click.option("--force", is_flag=True, help="Rebuild even when the normalised file is up to date.")
+def corpus_import(config, authors, one_author, path, force):
+    """Normalise corpora into one JSONL per author (with stable ids, sha256 and split).
+
+    Reads JSONL (title, text[, year, source]), CSV with the same columns, or a folder of .txt files
+    (one poem per file; title = first line when a blank line follows it, else the file name).
+
+    \b
+    Examples:
+      poetbench corpus import
+      poetbench corpus import --author brodsky ./my_brodsky.jsonl
+    """
+    from poetbench.corpus import CorpusSettings, import_author, load_authors, select_authors
+
+    declared = load_authors(config.authors_file, config.corpus_root)
+    settings = CorpusSettings.from_config(config)
+    if path is not None and one_author is None:
+        raise click.UsageError("PATH needs --author ID")
+    if one_author is not None:
+        targets, source = select_authors(declared, [one_author]), (Path(path) if path else None)
+    elif authors:
+        targets, source = select_authors(declared, _split_list(authors)), None
+    else:
+        targets, source = [a for a in declared.values() if a.present], None
+        for a in declared.values():
+            if not a.present:
+                err_console.print(f"[yellow]skipped {a.id}[/]: {a.how_to_supply()}", soft_wrap=True)
+    for author in targets:
+        meta = import_author(author, config.corpus_dir, settings, source=source, force=force)
+        r = meta["report"]
+        console.print(
+            f"{author.id}: read {r['read']}, kept {r['kept']} "
+            f"(too short {r['too_short']}, not Cyrillic {r['not_cyrillic']}, exact dups {r['exact_duplicates']}, "
+            f"near dups {r['near_duplicates']}, parts from splitting {r['split_parts']}) -> "
+            f"{Path(config.corpus_dir) / (author.id + '.jsonl')}"
+        )
+
+
+@corpus.command("stats")
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: all present].")
+@click.option("--tokenizer", default="auto", show_default=True,
+              help="Count tokens with this tokenizer: a hub id or local path, 'tiny' (the offline "
+                   "preset's), 'auto' (the preset's base model, when it is local) or 'none'.")
+def corpus_stats(config, authors, tokenizer):
+    """Per-author table: poems, lines, words, tokens, split sizes, duplicates dropped.
+
+    \b
+    Examples:
+      poetbench corpus stats
+      poetbench corpus stats --preset tiny --tokenizer tiny
+      poetbench corpus stats --tokenizer Qwen/Qwen2.5-3B-Instruct
+    """
+    from poetbench.corpus import author_stats, load_meta, load_records
+    from poetbench.report.terminal import stats_table
+    from poetbench.train import prepare_corpora, resolve_tokenizer_for_stats
+
+    wanted, metas = prepare_corpora(config, _split_list(authors) or [], log=_log, only_selected=authors is not None)
+    ids = [a.id for a in wanted] if authors else sorted(metas)
+    tok, tok_name = resolve_tokenizer_for_stats(config, tokenizer, metas, log=_log)
+    rows = [author_stats(load_records(config.corpus_dir, a), load_meta(config.corpus_dir, a), tok) for a in ids]
+    console.print(stats_table(rows, tok_name))
+
+
+# --------------------------------------------------------------------------------------------
+# train
+# --------------------------------------------------------------------------------------------
+
+
+def _log(msg: str) -> None:
+    err_console.print(msg, soft_wrap=True, highlight=False)
+
+
+@cli.command()
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: the preset's: pushkin,lermontov,tyutchev].")
+@click.option("--base-model", default=None, help="Hub id or local path (e.g. Qwen/Qwen2.5-3B-Instruct), or 'tiny'.")
+@click.option("--revision", default=None, help="Hub revision of the base model.")
+@click.option("--output-dir", type=click.Path(file_okay=False), default=None,
+              help="Where adapters go [default: adapters/<run>/]; training.csv goes beside them.")
+@click.option("--max-steps", type=int, default=None, help="Optimizer steps per author (overrides epochs).")
+@click.option("--seed", type=int, default=None, help="Random seed.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted author from its last checkpoint.")
+@click.option("--force", is_flag=True, help="Retrain authors whose adapter is already complete.")
+@click.option("--trust-remote-code", is_flag=True, help="Allow the model repository to run its own code.")
+@click.option("--save-config", type=click.Path(dir_okay=False), default=None, help="Also write the effective config as TOML.")
+def train(config, authors, base_model, revision, output_dir, max_steps, seed, resume, force, trust_remote_code,
+          save_config):
+    """Fine-tune one LoRA adapter per author (peft + TRL SFTTrainer).
+
+    Each adapter is a standard peft folder plus poetbench.json (base model, corpus hash, prompts,
+    hyperparameters, versions, metrics). The training table (TRL's logged Loss, Grad Norm, Entropy,
+    Num Tokens, Mean Token Accuracy, and the validation split's) is printed and saved as CSV.
+
+    \b
+    Examples:
+      poetbench train --preset tiny --authors pushkin,lermontov
+      poetbench train --base-model Qwen/Qwen2.5-3B-Instruct --authors pushkin --max-steps 200
+      poetbench train --preset tiny --resume          # after an interruption
+    """
+    from poetbench.config import save_config as write_config
+    from poetbench.report.terminal import training_table
+    from poetbench.train import TABLE_HEADERS, train as run_train, training_rows
+
+    changes = {}
+    if authors is not None:
+        changes["authors"] = _split_list(authors)
+    if base_model is not None:
+        changes["base_model"] = base_model
+    if revision is not None:
+        changes["base_revision"] = revision
+    if max_steps is not None:
+        if max_steps <= 0:
+            raise click.BadParameter("must be positive", param_hint="--max-steps")
+        changes["max_steps"] = max_steps
+    if seed is not None:
+        changes["seed"] = seed
+    if trust_remote_code:
+        changes["trust_remote_code"] = True
+    config = config.replace(**changes)
+    if save_config:
+        write_config(config, save_config)
+    with progress_bar() as progress:
+        result = run_train(config, output_dir=output_dir, resume=resume, force=force, progress=progress, log=_log)
+    console.print(training_table(training_rows(result), TABLE_HEADERS, result.run))
+    console.print(f"adapters: {result.run_dir}   table: {result.training_csv}")
+
+
+# --------------------------------------------------------------------------------------------
+# config
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command("config")
+@config_options
+def show_config(config):
+    """Print the effective configuration as TOML (save it, edit it, pass it back with --config).
+
+    \b
+    Example:
+      poetbench config --preset tiny > my.toml && poetbench train --config my.toml
+    """
+    import tomli_w
+
+    click.echo(tomli_w.dumps({k: v for k, v in config.to_dict().items() if v is not None}), nl=False)
+
+
+def main() -> None:
+    cli(prog_name="poetbench")
+
+
+if __name__ == "__main__":
+    main()

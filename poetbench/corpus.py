@@ -1,0 +1,526 @@
+"""Author corpora: declare, import (JSONL / CSV / folder of .txt), clean, deduplicate, split.
+
+The output of ``import_author`` is one normalised JSONL per author (``<corpus_dir>/<author>.jsonl``)
+plus ``<author>.meta.json`` with what was dropped and why, so ``corpus stats`` can report it and a
+stale file (source or settings changed) is rebuilt.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from poetbench.errors import CorpusError
+from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_text
+
+AUTHOR_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+SPLITS = ("train", "val", "test")
+CLEANING_VERSION = 1  # bump when clean_text changes, so normalised files are rebuilt
+
+
+# --------------------------------------------------------------------------------------------
+# Author declarations
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    id: str
+    name: str
+    path: Path | None
+    note: str = ""
+
+    @property
+    def present(self) -> bool:
+        return self.path is not None and self.path.exists()
+
+    def how_to_supply(self) -> str:
+        where = self.path if self.path is not None else "<a path>"
+        msg = (
+            f"no texts for {self.id!r} at {where}: supply them as JSONL (title, text[, year, source]), "
+            f"CSV with the same columns, or a folder of .txt files (one poem each), then set its "
+            f"'path' in the authors file or run `poetbench corpus import --author {self.id} PATH`"
+        )
+        return msg + (f" ({self.note})" if self.note else "")
+
+
+def validate_author_id(author_id: str) -> str:
+    if not AUTHOR_ID.match(author_id or ""):
+        raise CorpusError(
+            f"invalid author id {author_id!r}: use lowercase Latin letters, digits and '_' "
+            "(starting with a letter, at most 32 characters)"
+        )
+    return author_id
+
+
+def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None) -> dict[str, Author]:
+    """Read ``authors.toml``. Relative paths resolve against ``corpus_root`` (argument, else the
+    file's own ``corpus_root`` key, relative to the file's folder, else the file's folder)."""
+    authors_file = Path(authors_file)
+    try:
+        data = tomllib.loads(read_text(authors_file))
+    except tomllib.TOMLDecodeError as e:
+        raise CorpusError(f"not valid TOML: {e}", authors_file) from None
+    if corpus_root is None:
+        corpus_root = os.environ.get("POETBENCH_CORPUS_ROOT")
+    if corpus_root is not None:
+        root = Path(corpus_root)
+    else:
+        root = authors_file.parent / data.get("corpus_root", ".")
+    table = data.get("authors")
+    if not isinstance(table, dict) or not table:
+        raise CorpusError("no [authors.<id>] tables declared", authors_file, field="authors")
+    authors = {}
+    for author_id, entry in table.items():
+        try:
+            validate_author_id(author_id)
+        except CorpusError as e:
+            raise CorpusError(str(e), authors_file, field=f"authors.{author_id}") from None
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise CorpusError("needs a 'name' (Russian full name)", authors_file, field=f"authors.{author_id}.name")
+        path = entry.get("path")
+        if path is not None and not isinstance(path, str):
+            raise CorpusError("must be a string", authors_file, field=f"authors.{author_id}.path")
+        resolved = None if path is None else Path(os.path.normpath(root / path))
+        authors[author_id] = Author(author_id, entry["name"].strip(), resolved, entry.get("note", ""))
+    return authors
+
+
+def select_authors(authors: dict[str, Author], wanted: Iterable[str]) -> list[Author]:
+    out = []
+    for author_id in wanted:
+        validate_author_id(author_id)
+        if author_id not in authors:
+            raise CorpusError(f"unknown author {author_id!r}; declared: {', '.join(sorted(authors))}")
+        out.append(authors[author_id])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Reading raw sources
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RawPoem:
+    text: str
+    title: str | None = None
+    year: str | None = None
+    source: str | None = None
+    where: str = ""  # file:line, for messages
+
+
+def _field(obj: dict, name: str, path, line, required: bool = False) -> str | None:
+    value = obj.get(name)
+    if value is None or value == "":
+        if required:
+            raise CorpusError("missing or empty", path, line, name)
+        return None
+    if isinstance(value, (int, float)) and name == "year":
+        return str(value)
+    if not isinstance(value, str):
+        raise CorpusError(f"must be a string, got {type(value).__name__}", path, line, name)
+    return value
+
+
+def _read_jsonl(path: Path) -> list[RawPoem]:
+    poems = []
+    for line, obj in iter_jsonl(path):
+        poems.append(
+            RawPoem(
+                text=_field(obj, "text", path, line, required=True),
+                title=_field(obj, "title", path, line),
+                year=_field(obj, "year", path, line),
+                source=_field(obj, "source", path, line),
+                where=f"{path}:{line}",
+            )
+        )
+    return poems
+
+
+def _read_csv(path: Path) -> list[RawPoem]:
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or "text" not in reader.fieldnames:
+        raise CorpusError(f"CSV header must have a 'text' column (found: {reader.fieldnames})", path, 1, "text")
+    poems = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise CorpusError("more values than header columns", path, line)
+            poems.append(
+                RawPoem(
+                    text=_field(row, "text", path, line, required=True),
+                    title=_field(row, "title", path, line),
+                    year=_field(row, "year", path, line),
+                    source=_field(row, "source", path, line),
+                    where=f"{path}:{line}",
+                )
+            )
+    except csv.Error as e:
+        raise CorpusError(f"malformed CSV: {e}", path, reader.line_num) from None
+    return poems
+
+
+def _read_txt(path: Path) -> RawPoem:
+    text = read_text(path).replace("\r\n", "\n").strip("\n")
+    lines = text.split("\n")
+    # A short first line followed by a blank line is the title; otherwise the file name is.
+    if len(lines) > 2 and lines[1].strip() == "" and 0 < len(lines[0].strip()) <= 80:
+        title, body = lines[0].strip(), "\n".join(lines[2:])
+    else:
+        title, body = path.stem.replace("_", " "), text
+    return RawPoem(text=body, title=title, source=path.name, where=str(path))
+
+
+def read_raw(path: str | Path) -> list[RawPoem]:
+    """Read one source: a .jsonl or .csv file, or a folder of .txt files (one poem per file)."""
+    path = Path(path)
+    if not path.exists():
+        raise CorpusError("corpus path does not exist", path)
+    if path.is_dir():
+        poems = [_read_txt(f) for f in sorted(path.rglob("*.txt"))]
+        if not poems:
+            raise CorpusError("folder holds no .txt files", path)
+        return poems
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        poems = _read_jsonl(path)
+    elif suffix == ".csv":
+        poems = _read_csv(path)
+    elif suffix == ".txt":
+        poems = [_read_txt(path)]
+    else:
+        raise CorpusError(f"unknown corpus format {suffix!r}: use .jsonl, .csv or a folder of .txt files", path)
+    if not poems:
+        raise CorpusError("file holds no poems", path)
+    return poems
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning
+# --------------------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>\n]{1,200}>")
+_STRESS = re.compile("[\u0300\u0301]")
+_SUPERSCRIPT_DIGITS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]+")
+_FOOTNOTE_AFTER_WORD = re.compile(r"(?<=[А-Яа-яЁёA-Za-z.,;:!?»)])\d{1,2}\b(?![.,]\d)")
+_FOOTNOTE_BRACKET = re.compile(r"\[\d{1,3}\]|\{\d{1,3}\}|\*{1,3}(?=\s|$)(?<=\w\*)")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SPACED_DASH = re.compile(r"(?<=\S) +(?:-{1,2}|–|—|―) +")
+_LINE_START_DASH = re.compile(r"^(?:-{1,2}|–|—|―) *")
+_SEPARATOR_LINE = re.compile(r"^(?:[*•⁂ ]+|[IVXLC]{1,6}\.?|\d{1,3}\.?)$")
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def clean_text(text: str) -> str:
+    """What a careful editor does to a poem before it is used as data.
+
+    NFC; HTML tags and entities removed; stress marks and editorial footnote digits stripped;
+    whitespace and dashes normalised (spaced dashes and dialogue dashes become an em dash);
+    separator lines (`* * *`, stanza numbers) become stanza breaks; `ё` and stanza breaks kept.
+    """
+    text = html.unescape(_TAG.sub("", text))
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _STRESS.sub("", unicodedata.normalize("NFD", text))
+    text = unicodedata.normalize("NFC", text)
+    text = _SUPERSCRIPT_DIGITS.sub("", text)
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = _SPACES.sub(" ", raw).strip()
+        if _SEPARATOR_LINE.match(line):
+            line = ""
+        if line:
+            line = _FOOTNOTE_BRACKET.sub("", line)
+            line = _FOOTNOTE_AFTER_WORD.sub("", line)
+            line = _SPACED_DASH.sub(" — ", line)
+            line = _LINE_START_DASH.sub("— ", line)
+            line = _SPACES.sub(" ", line).strip()
+        if line or (out and out[-1] != ""):
+            out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)
+
+
+def verse_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def cyrillic_share(text: str) -> float:
+    letters = _LETTER.findall(text)
+    if not letters:
+        return 0.0
+    return sum(1 for ch in letters if _CYRILLIC.match(ch)) / len(letters)
+
+
+def split_long(text: str, max_lines: int) -> list[str]:
+    """Split a work into parts of at most ``max_lines`` verse lines, at stanza breaks when a stanza
+    fits, else at line boundaries. Keeps long narrative poems from dominating the training tokens."""
+    if len(verse_lines(text)) <= max_lines:
+        return [text]
+    stanzas = [s.split("\n") for s in text.split("\n\n")]
+    parts: list[list[list[str]]] = [[]]
+    count = 0
+    for stanza in stanzas:
+        while len(stanza) > max_lines:  # a stanza longer than a part: cut it by lines
+            if parts[-1]:
+                parts.append([])
+            parts[-1].append(stanza[:max_lines])
+            parts.append([])
+            stanza = stanza[max_lines:]
+            count = 0
+        if count + len(stanza) > max_lines and parts[-1]:
+            parts.append([])
+            count = 0
+        parts[-1].append(stanza)
+        count += len(stanza)
+    return ["\n\n".join("\n".join(s) for s in part) for part in parts if part]
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def split_of(key_sha: str, fractions: list[float]) -> str:
+    """Deterministic split from a text hash: adding a poem never moves the others."""
+    u = int(key_sha[:15], 16) / 16**15
+    edge = 0.0
+    for name, frac in zip(SPLITS, fractions):
+        edge += frac
+        if u < edge:
+            return name
+    return SPLITS[-1]
+
+
+_WORD = re.compile(r"[а-яёa-z]+")
+
+
+def _shingles(text: str, n: int = 3) -> frozenset:
+    words = _WORD.findall(text.lower().replace("ё", "е"))
+    if len(words) < n:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def near_duplicates(texts: list[str], threshold: float) -> set[int]:
+    """Indices to drop: each text whose word-3-shingle Jaccard with an earlier kept text is at least
+    ``threshold``. Candidates come from shared shingles, so this stays near-linear on real corpora."""
+    sets = [_shingles(t) for t in texts]
+    index: dict[str, list[int]] = {}
+    dropped: set[int] = set()
+    for i, s in enumerate(sets):
+        seen: set[int] = set()
+        for sh in s:
+            seen.update(index.get(sh, ()))
+        for j in seen:
+            small, large = sorted((len(s), len(sets[j])))
+            if small / large < threshold:
+                continue
+            if len(s & sets[j]) / len(s | sets[j]) >= threshold:
+                dropped.add(i)
+                break
+        if i not in dropped:
+            for sh in s:
+                index.setdefault(sh, []).append(i)
+    return dropped
+
+
+# --------------------------------------------------------------------------------------------
+# Building an author's normalised corpus
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CorpusSettings:
+    min_lines: int = 4
+    max_lines: int = 64
+    long_poems: str = "split"
+    min_cyrillic: float = 0.6
+    near_duplicate_threshold: float = 0.8
+    split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+
+    @classmethod
+    def from_config(cls, config) -> "CorpusSettings":
+        return cls(
+            config.min_lines, config.max_lines, config.long_poems, config.min_cyrillic,
+            config.near_duplicate_threshold, list(config.split),
+        )
+
+    def validate(self) -> None:
+        if self.long_poems not in ("split", "cap"):
+            raise CorpusError(f"long_poems must be 'split' or 'cap', not {self.long_poems!r}")
+        if len(self.split) != 3 or any(f < 0 for f in self.split) or abs(sum(self.split) - 1) > 1e-6:
+            raise CorpusError(f"split must be three non-negative fractions summing to 1, got {self.split}")
+        if self.min_lines < 1 or self.max_lines < self.min_lines:
+            raise CorpusError("need 1 <= min_lines <= max_lines")
+
+
+@dataclass
+class ImportReport:
+    author: str
+    source: str
+    read: int = 0
+    too_short: int = 0
+    not_cyrillic: int = 0
+    split_parts: int = 0  # extra parts created by splitting long works
+    capped: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    kept: int = 0
+
+
+def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, source: str = "") -> tuple[list[dict], ImportReport]:
+    settings.validate()
+    report = ImportReport(author_id, source, read=len(raw))
+    candidates: list[dict] = []
+    for poem in raw:
+        text = clean_text(poem.text)
+        if len(verse_lines(text)) < settings.min_lines:
+            report.too_short += 1
+            continue
+        if cyrillic_share(text) < settings.min_cyrillic:
+            report.not_cyrillic += 1
+            continue
+        parent = sha256(text)
+        parts = split_long(text, settings.max_lines)
+        if settings.long_poems == "cap" and len(parts) > 1:
+            report.capped += 1
+            parts = parts[:1]
+        report.split_parts += len(parts) - 1
+        title = clean_text(poem.title).replace("\n", " ") if poem.title else None
+        for k, part in enumerate(parts):
+            if len(verse_lines(part)) < settings.min_lines and len(parts) > 1:
+                continue  # a tail too short to stand alone
+            digest = sha256(part)
+            candidates.append({
+                "id": f"{author_id}-{digest[:12]}",
+                "author": author_id,
+                "title": title,
+                "year": poem.year,
+                "source": poem.source,
+                "part": k + 1 if len(parts) > 1 else None,
+                "text": part,
+                "sha256": digest,
+                # every part of one work lands in the same split: no leakage between splits
+                "split": split_of(parent, settings.split),
+                "lines": len(verse_lines(part)),
+            })
+    seen: set[str] = set()
+    unique = []
+    for rec in candidates:
+        if rec["sha256"] in seen:
+            report.exact_duplicates += 1
+            continue
+        seen.add(rec["sha256"])
+        unique.append(rec)
+    # Keep the longest version of a near-duplicate family (order: most lines first, then hash).
+    unique.sort(key=lambda r: (-len(r["text"]), r["sha256"]))
+    drop = near_duplicates([r["text"] for r in unique], settings.near_duplicate_threshold)
+    report.near_duplicates = len(drop)
+    records = [r for i, r in enumerate(unique) if i not in drop]
+    records.sort(key=lambda r: r["id"])
+    report.kept = len(records)
+    return records, report
+
+
+def _file_fingerprint(path: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+    for f in files:
+        h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def corpus_paths(corpus_dir: str | Path, author_id: str) -> tuple[Path, Path]:
+    validate_author_id(author_id)
+    d = Path(corpus_dir)
+    return d / f"{author_id}.jsonl", d / f"{author_id}.meta.json"
+
+
+def import_author(author: Author, corpus_dir: str | Path, settings: CorpusSettings, source: Path | None = None,
+                  force: bool = False) -> dict:
+    """Normalise ``author``'s texts into ``corpus_dir``; reuse the existing file when neither the source
+    nor the settings changed. Returns the meta (report, corpus hash)."""
+    source = Path(source) if source is not None else author.path
+    if source is None or not source.exists():
+        raise CorpusError(author.how_to_supply())
+    out, meta_path = corpus_paths(corpus_dir, author.id)
+    fingerprint = {
+        "source_sha256": _file_fingerprint(source),
+        "settings": asdict(settings),
+        "cleaning_version": CLEANING_VERSION,
+    }
+    if not force and out.exists() and meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("fingerprint") == fingerprint and meta.get("corpus_sha256") == file_sha256(out):
+                return meta
+        except (json.JSONDecodeError, OSError):
+            pass
+    records, report = build_records(author.id, read_raw(source), settings, str(source))
+    if not records:
+        raise CorpusError(f"no poems left for {author.id!r} after cleaning ({asdict(report)})", source)
+    atomic_write_jsonl(out, records)
+    meta = {
+        "author": author.id,
+        "name": author.name,
+        "source": str(source),
+        "fingerprint": fingerprint,
+        "report": asdict(report),
+        "splits": {s: sum(r["split"] == s for r in records) for s in SPLITS},
+        "corpus_sha256": file_sha256(out),
+    }
+    atomic_write_json(meta_path, meta)
+    return meta
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_records(corpus_dir: str | Path, author_id: str, split: str | None = None) -> list[dict]:
+    path, _ = corpus_paths(corpus_dir, author_id)
+    if not path.exists():
+        raise CorpusError(f"no normalised corpus for {author_id!r}; run `poetbench corpus import`", path)
+    records = [obj for _, obj in iter_jsonl(path)]
+    if split is not None:
+        records = [r for r in records if r.get("split") == split]
+    return records
+
+
+def load_meta(corpus_dir: str | Path, author_id: str) -> dict:
+    _, meta_path = corpus_paths(corpus_dir, author_id)
+    return json.loads(meta_path.read_text(encoding="utf-8"))
+
+
+def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
+    texts = [r["text"] for r in records]
+    stats = {
+        "author": meta["author"],
+        "poems": len(records),
+        "lines": sum(r["lines"] for r in records),
+        "words": sum(len(_WORD.findall(t.lower())) for t in texts),
+        "tokens": None,
+        **{s: meta["splits"].get(s, 0) for s in SPLITS},
+        "exact_dups": meta["report"]["exact_duplicates"],
+        "near_dups": meta["report"]["near_duplicates"],
+        "dropped": meta["report"]["too_short"] + meta["report"]["not_cyrillic"],
+        "corpus_sha256": meta["corpus_sha256"],
+    }
+    if tokenizer is not None:
+        stats["tokens"] = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
+    return stats

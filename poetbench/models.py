@@ -1,0 +1,160 @@
+"""Load a base model and tokenizer (hub id or local path), and build the tiny offline model.
+
+The tiny model is an ordinary local model folder (``config.json`` + safetensors + tokenizer), so
+everything downstream loads it exactly like ``Qwen/Qwen2.5-3B-Instruct``: by path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Iterable
+
+from poetbench.errors import ModelError
+
+# Qwen's ChatML without Qwen's default system prompt: the tiny model never sees a system turn.
+CHATML_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def resolve_dtype(name: str):
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    table = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+    try:
+        return table[name]
+    except KeyError:
+        raise ModelError(f"unknown dtype {name!r}; choose auto, bf16, fp16 or fp32") from None
+
+
+def _quiet_transformers() -> None:
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    # transformers 5 renames gradient_checkpointing; TRL's config still sets the old name.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\..*")
+    logging.getLogger("torch.distributed").setLevel(logging.ERROR)
+
+
+def load_tokenizer(name_or_path: str, revision: str | None = None, trust_remote_code: bool = False):
+    from transformers import AutoTokenizer
+
+    _quiet_transformers()
+    try:
+        tok = AutoTokenizer.from_pretrained(name_or_path, revision=revision, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as e:
+        raise ModelError(_model_error(name_or_path, e)) from None
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(name_or_path: str, revision: str | None = None, dtype: str = "auto",
+               trust_remote_code: bool = False, attn_implementation: str | None = None, device_map=None):
+    from transformers import AutoModelForCausalLM
+
+    _quiet_transformers()
+    kwargs = {"revision": revision, "dtype": resolve_dtype(dtype), "trust_remote_code": trust_remote_code}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
+    if device_map is not None:
+        kwargs["device_map"] = device_map
+    try:
+        return AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
+    except (OSError, ValueError) as e:
+        raise ModelError(_model_error(name_or_path, e)) from None
+
+
+def _model_error(name_or_path: str, err: Exception) -> str:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if Path(name_or_path).exists():
+        return f"cannot load model/tokenizer from {name_or_path}: {first}"
+    return (
+        f"cannot load base model {name_or_path!r}: not a local folder, and the hub did not provide it "
+        f"({first}). Check the id, your network/HF_TOKEN, or pass a local path."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The tiny offline model
+# --------------------------------------------------------------------------------------------
+
+
+def train_tiny_tokenizer(texts: Iterable[str], vocab_size: int):
+    """Byte-level BPE (like Qwen's) trained on ``texts``, wrapped as a transformers fast tokenizer
+    with the ChatML special tokens and chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(list(texts), trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=["<|im_start|>"],
+    )
+    fast.chat_template = CHATML_TEMPLATE
+    fast.padding_side = "left"  # generation pads on the left; TRL's collator pads on its own
+    return fast
+
+
+def tiny_qwen2_config(tiny, tokenizer):
+    """A small Qwen2 of the same architecture family as Qwen2.5 (GQA, tied embeddings)."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=tiny.hidden_size,
+        intermediate_size=tiny.intermediate_size,
+        num_hidden_layers=tiny.num_hidden_layers,
+        num_attention_heads=tiny.num_attention_heads,
+        num_key_value_heads=tiny.num_key_value_heads,
+        max_position_embeddings=tiny.max_position_embeddings,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def init_tiny_model(tiny, tokenizer, seed: int):
+    import torch
+    from transformers import Qwen2ForCausalLM
+
+    torch.manual_seed(seed)
+    return Qwen2ForCausalLM(tiny_qwen2_config(tiny, tokenizer))
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    return trainable, total
+
+
+def read_model_info(path: Path) -> dict:
+    """``poetbench_base.json`` beside a tiny base, or {} for any other model."""
+    info = Path(path) / "poetbench_base.json"
+    return json.loads(info.read_text(encoding="utf-8")) if info.exists() else {}

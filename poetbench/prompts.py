@@ -1,0 +1,105 @@
+"""Prompt templates and themes (data in ``poetbench/data/prompts.toml``) and theme derivation."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+_DATA = "prompts.toml"
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    version: int
+    eval_template: str
+    train_template: str
+    generic_template: str
+    themes: tuple[str, ...] = field(default_factory=tuple)
+
+    def train_prompt(self, theme: str, author_name: str) -> str:
+        return self.train_template.format(theme=theme, author_name=author_name)
+
+    def eval_prompt(self, theme: str, author_name: str) -> str:
+        return self.eval_template.format(theme=theme, author_name=author_name)
+
+    def generic_prompt(self, theme: str) -> str:
+        return self.generic_template.format(theme=theme)
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "eval_template": self.eval_template,
+            "train_template": self.train_template,
+            "generic_template": self.generic_template,
+        }
+
+
+@lru_cache(maxsize=1)
+def default_prompts() -> PromptSet:
+    data = tomllib.loads(resources.files("poetbench.data").joinpath(_DATA).read_text(encoding="utf-8"))
+    return PromptSet(
+        version=data["version"],
+        eval_template=data["eval_template"],
+        train_template=data["train_template"],
+        generic_template=data["generic_template"],
+        themes=tuple(data["themes"]),
+    )
+
+
+@lru_cache(maxsize=1)
+def _morph():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+_NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|\d+)[.)]\s*")
+_WORD = re.compile(r"[А-Яа-яЁё]+(?:-[А-Яа-яЁё]+)?")
+_INCIPIT = re.compile(r'^["«„“].*|.*(?:…|\.\.)["»“”]?$')
+# Nouns too general to name what a poem is about.
+_GENERIC_NOUNS = frozenset("""
+    день раз час год время дело слово человек мир жизнь глаз рука друг душа сердце бог
+""".split())
+
+
+@lru_cache(maxsize=200_000)
+def _noun_lemma(word: str) -> str | None:
+    """Lemma of a common noun (most probable parse), or None. Cached: word frequencies are Zipfian."""
+    parse = _morph().parse(word)[0]
+    tag = parse.tag
+    if tag.POS != "NOUN" or {"Name", "Surn", "Patr", "Geox", "Abbr"} & tag.grammemes:
+        return None
+    lemma = parse.normal_form
+    return lemma if len(lemma) >= 3 else None
+
+
+def salient_noun(text: str) -> str | None:
+    """The most frequent noun lemma of the poem (ties: first seen), skipping proper names and a few
+    nouns too general to be a theme unless nothing else is there."""
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i, word in enumerate(_WORD.findall(text)):
+        lemma = _noun_lemma(word.lower())
+        if lemma is None:
+            continue
+        counts[lemma] += 1
+        first.setdefault(lemma, i)
+    if not counts:
+        return None
+    ranked = sorted(counts, key=lambda w: (w in _GENERIC_NOUNS, -counts[w], first[w]))
+    return ranked[0]
+
+
+def theme_for_poem(title: str | None, text: str, max_title_words: int = 4) -> str:
+    """The theme a training prompt names: the poem's title when it is short, else its most salient
+    noun lemma (pymorphy3), else a neutral fallback."""
+    # A quoted first line ending in an ellipsis is how editions name untitled poems: not a title.
+    if title and not _INCIPIT.match(title.strip()):
+        cleaned = _NUMBERING.sub("", title).strip(" .«»\"'")
+        if cleaned and len(cleaned.split()) <= max_title_words and _WORD.search(cleaned):
+            return cleaned
+    return salient_noun(text) or "жизнь"

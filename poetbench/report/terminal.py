@@ -1,0 +1,60 @@
+"""Rich renderables built from plain data. Functions return tables; the CLI prints them."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+
+def _fmt(value, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) >= 1000:
+            return f"{int(value):,}"
+        return f"{value:.{digits}g}" if abs(value) < 1e-3 else f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def authors_table(authors) -> Table:
+    table = Table(title="Declared authors")
+    for col in ("id", "name", "texts", "path"):
+        table.add_column(col)
+    for a in authors:
+        table.add_row(a.id, a.name, "[green]present[/]" if a.present else "[red]missing[/]", str(a.path))
+    return table
+
+
+STATS_COLUMNS = [
+    ("author", "Author"), ("poems", "Poems"), ("lines", "Lines"), ("words", "Words"), ("tokens", "Tokens"),
+    ("train", "Train"), ("val", "Val"), ("test", "Test"), ("exact_dups", "Exact dups"),
+    ("near_dups", "Near dups"), ("dropped", "Dropped"),
+]
+
+
+def stats_table(rows: list[dict], tokenizer_name: str | None = None) -> Table:
+    title = "Corpus statistics" + (f" (tokens: {tokenizer_name})" if tokenizer_name else "")
+    table = Table(title=title)
+    for key, header in STATS_COLUMNS:
+        table.add_column(header, justify="left" if key == "author" else "right")
+    for row in rows:
+        table.add_row(*(_fmt(row.get(key)) for key, _ in STATS_COLUMNS))
+    return table
+
+
+def training_table(rows: list[dict], headers: dict[str, str], run: str) -> Table:
+    """The seed lab's training table (TRL's logged values), plus validation columns."""
+    table = Table(title=f"Training — run {run}")
+    table.add_column("Author")
+    for key, header in headers.items():
+        table.add_column(header, justify="right")
+    table.add_column("Time (s)", justify="right")
+    for row in rows:
+        cells = [row["author"] + (" (skipped)" if row.get("skipped") else "")]
+        cells += [_fmt(row.get(key)) for key in headers]
+        cells.append(_fmt(row.get("wall_time_s")))
+        table.add_row(*cells)
+    return table

@@ -1,0 +1,495 @@
+"""Per-author LoRA fine-tuning with peft + TRL's SFTTrainer, and the tiny offline base it can start from.
+
+Output per author: ``<run_dir>/<author>/`` is a standard peft folder plus ``poetbench.json`` (the
+manifest). The folder appears only when training finished (temp folder + rename); checkpoints for
+``--resume`` live in ``<run_dir>/.checkpoints/<author>/`` until then.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.errors import TrainError
+from poetbench.io import atomic_write_json, atomic_write_text
+from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
+
+MANIFEST = "poetbench.json"
+TRAIN_COLUMNS = ["loss", "grad_norm", "entropy", "num_tokens", "mean_token_accuracy"]
+VAL_COLUMNS = ["eval_loss", "eval_entropy", "eval_mean_token_accuracy"]
+TABLE_HEADERS = {
+    "loss": "Loss", "grad_norm": "Grad Norm", "entropy": "Entropy", "num_tokens": "Num Tokens",
+    "mean_token_accuracy": "Mean Token Accuracy", "eval_loss": "Val Loss", "eval_entropy": "Val Entropy",
+    "eval_mean_token_accuracy": "Val Mean Token Accuracy",
+}
+
+
+def versions() -> dict[str, str]:
+    import peft
+    import torch
+    import transformers
+    import trl
+
+    from poetbench import __version__
+
+    return {
+        "poetbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
+        "transformers": transformers.__version__, "peft": peft.__version__, "trl": trl.__version__,
+    }
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("POETBENCH_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "poetbench"
+
+
+# --------------------------------------------------------------------------------------------
+# SFT data
+# --------------------------------------------------------------------------------------------
+
+
+def sft_records(records: list[dict], author_name: str, prompts: PromptSet) -> list[dict]:
+    """Chat pairs in TRL's conversational prompt-completion format (loss on the completion only)."""
+    return [
+        {
+            "prompt": [{"role": "user", "content": prompts.train_prompt(theme_for_poem(r.get("title"), r["text"]), author_name)}],
+            "completion": [{"role": "assistant", "content": r["text"]}],
+            "id": r["id"],
+        }
+        for r in records
+    ]
+
+
+def generic_records(records: list[dict], prompts: PromptSet) -> list[dict]:
+    """Conversations without an author, for pretraining the tiny base on all present authors."""
+    return [
+        {"messages": [
+            {"role": "user", "content": prompts.generic_prompt(theme_for_poem(r.get("title"), r["text"]))},
+            {"role": "assistant", "content": r["text"]},
+        ]}
+        for r in records
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Progress (rich, through a TrainerCallback; quiet when there is no progress object)
+# --------------------------------------------------------------------------------------------
+
+
+def _progress_callback(progress, description: str):
+    from transformers import TrainerCallback
+
+    class _Cb(TrainerCallback):
+        task = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            if progress is not None and state.is_world_process_zero:
+                self.task = progress.add_task(description, total=state.max_steps, completed=state.global_step)
+
+        def on_step_end(self, args, state, control, **kw):
+            if self.task is not None:
+                progress.update(self.task, completed=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if self.task is not None and logs and "loss" in logs:
+                progress.update(self.task, description=f"{description} loss {logs['loss']:.3f}")
+
+    return _Cb()
+
+
+def _sft_config(config: RunConfig, output_dir: Path, **overrides):
+    import torch
+    from trl import SFTConfig
+
+    cuda = torch.cuda.is_available()
+    bf16 = bool(config.bf16 and cuda and torch.cuda.is_bf16_supported())
+    kwargs = dict(
+        output_dir=str(output_dir),
+        seed=config.seed,
+        data_seed=config.seed,
+        num_train_epochs=config.num_train_epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler_type,
+        warmup_steps=config.warmup_ratio,
+        per_device_train_batch_size=config.per_device_train_batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        max_length=config.max_length,
+        packing=config.packing,
+        bf16=bf16,
+        fp16=False,
+        gradient_checkpointing=bool(config.gradient_checkpointing and cuda),
+        use_cpu=not cuda,
+        logging_steps=config.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=1,
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        model_init_kwargs=None,
+    )
+    kwargs.update(overrides)
+    return SFTConfig(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# The tiny base model (cached by corpus hash and config)
+# --------------------------------------------------------------------------------------------
+
+
+def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes: dict[str, str],
+                     cache_dir: Path | None = None, progress=None, log: Callable[[str], None] = print) -> Path:
+    """Return the folder of the tiny pretrained base for these corpora and this config, building it
+    (tokenizer + short causal-LM pretraining on the train splits) when it is not cached yet."""
+    import hashlib
+
+    from poetbench.models import init_tiny_model
+
+    prompts = default_prompts()
+    key_data = {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,
+                "prompts": prompts.generic_template, "version": 1}
+    key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
+    root = (cache_dir or default_cache_dir()) / "tiny-base"
+    path = root / key
+    if (path / "poetbench_base.json").exists():
+        return path
+
+    tiny = config.tiny
+    t0 = time.time()
+    log(f"building the tiny base model ({len(train_records)} training poems, cache {path})")
+    tokenizer = tiny_tokenizer(config, train_records)
+    model = init_tiny_model(tiny, tokenizer, config.seed)
+    blocks = _lm_blocks(generic_records(train_records, prompts), tokenizer, tiny.pretrain_seq_len)
+    work = root / f".{key}.work"
+    # Plain causal-LM pretraining with transformers' Trainer (resumable checkpoints); TRL's fused
+    # per-token metrics are not needed here and cost ~2.5x on a CPU.
+    from transformers import Trainer, TrainingArguments, default_data_collator
+
+    args = TrainingArguments(
+        output_dir=str(work), seed=config.seed, data_seed=config.seed, max_steps=tiny.pretrain_steps,
+        learning_rate=tiny.pretrain_learning_rate, lr_scheduler_type="cosine", warmup_steps=0.05,
+        weight_decay=0.01, per_device_train_batch_size=tiny.pretrain_batch_size, use_cpu=not _cuda(),
+        logging_steps=max(1, tiny.pretrain_steps // 20), save_strategy="steps",
+        save_steps=max(1, tiny.pretrain_steps // 4), save_total_limit=1, report_to="none", disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=blocks, data_collator=default_data_collator,
+                      callbacks=[_progress_callback(progress, "pretrain tiny base")])
+    _quiet(trainer)
+    last = _last_checkpoint(work)
+    trainer.train(resume_from_checkpoint=last)
+    tmp = root / f".{key}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.save_model(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    atomic_write_json(tmp / "poetbench_base.json", {
+        "kind": "poetbench-tiny-base", "key": key, "config": key_data, "pretrain_loss_first": losses[0],
+        "pretrain_loss_last": losses[-1], "wall_time_s": round(time.time() - t0, 1), "versions": versions(),
+    })
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+    shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def _quiet(trainer) -> None:
+    """Progress goes through rich; drop the callback that prints every log dict to stdout."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _lm_blocks(conversations: list[dict], tokenizer, seq_len: int):
+    """Chat-formatted documents, concatenated and cut into ``seq_len`` blocks (run_clm's group_texts)."""
+    from datasets import Dataset
+
+    ids: list[int] = []
+    for conv in conversations:
+        ids.extend(tokenizer.apply_chat_template(conv["messages"], tokenize=True, return_dict=False))
+        ids.append(tokenizer.pad_token_id)  # document separator (<|endoftext|>)
+    n = len(ids) // seq_len
+    rows = [ids[i * seq_len : (i + 1) * seq_len] for i in range(n)]
+    return Dataset.from_dict({"input_ids": rows, "labels": rows})
+
+
+def _last_checkpoint(folder: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not folder.is_dir():
+        return None
+    return get_last_checkpoint(str(folder))
+
+
+# --------------------------------------------------------------------------------------------
+# Per-author LoRA training
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AuthorResult:
+    author: str
+    path: Path
+    skipped: bool
+    metrics: dict
+    wall_time_s: float
+
+
+@dataclass
+class TrainResult:
+    run: str
+    run_dir: Path
+    base_model: str
+    results: list[AuthorResult] = field(default_factory=list)
+    training_csv: Path | None = None
+
+
+def run_name(config: RunConfig) -> str:
+    """Deterministic: the same config gives the same run, so rerunning resumes/skips instead of
+    starting over. The author list is left out, so authors can be added to a run later."""
+    keys = [k for k in config.to_dict() if k not in ("authors", "preset")]
+    return f"{config.preset}-{config.fingerprint(keys)[:8]}"
+
+
+def lora_config(config: RunConfig):
+    from peft import LoraConfig
+
+    targets = config.lora_target_modules
+    target_modules = targets if targets == "all-linear" else [t.strip() for t in targets.split(",") if t.strip()]
+    return LoraConfig(
+        r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+        target_modules=target_modules, bias="none", task_type="CAUSAL_LM",
+    )
+
+
+def _final_train_metrics(log_history: list[dict]) -> dict:
+    """TRL's logged train values at the last logging step (never re-typed)."""
+    rows = [e for e in log_history if "loss" in e and "eval_loss" not in e]
+    if not rows:
+        return {}
+    last = rows[-1]
+    return {k: last[k] for k in TRAIN_COLUMNS if k in last} | {"step": last.get("step")}
+
+
+def prepare_corpora(config: RunConfig, authors: list[str] | None = None, log: Callable[[str], None] = print,
+                    only_selected: bool = False):
+    """Import (or reuse) the normalised corpora of the selected authors and, unless ``only_selected``,
+    of every other author whose texts are present (the tiny base and the classifier use them all).
+    Returns (selected authors, {author id: meta})."""
+    declared = corpus_mod.load_authors(config.authors_file, config.corpus_root)
+    wanted = corpus_mod.select_authors(declared, config.authors if authors is None else authors)
+    settings = corpus_mod.CorpusSettings.from_config(config)
+    for author in wanted:
+        if not author.present:
+            raise TrainError(author.how_to_supply())
+    pool = wanted if only_selected else [a for a in declared.values() if a.present]
+    metas = {a.id: corpus_mod.import_author(a, config.corpus_dir, settings) for a in pool}
+    return wanted, metas
+
+
+def tiny_tokenizer(config: RunConfig, train_records: list[dict]):
+    """The tiny preset's tokenizer: byte-level BPE on the training poems and the prompt templates."""
+    from poetbench.models import train_tiny_tokenizer
+
+    prompts = default_prompts()
+    texts = [r["text"] for r in train_records]
+    return train_tiny_tokenizer(
+        texts + [prompts.generic_template, prompts.train_template, prompts.eval_template], config.tiny.vocab_size
+    )
+
+
+def _all_train_records(config: RunConfig, metas: dict) -> list[dict]:
+    return [r for a in sorted(metas) for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
+
+
+def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: Callable[[str], None] = print):
+    """(tokenizer or None, its display name) for ``corpus stats --tokenizer NAME``."""
+    from poetbench.errors import ModelError
+    from poetbench.models import load_tokenizer
+
+    if name == "none":
+        return None, None
+    if name == "tiny" or (name == "auto" and config.is_tiny):
+        return tiny_tokenizer(config, _all_train_records(config, metas)), "tiny BPE"
+    target = config.base_model if name == "auto" else name
+    try:
+        return load_tokenizer(target, config.base_revision if name == "auto" else None), target
+    except ModelError as e:
+        if name != "auto":
+            raise
+        log(f"[yellow]no token counts[/]: {e}")
+        return None, None
+
+
+def train(config: RunConfig, authors: list[str] | None = None, output_dir: str | Path | None = None,
+          resume: bool = False, force: bool = False, progress=None, log: Callable[[str], None] = print,
+          cache_dir: Path | None = None) -> TrainResult:
+    """Train one LoRA adapter per author. See the module docstring for the output layout."""
+    from datasets import Dataset, disable_progress_bars
+    from trl import SFTTrainer
+
+    from poetbench.models import count_parameters, load_model, load_tokenizer
+
+    disable_progress_bars()
+    wanted, metas = prepare_corpora(config, authors, log)
+    prompts = default_prompts()
+    per_author = {}
+    for author in wanted:
+        train_recs = corpus_mod.load_records(config.corpus_dir, author.id, "train")
+        val_recs = corpus_mod.load_records(config.corpus_dir, author.id, "val")
+        if len(train_recs) < config.min_train_poems:
+            raise TrainError(
+                f"corpus of {author.id!r} has {len(train_recs)} training poems after cleaning; at least "
+                f"{config.min_train_poems} are needed (min_train_poems)"
+            )
+        per_author[author.id] = (train_recs, val_recs)
+
+    name = run_name(config)
+    run_dir = Path(output_dir) if output_dir is not None else Path("adapters") / name
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TrainError(f"cannot create output folder {run_dir}: {e.strerror}") from None
+    if not os.access(run_dir, os.W_OK):
+        raise TrainError(f"output folder {run_dir} is not writable")
+
+    base_info: dict = {}
+    if config.is_tiny:
+        base_path = ensure_tiny_base(config, _all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
+                                     cache_dir=cache_dir, progress=progress, log=log)
+        base_model = str(base_path)
+        base_info = json.loads((base_path / "poetbench_base.json").read_text(encoding="utf-8"))
+    else:
+        base_model = config.base_model
+    tokenizer = load_tokenizer(base_model, config.base_revision, config.trust_remote_code)
+
+    result = TrainResult(run=name, run_dir=run_dir, base_model=base_model)
+    for author in wanted:
+        out = run_dir / author.id
+        meta = metas[author.id]
+        if (out / MANIFEST).exists() and not force:
+            manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+            if manifest.get("corpus", {}).get("sha256") != meta["corpus_sha256"]:
+                raise TrainError(
+                    f"{out} was trained on a different corpus of {author.id!r}; pass --force to retrain it"
+                )
+            log(f"{author.id}: adapter exists at {out}, skipped (use --force to retrain)")
+            result.results.append(AuthorResult(author.id, out, True, manifest["metrics"], manifest["wall_time_s"]))
+            continue
+        result.results.append(
+            _train_one(config, author, per_author[author.id], meta, base_model, base_info, tokenizer, run_dir,
+                       name, prompts, resume, force, progress, SFTTrainer, Dataset, load_model, count_parameters)
+        )
+    result.training_csv = write_training_csv(result, Path("reports") / name / "training.csv"
+                                             if output_dir is None else run_dir / "training.csv")
+    return result
+
+
+def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run_dir, name, prompts, resume,
+               force, progress, SFTTrainer, Dataset, load_model, count_parameters) -> AuthorResult:
+    train_recs, val_recs = data
+    out = run_dir / author.id
+    ckpt_dir = run_dir / ".checkpoints" / author.id
+    last = _last_checkpoint(ckpt_dir) if resume else None
+    if not resume and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    t0 = time.time()
+    model = load_model(base_model, config.base_revision, config.dtype, config.trust_remote_code,
+                       config.attn_implementation)
+    train_ds = Dataset.from_list(sft_records(train_recs, author.name, prompts))
+    val_ds = Dataset.from_list(sft_records(val_recs, author.name, prompts)) if val_recs else None
+    args = _sft_config(config, ckpt_dir)
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
+        peft_config=lora_config(config), callbacks=[_progress_callback(progress, f"train {author.id}")],
+    )
+    _quiet(trainer)
+    trainable, total = count_parameters(trainer.model)
+    trainer.train(resume_from_checkpoint=last)
+    metrics = {"train": _final_train_metrics(trainer.state.log_history)}
+    if val_ds is not None:
+        ev = trainer.evaluate()
+        metrics["val"] = {k: ev[k] for k in VAL_COLUMNS if k in ev}
+    wall = round(time.time() - t0, 1)
+
+    tmp = run_dir / f".{author.id}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.model.save_pretrained(str(tmp))
+    manifest = {
+        "format": "poetbench-adapter/1",
+        "run": name,
+        "author": {"id": author.id, "name": author.name},
+        "base_model": {
+            "id": config.base_model if not config.is_tiny else "tiny",
+            "path": base_model,
+            "revision": config.base_revision,
+            **({"tiny_key": base_info.get("key")} if base_info else {}),
+        },
+        "corpus": {
+            "sha256": meta["corpus_sha256"], "source": meta["source"], "splits": meta["splits"],
+            "train_poems": len(train_recs), "val_poems": len(val_recs),
+        },
+        "prompts": prompts.to_dict(),
+        "hyperparameters": config.to_dict(),
+        "effective": {"bf16": args.bf16, "gradient_checkpointing": args.gradient_checkpointing,
+                      "max_steps": trainer.state.max_steps, "resumed_from": last},
+        "seed": config.seed,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "versions": versions(),
+        "wall_time_s": wall,
+        "metrics": metrics,
+        "log_history": trainer.state.log_history,
+    }
+    atomic_write_json(tmp / MANIFEST, manifest)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return AuthorResult(author.id, out, False, metrics, wall)
+
+
+def training_rows(result: TrainResult) -> list[dict]:
+    rows = []
+    for r in result.results:
+        row = {"author": r.author}
+        row.update({k: r.metrics.get("train", {}).get(k) for k in TRAIN_COLUMNS})
+        row.update({k: r.metrics.get("val", {}).get(k) for k in VAL_COLUMNS})
+        row["wall_time_s"] = r.wall_time_s
+        row["skipped"] = r.skipped
+        rows.append(row)
+    return rows
+
+
+def write_training_csv(result: TrainResult, path: Path) -> Path:
+    rows = training_rows(result)
+    buf = io.StringIO()
+    columns = ["author"] + [TABLE_HEADERS[k] for k in TRAIN_COLUMNS + VAL_COLUMNS] + ["Wall Time (s)"]
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([row["author"]] + [row[k] for k in TRAIN_COLUMNS + VAL_COLUMNS] + [row["wall_time_s"]])
+    atomic_write_text(path, buf.getvalue())
+    return path

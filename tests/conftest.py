@@ -1,0 +1,75 @@
+"""Shared fixtures: small synthetic corpora written by the tests, and an even smaller tiny model."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from poetbench.config import TinyModelConfig, preset
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# Each synthetic author has a vocabulary of its own, so an adapter has something to learn.
+VOCAB = {
+    "alpha": "луна звезда ночь туман река берег ветер тихий светлый печальный плывёт сияет".split(),
+    "beta": "город камень улица мост окно дверь шаги холодный серый железный стоит звенит".split(),
+    "gamma": "поле берёза рожь изба конь дорога песня зелёный родной весёлый шумит поёт".split(),
+}
+
+
+def make_poem(rng: random.Random, words: list[str], lines: int = 8) -> str:
+    out = []
+    for i in range(lines):
+        out.append(" ".join(rng.choice(words) for _ in range(rng.randint(3, 5))).capitalize())
+        if i % 4 == 3 and i < lines - 1:
+            out.append("")
+    return "\n".join(out)
+
+
+def write_corpus(path: Path, author: str, n: int, seed: int = 0) -> Path:
+    rng = random.Random(f"{author}-{seed}")
+    rows = [{"title": f"Стих {i}", "text": make_poem(rng, VOCAB[author]), "year": "1830"} for i in range(n)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus_env(tmp_path: Path) -> dict:
+    """An authors.toml with three synthetic authors (60 poems each) and one declared without texts."""
+    root = tmp_path / "texts"
+    for author in VOCAB:
+        write_corpus(root / f"{author}.jsonl", author, 60)
+    authors = tmp_path / "authors.toml"
+    authors.write_text(
+        'corpus_root = "texts"\n'
+        '[authors.alpha]\nname = "Альфа Поэтович"\npath = "alpha.jsonl"\n'
+        '[authors.beta]\nname = "Бета Поэтович"\npath = "beta.jsonl"\n'
+        '[authors.gamma]\nname = "Гамма Поэтович"\npath = "gamma.jsonl"\n'
+        '[authors.missing]\nname = "Нет Текстов"\npath = "missing"\nnote = "supply them yourself"\n',
+        encoding="utf-8",
+    )
+    return {"root": root, "authors_file": authors, "corpus_dir": tmp_path / "normalized", "tmp": tmp_path}
+
+
+def micro_config(env: dict, **changes):
+    """The tiny preset shrunk further so a whole train run takes seconds."""
+    cfg = preset("tiny").replace(
+        authors_file=str(env["authors_file"]),
+        corpus_dir=str(env["corpus_dir"]),
+        authors=["alpha", "beta"],
+        tiny=TinyModelConfig(vocab_size=400, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                             num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
+                             pretrain_steps=12, pretrain_batch_size=8, pretrain_seq_len=64,
+                             pretrain_learning_rate=1e-2),
+        max_steps=8,
+        per_device_train_batch_size=8,
+        max_length=128,
+        learning_rate=1e-2,
+        logging_steps=1,
+        save_steps=4,
+    )
+    return cfg.replace(**changes) if changes else cfg
