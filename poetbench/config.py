@@ -6,6 +6,7 @@ presets are plain instances, and the CLI only fills fields in.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -105,7 +106,7 @@ class RunConfig:
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ConfigError(f"unknown config field(s): {', '.join(sorted(unknown))}")
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(copy.deepcopy(self), **changes)
 
     @property
     def is_tiny(self) -> bool:
@@ -142,7 +143,7 @@ PRESETS: dict[str, RunConfig] = {
 
 def preset(name: str) -> RunConfig:
     try:
-        return dataclasses.replace(PRESETS[name])
+        return copy.deepcopy(PRESETS[name])
     except KeyError:
         raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
 

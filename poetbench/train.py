@@ -426,6 +426,11 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
         peft_config=lora_config(config), callbacks=[_progress_callback(progress, f"train {author.id}")],
     )
     _quiet(trainer)
+    if len(trainer.train_dataset) == 0:
+        raise TrainError(
+            f"{author.id}: every training example lost its poem to truncation (the prompt alone fills "
+            f"max_length={config.max_length}); raise max_length"
+        )
     trainable, total = count_parameters(trainer.model)
     trainer.train(resume_from_checkpoint=last)
     metrics = {"train": _final_train_metrics(trainer.state.log_history)}

@@ -67,7 +67,7 @@ def micro_config(env: dict, **changes):
                              pretrain_learning_rate=1e-2),
         max_steps=8,
         per_device_train_batch_size=8,
-        max_length=128,
+        max_length=256,
         learning_rate=1e-2,
         logging_steps=1,
         save_steps=4,

@@ -30,18 +30,20 @@ def authors_table(authors) -> Table:
 
 STATS_COLUMNS = [
     ("author", "Author"), ("poems", "Poems"), ("lines", "Lines"), ("words", "Words"), ("tokens", "Tokens"),
-    ("train", "Train"), ("val", "Val"), ("test", "Test"), ("exact_dups", "Exact dups"),
-    ("near_dups", "Near dups"), ("dropped", "Dropped"),
+    ("split", "Split"), ("dups", "Dups"), ("dropped", "Dropped"),
 ]
 
 
 def stats_table(rows: list[dict], tokenizer_name: str | None = None) -> Table:
     title = "Corpus statistics" + (f" (tokens: {tokenizer_name})" if tokenizer_name else "")
-    table = Table(title=title)
+    table = Table(title=title, caption="Split: train/val/test poems. Dups: exact/near duplicates removed. "
+                                       "Dropped: too short or not Cyrillic.")
     for key, header in STATS_COLUMNS:
-        table.add_column(header, justify="left" if key == "author" else "right")
+        table.add_column(header, justify="left" if key == "author" else "right", no_wrap=True)
     for row in rows:
-        table.add_row(*(_fmt(row.get(key)) for key, _ in STATS_COLUMNS))
+        row = {**row, "split": f"{row['train']}/{row['val']}/{row['test']}",
+               "dups": f"{row['exact_dups']}/{row['near_dups']}"}
+        table.add_row(*(str(row[k]) if row.get(k) is not None else "—" for k, _ in STATS_COLUMNS))
     return table
 
 

@@ -1,0 +1,101 @@
+"""The command line: help texts, a real run, and bad input as one line with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from poetbench.cli import cli
+from poetbench.config import save_config
+from tests.conftest import micro_config
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_help_lists_commands_with_examples():
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("corpus", "train", "config"):
+        assert command in result.output
+    for sub in (["train"], ["corpus"], ["corpus", "import"], ["corpus", "stats"], ["corpus", "authors"], ["config"]):
+        out = run(*sub, "--help").output
+        assert "Example" in out, sub
+
+
+def test_console_script_is_installed():
+    out = subprocess.run([sys.executable, "-m", "poetbench.cli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and "version" in out.stdout
+
+
+def test_corpus_import_and_stats(corpus_env):
+    common = ["--authors-file", str(corpus_env["authors_file"]), "--corpus-dir", str(corpus_env["corpus_dir"])]
+    result = run("corpus", "import", *common)
+    assert result.exit_code == 0, result.output
+    assert "alpha: read 60, kept" in result.output
+    result = run("corpus", "stats", *common, "--tokenizer", "none")
+    assert result.exit_code == 0 and "alpha" in result.output and "gamma" in result.output
+    assert (corpus_env["corpus_dir"] / "beta.jsonl").exists()
+
+
+def test_corpus_import_one_file_for_a_declared_author(corpus_env, tmp_path):
+    from tests.conftest import write_corpus
+
+    src = write_corpus(tmp_path / "mine.jsonl", "gamma", 30)
+    result = run("corpus", "import", "--authors-file", str(corpus_env["authors_file"]), "--corpus-dir",
+                 str(corpus_env["corpus_dir"]), "--author", "missing", str(src))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(l) for l in (corpus_env["corpus_dir"] / "missing.jsonl").read_text().splitlines()]
+    assert len(rows) == 30 and rows[0]["author"] == "missing"
+
+
+def test_train_command_prints_the_table(corpus_env):
+    cfg_path = corpus_env["tmp"] / "micro.toml"
+    save_config(micro_config(corpus_env, authors=["alpha"]), cfg_path)
+    out = corpus_env["tmp"] / "adapters"
+    result = CliRunner(env={"POETBENCH_CACHE": str(corpus_env["tmp"] / "cache")}).invoke(
+        cli, ["train", "--config", str(cfg_path), "--output-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Mean Token Accuracy" in result.output or "Mean" in result.output
+    assert (out / "alpha" / "poetbench.json").exists() and (out / "training.csv").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--authors", "nobody"], "unknown author 'nobody'"),
+    (["train", "--authors", "missing"], "no texts for 'missing'"),
+    (["train", "--authors", "../x"], "invalid author id"),
+    (["train", "--authors", "alpha", "--base-model", "/no/such/model"], "cannot load base model"),
+    (["train", "--max-steps", "0"], "must be positive"),
+    (["train", "--authors", ","], "at least one"),
+    (["corpus", "import", "--author", "alpha", "BADFILE"], ":2: malformed JSON"),
+    (["corpus", "import", "--author", "alpha", "CP1251"], "not UTF-8"),
+])
+def test_bad_input_gives_one_line_and_exit_2(corpus_env, args, message):
+    bad = corpus_env["tmp"] / "bad.jsonl"
+    bad.write_text('{"text": "а\\nб\\nв\\nг"}\n{oops\n', encoding="utf-8")
+    cp = corpus_env["tmp"] / "cp.jsonl"
+    cp.write_bytes('{"text": "Привет"}\n'.encode("cp1251"))
+    args = [str(bad) if a == "BADFILE" else str(cp) if a == "CP1251" else a for a in args]
+    cfg_path = corpus_env["tmp"] / "micro.toml"
+    save_config(micro_config(corpus_env), cfg_path)
+    result = CliRunner(env={"POETBENCH_CACHE": str(corpus_env["tmp"] / "cache")}).invoke(
+        cli, [*args[:2], "--config", str(cfg_path), *args[2:]] if args[0] == "corpus" else
+        [args[0], "--config", str(cfg_path), *args[1:]])
+    assert result.exit_code == 2, result.output
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len([l for l in lines if l.startswith("Error")]) == 1
+
+
+def test_subprocess_error_has_no_traceback(corpus_env):
+    proc = subprocess.run(
+        [sys.executable, "-m", "poetbench.cli", "train", "--authors-file", str(corpus_env["authors_file"]),
+         "--authors", "nobody"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+    assert "unknown author 'nobody'" in proc.stderr

@@ -1,0 +1,59 @@
+import pytest
+
+from poetbench.config import preset
+from poetbench.errors import ModelError
+from poetbench.models import CHATML_TEMPLATE, count_parameters, load_model, resolve_dtype, train_tiny_tokenizer
+from poetbench.train import lora_config
+
+
+def qwen25_3b_config():
+    """Qwen/Qwen2.5-3B-Instruct's published config.json (the numbers that decide parameter counts)."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(vocab_size=151936, hidden_size=2048, intermediate_size=11008, num_hidden_layers=36,
+                       num_attention_heads=16, num_key_value_heads=2, max_position_embeddings=32768,
+                       tie_word_embeddings=True, rms_norm_eps=1e-6)
+
+
+def test_seed_lora_on_qwen25_3b_has_the_seed_trainable_count():
+    """Built on the meta device (no weights, no hub): r=8, alpha=16, all linear layers -> ~14.97M."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(qwen25_3b_config())
+    peft_model = get_peft_model(model, lora_config(preset("seed")))
+    trainable, total = count_parameters(peft_model)
+    assert abs(trainable - 14.97e6) / 14.97e6 < 0.02
+    assert trainable == 14_966_784  # 36 layers x (q,k,v,o,gate,up,down) x r x (in + out)
+    assert 3.0e9 < total < 3.2e9
+
+
+def test_tiny_tokenizer_chat_template_and_roundtrip():
+    tok = train_tiny_tokenizer(["Мороз и солнце; день чудесный!\nЕщё ты дремлешь, друг прелестный"] * 20, 400)
+    text = "Мороз и солнце — ёлка"
+    assert tok.decode(tok(text)["input_ids"]) == text  # byte-level: lossless on any text
+    chat = tok.apply_chat_template([{"role": "user", "content": "Тема"}], tokenize=False, add_generation_prompt=True)
+    assert chat == "<|im_start|>user\nТема<|im_end|>\n<|im_start|>assistant\n"
+    assert tok.eos_token == "<|im_end|>" and tok.pad_token == "<|endoftext|>"
+    assert tok.chat_template == CHATML_TEMPLATE
+
+
+def test_tiny_tokenizer_is_deterministic():
+    texts = [f"строка номер {i} про осень и весну" for i in range(50)]
+    assert train_tiny_tokenizer(texts, 350).get_vocab() == train_tiny_tokenizer(texts, 350).get_vocab()
+
+
+def test_unknown_model_path_is_a_model_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="cannot load"):
+        load_model(str(tmp_path / "empty"))
+
+
+def test_dtypes():
+    import torch
+
+    assert resolve_dtype("fp32") is torch.float32 and resolve_dtype("bf16") is torch.bfloat16
+    with pytest.raises(ModelError):
+        resolve_dtype("int3")

@@ -1,0 +1,133 @@
+"""End-to-end training on synthetic corpora with a micro model (seconds on a CPU)."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from poetbench.errors import PoetbenchError
+from poetbench.train import MANIFEST, TRAIN_COLUMNS, run_name, train
+from tests.conftest import micro_config
+
+
+@pytest.fixture
+def trained(corpus_env):
+    cfg = micro_config(corpus_env)
+    out = corpus_env["tmp"] / "run"
+    result = train(cfg, output_dir=out, cache_dir=corpus_env["tmp"] / "cache", log=lambda m: None)
+    return cfg, out, result, corpus_env
+
+
+def _losses(history):
+    return [e["loss"] for e in history if "loss" in e]
+
+
+def test_training_lowers_loss_and_writes_peft_folders(trained):
+    cfg, out, result, env = trained
+    assert [r.author for r in result.results] == ["alpha", "beta"]
+    base = json.loads((Path(result.base_model) / "poetbench_base.json").read_text())
+    assert base["pretrain_loss_last"] < base["pretrain_loss_first"]
+    for author in ("alpha", "beta"):
+        folder = out / author
+        assert (folder / "adapter_model.safetensors").exists() and (folder / "adapter_config.json").exists()
+        m = json.loads((folder / MANIFEST).read_text())
+        losses = _losses(m["log_history"])
+        assert losses[-1] < losses[0]
+        for key in ("base_model", "corpus", "prompts", "hyperparameters", "seed", "versions", "wall_time_s", "metrics"):
+            assert key in m
+        assert set(m["versions"]) >= {"torch", "transformers", "peft", "trl"}
+        assert m["corpus"]["train_poems"] > 20 and len(m["corpus"]["sha256"]) == 64
+        assert m["hyperparameters"]["lora_r"] == 8 and m["hyperparameters"]["lora_target_modules"] == "all-linear"
+        assert set(TRAIN_COLUMNS) <= set(m["metrics"]["train"])
+        assert {"eval_loss", "eval_entropy", "eval_mean_token_accuracy"} <= set(m["metrics"]["val"])
+        assert "{theme}" in m["prompts"]["train_template"]
+    assert not (out / ".checkpoints" / "alpha").exists()  # removed once the adapter is complete
+
+
+def test_adapter_loads_with_peft_and_changes_output(trained):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    cfg, out, result, env = trained
+    tok = AutoTokenizer.from_pretrained(result.base_model)
+    base = AutoModelForCausalLM.from_pretrained(result.base_model)
+    ids = tok.apply_chat_template([{"role": "user", "content": "Напиши стихотворение"}],
+                                  add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
+    with torch.no_grad():
+        before = base(ids).logits
+        model = PeftModel.from_pretrained(base, str(out / "alpha"))
+        after = model(ids).logits
+    assert not torch.allclose(before, after)
+
+
+def test_training_csv_matches_log_history(trained):
+    cfg, out, result, env = trained
+    rows = list(csv.DictReader(open(result.training_csv, encoding="utf-8")))
+    assert [r["author"] for r in rows] == ["alpha", "beta"]
+    assert list(rows[0])[:6] == ["author", "Loss", "Grad Norm", "Entropy", "Num Tokens", "Mean Token Accuracy"]
+    m = json.loads((out / "alpha" / MANIFEST).read_text())
+    last = [e for e in m["log_history"] if "loss" in e][-1]
+    assert float(rows[0]["Loss"]) == pytest.approx(last["loss"])
+    assert float(rows[0]["Mean Token Accuracy"]) == pytest.approx(last["mean_token_accuracy"])
+
+
+def test_rerun_skips_complete_adapters_and_force_retrains(trained):
+    cfg, out, result, env = trained
+    stamp = (out / "alpha" / MANIFEST).stat().st_mtime_ns
+    again = train(cfg, output_dir=out, cache_dir=env["tmp"] / "cache", log=lambda m: None)
+    assert all(r.skipped for r in again.results)
+    assert (out / "alpha" / MANIFEST).stat().st_mtime_ns == stamp
+    forced = train(cfg.replace(authors=["alpha"]), output_dir=out, force=True, cache_dir=env["tmp"] / "cache",
+                   log=lambda m: None)
+    assert not forced.results[0].skipped
+    assert (out / "alpha" / MANIFEST).stat().st_mtime_ns != stamp
+
+
+def test_resume_continues_from_checkpoint(corpus_env, monkeypatch):
+    """Interrupt after the first checkpoint, then --resume finishes from it, not from step 0."""
+    from transformers import TrainerCallback
+
+    import poetbench.train as T
+
+    cfg = micro_config(corpus_env, authors=["alpha"])
+    out = corpus_env["tmp"] / "run"
+    cache = corpus_env["tmp"] / "cache"
+
+    class Boom(TrainerCallback):
+        def on_save(self, args, state, control, **kw):
+            if state.global_step == 4:
+                raise KeyboardInterrupt
+
+    real = T._progress_callback
+    monkeypatch.setattr(T, "_progress_callback", lambda p, d: Boom() if d.startswith("train") else real(p, d))
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, output_dir=out, cache_dir=cache, log=lambda m: None)
+    assert not (out / "alpha").exists()
+    assert (out / ".checkpoints" / "alpha" / "checkpoint-4").exists()
+    monkeypatch.setattr(T, "_progress_callback", real)
+    result = train(cfg, output_dir=out, resume=True, cache_dir=cache, log=lambda m: None)
+    m = json.loads((out / "alpha" / MANIFEST).read_text())
+    assert m["effective"]["resumed_from"].endswith("checkpoint-4")
+    steps = [e["step"] for e in m["log_history"] if "loss" in e]
+    assert steps == list(range(1, 9))  # steps 1-4 restored from the checkpoint, 5-8 trained: none twice
+
+
+def test_run_name_is_deterministic_and_ignores_author_list(corpus_env):
+    cfg = micro_config(corpus_env)
+    assert run_name(cfg) == run_name(cfg.replace(authors=["gamma"]))
+    assert run_name(cfg) != run_name(cfg.replace(lora_r=4))
+    assert run_name(cfg).startswith("tiny-")
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"authors": ["nobody"]}, "unknown author 'nobody'"),
+    ({"authors": ["missing"]}, "no texts for 'missing'"),
+    ({"authors": ["alpha"], "min_train_poems": 500}, "at least 500 are needed"),
+    ({"base_model": "/nonexistent/model"}, "cannot load base model"),
+])
+def test_bad_input_is_one_clear_error(corpus_env, changes, message):
+    cfg = micro_config(corpus_env, **changes)
+    with pytest.raises(PoetbenchError, match=message):
+        train(cfg, output_dir=corpus_env["tmp"] / "run", cache_dir=corpus_env["tmp"] / "cache", log=lambda m: None)
