@@ -37,7 +37,7 @@ def resolve_dtype(name: str):
         raise ModelError(f"unknown dtype {name!r}; choose auto, bf16, fp16 or fp32") from None
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     import warnings
 
     from transformers.utils import logging as hf_logging
@@ -52,7 +52,7 @@ def _quiet_transformers() -> None:
 def load_tokenizer(name_or_path: str, revision: str | None = None, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
-    _quiet_transformers()
+    quiet_transformers()
     try:
         tok = AutoTokenizer.from_pretrained(name_or_path, revision=revision, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as e:
@@ -66,7 +66,7 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "aut
                trust_remote_code: bool = False, attn_implementation: str | None = None, device_map=None):
     from transformers import AutoModelForCausalLM
 
-    _quiet_transformers()
+    quiet_transformers()
     kwargs = {"revision": revision, "dtype": resolve_dtype(dtype), "trust_remote_code": trust_remote_code}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation

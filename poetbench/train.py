@@ -159,7 +159,9 @@ def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes
     (tokenizer + short causal-LM pretraining on the train splits) when it is not cached yet."""
     import hashlib
 
-    from poetbench.models import init_tiny_model
+    from poetbench.models import init_tiny_model, quiet_transformers
+
+    quiet_transformers()
 
     prompts = default_prompts()
     key_data = {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,

@@ -48,15 +48,21 @@ def stats_table(rows: list[dict], tokenizer_name: str | None = None) -> Table:
 
 
 def training_table(rows: list[dict], headers: dict[str, str], run: str) -> Table:
-    """The seed lab's training table (TRL's logged values), plus validation columns."""
+    """The seed lab's training table (TRL's logged values) plus validation rows; metrics are rows and
+    authors columns, so it stays readable in an 80-column terminal."""
     table = Table(title=f"Training — run {run}")
-    table.add_column("Author")
-    for key, header in headers.items():
-        table.add_column(header, justify="right")
-    table.add_column("Time (s)", justify="right")
+    table.add_column("Metric", no_wrap=True)
     for row in rows:
-        cells = [row["author"] + (" (skipped)" if row.get("skipped") else "")]
-        cells += [_fmt(row.get(key)) for key in headers]
-        cells.append(_fmt(row.get("wall_time_s")))
-        table.add_row(*cells)
+        table.add_column(row["author"] + (" (skipped)" if row.get("skipped") else ""), justify="right")
+    for key, header in [*headers.items(), ("wall_time_s", "Time (s)")]:
+        digits = 1 if key == "wall_time_s" else 4
+        table.add_row(header, *(_metric(row.get(key), digits) for row in rows))
     return table
+
+
+def _metric(value, digits: int = 4) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.{digits}f}"
+    return str(int(value))

@@ -1,0 +1,39 @@
+"""Helpers for bench scripts: print a table and replace one marked section of bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+from datetime import date
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+RESULTS_JSON = Path(__file__).with_name("results.json")
+
+
+def markdown_table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def update_section(name: str, body: str) -> None:
+    """Replace the text between <!-- name --> and <!-- /name --> (appending the section if new)."""
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    block = f"<!-- {name} -->\n{body.strip()}\n\n_Measured {date.today().isoformat()} on {machine()}._\n<!-- /{name} -->"
+    pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
+    text = pattern.sub(lambda m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def update_json(values: dict) -> None:
+    data = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
+    data.update(values)
+    RESULTS_JSON.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
