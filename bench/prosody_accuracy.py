@@ -1,0 +1,93 @@
+"""Accuracy of the prosody engine on Rifma dev (../shared/prosody/rifma_dev.jsonl).
+
+    .venv/bin/python bench/prosody_accuracy.py [--rifma PATH]
+
+Runs the same path as `poetbench scan --jsonl`, then reports: word-stress accuracy on polysyllabic
+words (gold = accentuation_markup), rhyme-scheme exact match per poem (letters relabelled), the same
+scheme accuracy when the engine is given the gold stresses, and agreement of the poem meter found from
+predicted stresses with the meter found from gold stresses. Updates bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import markdown_table, update_json, update_section  # noqa: E402
+
+from poetbench.prosody.rhyme import normalise_scheme  # noqa: E402
+from poetbench.prosody.scan import scan_poem  # noqa: E402
+from poetbench.prosody.stress import ACUTE, default_dictionary  # noqa: E402
+
+VOW = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
+WORD = re.compile(r"[А-Яа-яЁё\u0301\u0300]+")
+
+
+def stressed_vowels(word: str) -> tuple[int, ...]:
+    out, n = [], 0
+    for i, ch in enumerate(word):
+        if ch in VOW:
+            n += 1
+            if i + 1 < len(word) and word[i + 1] == ACUTE:
+                out.append(n)
+    return tuple(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rifma", default="../shared/prosody/rifma_dev.jsonl")
+    ap.add_argument("--limit", type=int, default=0)
+    args = ap.parse_args()
+    rows = [json.loads(l) for l in open(args.rifma, encoding="utf-8")]
+    if args.limit:
+        rows = rows[: args.limit]
+    dic = default_dictionary()
+    words_total = words_ok = 0
+    scheme_ok = scheme_gold_ok = meter_agree = 0
+    errors = Counter()
+    t0 = time.time()
+    for r in rows:
+        pred = scan_poem(r["poem_text"], dic)
+        gold_scan = scan_poem(r["accentuation_markup"].replace("\u0300", ""), dic)
+        for pl, gl in zip(pred.accented_text.split("\n"), r["accentuation_markup"].split("\n")):
+            pw, gw = WORD.findall(pl), WORD.findall(gl.replace("\u0300", ""))
+            if len(pw) != len(gw):
+                continue
+            for a, b in zip(pw, gw):
+                if sum(ch in VOW for ch in b) < 2 or not stressed_vowels(b):
+                    continue
+                words_total += 1
+                if stressed_vowels(a) == stressed_vowels(b):
+                    words_ok += 1
+                else:
+                    errors[(a, b)] += 1
+        gold = normalise_scheme(r["rhyme_scheme"])
+        scheme_ok += normalise_scheme(pred.rhyme_scheme) == gold
+        scheme_gold_ok += normalise_scheme(gold_scan.rhyme_scheme) == gold
+        meter_agree += (pred.meter, pred.feet) == (gold_scan.meter, gold_scan.feet)
+    n = len(rows)
+    secs = time.time() - t0
+    table = [
+        ["word stress, polysyllabic words", f"{words_ok / words_total:.2%}", f"{words_total} words", "≥ 97%"],
+        ["rhyme scheme, exact per poem", f"{scheme_ok / n:.2%}", f"{n} poems", "≥ 93%"],
+        ["rhyme scheme from gold stresses", f"{scheme_gold_ok / n:.2%}", f"{n} poems", "—"],
+        ["meter+feet: predicted vs gold stresses", f"{meter_agree / n:.2%}", f"{n} poems", "—"],
+    ]
+    md = markdown_table(["measure", "value", "on", "target"], table)
+    print(md)
+    print("most common stress errors (predicted, gold):", errors.most_common(15))
+    print(f"{secs:.1f} s for {2 * n} scans")
+    if not args.limit:
+        update_section("prosody-accuracy", "## Prosody engine accuracy on Rifma dev\n\n" + md)
+        update_json({"stress_accuracy": round(words_ok / words_total, 4),
+                     "rhyme_scheme_accuracy": round(scheme_ok / n, 4)})
+
+
+if __name__ == "__main__":
+    main()

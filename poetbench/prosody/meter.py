@@ -1,0 +1,244 @@
+"""Words and lines to stress candidates, and the best-fitting meter of a line and of a poem.
+
+A line is a sequence of syllables; each word contributes its vowels and its stress candidates.
+Classical meters (iamb, trochee, dactyl, amphibrach, anapest) are scored by the licences Russian
+verse allows: a strong position may go unstressed (small cost), a monosyllable may be stressed on a
+weak position (free), but a polysyllable's stress on a weak position costs a full point. Dolnik
+allows one or two unstressed syllables between stresses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, key_of, vowel_count
+
+_VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
+WORD = re.compile(r"[А-Яа-яЁёA-Za-z\u0301\u0300]+(?:-[А-Яа-яЁёA-Za-z\u0301\u0300]+)*")
+# (name, period, index of the first strong syllable)
+METERS = [("iamb", 2, 1), ("trochee", 2, 0), ("dactyl", 3, 0), ("amphibrach", 3, 1), ("anapest", 3, 2)]
+FEET_NAMES = {1: "monometer", 2: "dimeter", 3: "trimeter", 4: "tetrameter", 5: "pentameter",
+              6: "hexameter", 7: "heptameter", 8: "octameter"}
+OMIT_COST = {2: 0.15, 3: 0.4}  # an unstressed strong position: common in binary meters, rarer in ternary
+WEAK_STRESS_COST = 1.0
+FIT_THRESHOLD = 0.65  # a line fits a meter when its cost is at most this
+
+
+@dataclass
+class Word:
+    text: str
+    start: int  # offset in the line
+    vowels: list[int]  # offsets (in the line) of its vowels
+    options: tuple[int, ...]  # candidate stressed vowels, 1-based; () = none (clitic or no vowel)
+    kind: str  # mark, yo, dict, suffix, mono, clitic, guess, none
+
+    @property
+    def poly(self) -> bool:
+        return len(self.vowels) > 1
+
+
+@lru_cache(maxsize=100_000)
+def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tuple[tuple[int, ...], str]:
+    dic = _DICTS[dic_id]
+    opts = dic.lookup(key)
+    if opts is not None and opts.name_only and not capitalised:
+        opts = None
+    if nvowels == 1:
+        if opts is not None and 0 in opts.primary:
+            return (), "clitic"
+        return (1,), "mono"
+    if opts is not None:
+        readings = tuple(p for p in opts.without_yo() if 1 <= p <= nvowels)
+        if readings:
+            return readings, "dict"
+    if "-" in key:  # hyphenated: the stress of the longest part that has one
+        return (), "split"
+    guess = dic.by_suffix(key)
+    if guess:
+        return guess, "suffix"
+    return (max(1, nvowels - 1),), "guess"  # penultimate: the commonest place
+
+
+_DICTS: list[StressDictionary] = []
+
+
+def _dict_id(dic: StressDictionary) -> int:
+    for i, d in enumerate(_DICTS):
+        if d is dic:
+            return i
+    _DICTS.append(dic)
+    return len(_DICTS) - 1
+
+
+def word_stress(text: str, dic: StressDictionary) -> tuple[tuple[int, ...], str]:
+    """Stress candidates of one word (1-based vowel indices) and where they came from."""
+    lower = text.lower()
+    if ACUTE in text:
+        n, out = 0, []
+        for i, ch in enumerate(lower):
+            if ch in _VOWEL_SET:
+                n += 1
+                if i + 1 < len(lower) and lower[i + 1] == ACUTE:
+                    out.append(n)
+        return tuple(out), "mark"
+    nv = vowel_count(lower)
+    if nv == 0:
+        return (), "none"
+    if "ё" in lower and nv > 1:
+        n = 0
+        for ch in lower:
+            if ch in _VOWEL_SET:
+                n += 1
+                if ch == "ё":
+                    return (n,), "yo"
+    return _word_options(key_of(text), text[:1].isupper(), nv, _dict_id(dic))
+
+
+def scan_words(line: str, dic: StressDictionary) -> list[Word]:
+    words: list[Word] = []
+    for m in WORD.finditer(line):
+        parts = [(m.group(), m.start())]
+        options, kind = word_stress(m.group(), dic)
+        if kind == "split":
+            parts, off = [], m.start()
+            for piece in m.group().split("-"):
+                parts.append((piece, off))
+                off += len(piece) + 1
+        for text, start in parts:
+            if kind != "split" or len(parts) == 1:
+                opts, k = options, kind
+            else:
+                opts, k = word_stress(text, dic)
+            vowels = [start + i for i, ch in enumerate(text) if ch in _VOWEL_SET]
+            words.append(Word(text, start, vowels, opts, k))
+    return words
+
+
+# --------------------------------------------------------------------------------------------
+# Meter of a line
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LineFit:
+    meter: str
+    feet: int
+    cost: float
+    stresses: list[int] = field(default_factory=list)  # chosen stressed syllable indices (0-based)
+
+
+def _syllables(words: list[Word]) -> tuple[int, list[tuple[int, list[int]]], list[int], list[int]]:
+    """(syllable count, [(word index, candidate syllable indices)] for polysyllables,
+    syllable indices of stressable monosyllables, syllable indices of clitics)."""
+    n, poly, mono, clitic = 0, [], [], []
+    for wi, w in enumerate(words):
+        k = len(w.vowels)
+        if k == 0:
+            continue
+        if w.poly or (w.options and w.kind == "mark"):
+            cands = [n + p - 1 for p in w.options if 1 <= p <= k] or [n + k - 1]
+            poly.append((wi, cands))
+        elif w.kind == "clitic":
+            clitic.append(n)
+        else:
+            mono.append(n)
+        n += k
+    return n, poly, mono, clitic
+
+
+def fit_classical(words: list[Word], name: str, period: int, first: int) -> LineFit:
+    n, poly, mono, _ = _syllables(words)
+    if n == 0:
+        return LineFit(name, 0, 99.0)
+    strong = lambda i: i >= first and (i - first) % period == 0  # noqa: E731
+    cost, chosen = 0.0, []
+    for _, cands in poly:
+        good = [c for c in cands if strong(c)]
+        if good:
+            chosen.append(good[0])
+        else:
+            cost += WEAK_STRESS_COST
+            chosen.append(cands[0])
+    stressed = set(chosen) | {i for i in mono if strong(i)}
+    last = max(stressed) if stressed else -1
+    if last < 0 or not strong(last):
+        # the line's last stress (the rhyme's) must be an ictus
+        cost += WEAK_STRESS_COST
+        last_strong = max((i for i in range(n) if strong(i)), default=0)
+    else:
+        last_strong = last
+    ictuses = [i for i in range(first, last_strong + 1, period)]
+    omitted = sum(1 for i in ictuses if i not in stressed)
+    # an omitted stress on the first ictus is ordinary; elsewhere it is a licence with a small cost
+    cost += OMIT_COST[period] * omitted
+    if first >= 2 and any(i < first for i in chosen):  # anapest with stress in the anacrusis
+        cost += 0.3
+    return LineFit(name, len(ictuses), round(cost, 3), sorted(stressed))
+
+
+def fit_dolnik(words: list[Word]) -> LineFit:
+    n, poly, mono, _ = _syllables(words)
+    # monosyllables are left out: in a dolnik they are as often unstressed as stressed
+    use = sorted({c[0] for _, c in poly})
+    if len(use) < 2:
+        use = sorted(set(use) | set(mono))
+    if len(use) < 2:
+        return LineFit("dolnik", len(use), 99.0, use)
+    gaps = [b - a - 1 for a, b in zip(use, use[1:])]
+    bad = sum(1 for g in gaps if g not in (1, 2))
+    # a dolnik mixes both intervals; all-equal intervals are a classical meter's business
+    cost = float(bad) + (0.0 if {1, 2} <= set(gaps) else 0.3)
+    return LineFit("dolnik", len(use), cost, use)
+
+
+def line_fits(words: list[Word]) -> list[LineFit]:
+    fits = [fit_classical(words, name, period, first) for name, period, first in METERS]
+    fits.append(fit_dolnik(words))
+    return fits
+
+
+def best_line_fit(words: list[Word]) -> LineFit:
+    fits = line_fits(words)
+    best = min(fits, key=lambda f: (f.cost, f.meter == "dolnik"))
+    if best.cost > FIT_THRESHOLD:
+        n = sum(len(w.vowels) for w in words)
+        return LineFit("free" if n else "none", 0, best.cost, best.stresses)
+    return best
+
+
+def meter_label(meter: str, feet: int) -> str:
+    if meter in ("dolnik", "free", "none") or feet == 0:
+        return meter
+    return f"{meter} {FEET_NAMES.get(feet, f'{feet}-foot')}"
+
+
+@dataclass
+class PoemMeter:
+    meter: str
+    feet: int
+    regularity: float
+    per_line: list[LineFit]
+
+
+def poem_meter(lines_words: list[list[Word]]) -> PoemMeter:
+    """Dominant meter: the one with the lowest total cost over the poem's lines; its feet are the
+    most common foot count; regularity is the share of lines that fit it."""
+    lines_words = [w for w in lines_words if any(x.vowels for x in w)]
+    if not lines_words:
+        return PoemMeter("none", 0, 0.0, [])
+    all_fits = [line_fits(w) for w in lines_words]
+    names = [m[0] for m in METERS] + ["dolnik"]
+    totals = {name: sum(min(f.cost, 2.0) for fits in all_fits for f in fits if f.meter == name) for name in names}
+    classical_best = min(names[:-1], key=lambda n: totals[n])
+    # dolnik only when it fits clearly better than every classical meter
+    best = classical_best if totals[classical_best] <= totals["dolnik"] + 0.3 * len(lines_words) else "dolnik"
+    per_line = [next(f for f in fits if f.meter == best) for fits in all_fits]
+    fitting = [f for f in per_line if f.cost <= FIT_THRESHOLD]
+    regularity = len(fitting) / len(per_line)
+    if regularity < 0.5:
+        return PoemMeter("free", 0, round(regularity, 3), per_line)
+    feet = Counter(f.feet for f in fitting).most_common(1)[0][0]
+    return PoemMeter(best, feet, round(regularity, 3), per_line)

@@ -1,0 +1,168 @@
+"""Whole-poem analysis: stress marks, meter, rhyme scheme, clausulas and stanza form.
+
+``scan_poem(text)`` is a pure function of the text (and the stress dictionary) returning plain data;
+``poetbench scan`` and the benchmark both call it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from poetbench.prosody.meter import LineFit, Word, meter_label, poem_meter, scan_words
+from poetbench.prosody.rhyme import rhyme_key, scheme
+from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
+
+CLAUSULA = {0: "masculine", 1: "feminine", 2: "dactylic"}
+MAX_LINES = 2000  # longer input is analysed up to here, so a huge text cannot stall a batch
+
+
+@dataclass
+class LineScan:
+    text: str
+    accented: str
+    syllables: int
+    pattern: str  # one char per syllable: "/" stressed, "-" unstressed
+    meter: str
+    clausula: str | None
+    rhyme: str  # letter, or "-" (unrhymed), or "" (blank line)
+    rhyme_score: float
+
+
+@dataclass
+class PoemScan:
+    meter: str  # iamb, trochee, dactyl, amphibrach, anapest, dolnik, free, none
+    feet: int
+    meter_label: str  # "iamb tetrameter"
+    regularity: float
+    rhyme_scheme: str
+    rhyme_rate: float  # share of lines with a rhyme partner
+    exact_rhyme_share: float  # of rhymed lines, those rhyming exactly
+    clausulas: dict[str, int]
+    stanzas: int
+    stanza_sizes: list[int]
+    quatrains: int
+    four_quatrains: bool
+    accented_text: str
+    lines: list[LineScan] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _chosen_stresses(words: list[Word], fit: LineFit | None) -> tuple[list[int], list[int]]:
+    """Syllable index of each word's stress (or -1), choosing among readings the one the meter
+    wants; and the metrically acceptable alternatives for the line's last stressed word (a rhyme
+    can still decide between them). A line-final clitic is stressed: the line ends on an ictus."""
+    chosen, n = [], 0
+    stressed = set(fit.stresses) if fit else set()
+    last_alts: list[int] = []
+    last_vocalic = max((i for i, w in enumerate(words) if w.vowels), default=-1)
+    for wi, w in enumerate(words):
+        k = len(w.vowels)
+        if k == 0:
+            chosen.append(-1)
+        elif not w.options:
+            chosen.append(n if wi == last_vocalic else -1)
+        else:
+            cands = [n + p - 1 for p in w.options if 1 <= p <= k]
+            fitting = [c for c in cands if c in stressed] or cands
+            chosen.append(fitting[0] if fitting else -1)
+            if wi == last_vocalic:
+                last_alts = fitting
+        n += k
+    return chosen, last_alts
+
+
+def _accent(line: str, words: list[Word], chosen: list[int]) -> tuple[str, str, int]:
+    marks, n = set(), 0
+    for w, c in zip(words, chosen):
+        if c >= 0:
+            marks.add(w.vowels[c - n])
+        n += len(w.vowels)
+    out = []
+    for i, ch in enumerate(line):
+        out.append(ch)
+        if i in marks and (i + 1 >= len(line) or line[i + 1] != ACUTE):
+            out.append(ACUTE)
+    stressed = {c for c in chosen if c >= 0}
+    return "".join(out), "".join("/" if i in stressed else "-" for i in range(n)), n
+
+
+def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: int = 4,
+              expected_lines: int = 4) -> PoemScan:
+    dic = dic or default_dictionary()
+    raw_lines = text.replace("\r\n", "\n").split("\n")[:MAX_LINES]
+    verse = [(i, ln) for i, ln in enumerate(raw_lines) if ln.strip()]
+    words = {i: scan_words(ln, dic) for i, ln in verse}
+    pm = poem_meter([words[i] for i, _ in verse])
+    fits = dict(zip([i for i, _ in verse if any(x.vowels for x in words[i])], pm.per_line))
+
+    chosen: dict[int, list[int]] = {}
+    keys: dict[int, list[str]] = {}
+    alts: dict[int, list[int]] = {}
+    for i, ln in verse:
+        chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i))
+        last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
+        keys[i], alts[i] = [""], []
+        if last is not None:
+            w = words[i][last]
+            n_before = sum(len(x.vowels) for x in words[i][:last])
+            options = [chosen[i][last]] + [a for a in last_alts if a != chosen[i][last]]
+            vposes = [w.vowels[c - n_before] for c in options]
+            keys[i] = [rhyme_key(ln[v:], ln[:v]) for v in vposes]
+            alts[i] = options
+
+    # stanzas: blank-line separated blocks
+    stanzas: list[list[int]] = []
+    for i, ln in enumerate(raw_lines):
+        if ln.strip():
+            if not stanzas or (i > 0 and not raw_lines[i - 1].strip()):
+                stanzas.append([])
+            stanzas[-1].append(i)
+    letters: dict[int, tuple[str, float]] = {}
+    parts = []
+    for st in stanzas:
+        sch, scores, picks = scheme([keys[i] for i in st])
+        parts.append(sch)
+        for i, c, sc, pick in zip(st, sch, scores, picks):
+            letters[i] = (c, sc)
+            if pick and alts[i]:  # the rhyme chose another reading of the line-final word
+                last = max(k for k, c2 in enumerate(chosen[i]) if c2 >= 0)
+                chosen[i][last] = alts[i][pick]
+    rhyme_scheme = " ".join(parts)
+
+    lines: dict[int, dict] = {}
+    for i, ln in verse:
+        accented, pattern, n = _accent(ln, words[i], chosen[i])
+        last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
+        clausula = CLAUSULA.get(n - 1 - chosen[i][last], "hyperdactylic") if last is not None else None
+        fit = fits.get(i)
+        label = meter_label(fit.meter, fit.feet) if fit and fit.cost <= 0.65 else ("free" if n else "none")
+        lines[i] = {"text": ln, "accented": accented, "syllables": n, "pattern": pattern, "meter": label,
+                    "clausula": clausula}
+
+
+    out_lines = []
+    for i, ln in enumerate(raw_lines):
+        if i in lines:
+            c, s = letters[i]
+            out_lines.append(LineScan(rhyme=c, rhyme_score=s, **lines[i]))
+        elif ln.strip() == "":
+            out_lines.append(LineScan(ln, ln, 0, "", "", None, "", 0.0))
+    rhymed = [l for l in out_lines if l.rhyme not in ("", "-")]
+    sizes = [len(s) for s in stanzas]
+    quatrains = sum(1 for s in sizes if s == expected_lines)
+    accented_text = "\n".join(l.accented for l in out_lines)
+    if len(raw_lines) < len(text.split("\n")):
+        accented_text += "\n" + "\n".join(text.split("\n")[MAX_LINES:])
+    return PoemScan(
+        meter=pm.meter, feet=pm.feet, meter_label=meter_label(pm.meter, pm.feet), regularity=pm.regularity,
+        rhyme_scheme=rhyme_scheme,
+        rhyme_rate=round(len(rhymed) / len(verse), 3) if verse else 0.0,
+        exact_rhyme_share=round(sum(1 for l in rhymed if l.rhyme_score >= 1.0) / len(rhymed), 3) if rhymed else 0.0,
+        clausulas=dict(Counter(l.clausula for l in out_lines if l.clausula)),
+        stanzas=len(stanzas), stanza_sizes=sizes, quatrains=quatrains,
+        four_quatrains=sizes == [expected_lines] * expected_stanzas,
+        accented_text=accented_text, lines=out_lines,
+    )

@@ -1,0 +1,213 @@
+"""Russian word stress: explicit marks, the accent dictionaries, clitics, and a suffix fallback.
+
+The dictionaries (``accent.dic``, ``accent1.dic``: ``stem(end1|end2)<TAB>positions``, cp1251) are
+expanded once into two sorted byte arrays (word forms, and the same forms reversed for the suffix
+fallback) plus a small table of distinct position codes, saved as ``.npy`` in the cache folder.
+Loading is then a memory map: milliseconds, not the seconds that parsing takes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+VOWELS = "аеёиоуыэюя"
+ACUTE, GRAVE = "\u0301", "\u0300"
+_VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
+FORMAT_VERSION = 1
+
+
+def vowel_count(word: str) -> int:
+    return sum(1 for ch in word if ch in _VOWEL_SET)
+
+
+def key_of(word: str) -> str:
+    """Dictionary key: lowercase, ё as е, no stress marks."""
+    return strip_marks(word).lower().replace("ё", "е")
+
+
+def strip_marks(text: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).replace(ACUTE, "").replace(GRAVE, ""))
+
+
+@dataclass(frozen=True)
+class Options:
+    """Stress readings of a word form: each a 1-based vowel index (0 = unstressed clitic)."""
+
+    primary: tuple[int, ...]
+    name_only: bool = False  # proper name: only when written capitalised
+    yo: tuple[bool, ...] = ()  # per reading: the stressed vowel is ё
+
+    def without_yo(self) -> tuple[int, ...]:
+        """Readings for a word written with е: those that need ё go last."""
+        plain = [p for p, y in zip(self.primary, self.yo) if not y]
+        return tuple(plain + [p for p in self.primary if p not in plain])
+
+
+def parse_positions(code: str) -> Options:
+    name_only = "!" in code
+    code = code.replace("!", "")
+    primary: list[int] = []
+    yo: list[bool] = []
+    for alt in code.split("|"):
+        for p in alt.split(","):
+            if not p or "`" in p:
+                continue
+            n = int(p.replace('"', ""))
+            if n not in primary:
+                primary.append(n)
+                yo.append('"' in p)
+    return Options(tuple(primary), name_only, tuple(yo))
+
+
+_LINE = re.compile(r"^([^\t(]+)(?:\(([^)]*)\))?\t(\S+)")
+
+
+def iter_dic(path: Path):
+    """Yield (word form, position code) for every form a dictionary line expands to."""
+    with open(path, encoding="cp1251", newline=None) as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = _LINE.match(line.rstrip("\n"))
+            if not m:
+                continue
+            stem, endings, code = m.group(1).strip(), m.group(2), m.group(3)
+            for ending in endings.split("|") if endings is not None else [""]:
+                yield (stem + ending).replace("ё", "е"), code
+
+
+def _cache_key(paths: list[Path]) -> str:
+    h = hashlib.sha256(str(FORMAT_VERSION).encode())
+    for p in paths:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+class StressDictionary:
+    """Word form -> stress options, from sorted arrays (binary search) with a suffix fallback."""
+
+    def __init__(self, words: np.ndarray, codes: np.ndarray, rwords: np.ndarray, rcodes: np.ndarray,
+                 table: list[str]):
+        self.words, self.codes, self.rwords, self.rcodes = words, codes, rwords, rcodes
+        self.table = table
+        self._options = [parse_positions(c) for c in table]
+
+    # -- building and loading ---------------------------------------------------------------------
+    @classmethod
+    def build(cls, paths: list[Path]) -> "StressDictionary":
+        merged: dict[str, str] = {}
+        for path in paths:
+            for form, code in iter_dic(path):
+                if form in merged and merged[form] != code:
+                    old, new = parse_positions(merged[form]), parse_positions(code)
+                    if old.name_only and not new.name_only:
+                        merged[form] = code
+                    elif not (new.name_only and not old.name_only):
+                        merged[form] = "|".join(dict.fromkeys(merged[form].split("|") + code.split("|")))
+                else:
+                    merged[form] = code
+        table = sorted(set(merged.values()))
+        index = {c: i for i, c in enumerate(table)}
+        forms = sorted(merged)
+        enc = [f.encode("cp1251", errors="replace") for f in forms]
+        words = np.array(enc, dtype=f"S{max(map(len, enc))}")
+        codes = np.array([index[merged[f]] for f in forms], dtype=np.uint16)
+        rforms = sorted(forms, key=lambda f: f[::-1])
+        renc = [f[::-1].encode("cp1251", errors="replace") for f in rforms]
+        rwords = np.array(renc, dtype=words.dtype)
+        rcodes = np.array([index[merged[f]] for f in rforms], dtype=np.uint16)
+        return cls(words, codes, rwords, rcodes, table)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for name in ("words", "codes", "rwords", "rcodes"):
+            np.save(tmp / f"{name}.npy", getattr(self, name))
+        (tmp / "table.txt").write_text("\n".join(self.table), encoding="utf-8")
+        for f in tmp.iterdir():
+            os.replace(f, folder / f.name)
+        tmp.rmdir()
+
+    @classmethod
+    def load(cls, folder: Path) -> "StressDictionary":
+        arrays = [np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("words", "codes", "rwords", "rcodes")]
+        table = (folder / "table.txt").read_text(encoding="utf-8").split("\n")
+        return cls(*arrays, table)
+
+    @classmethod
+    def from_files(cls, paths: list[Path], cache_dir: Path) -> "StressDictionary":
+        folder = cache_dir / f"stress-{_cache_key(paths)}"
+        if not (folder / "table.txt").exists():
+            cls.build(paths).save(folder)
+        return cls.load(folder)
+
+    # -- lookup -----------------------------------------------------------------------------------
+    def lookup(self, key: str) -> Options | None:
+        try:
+            b = key.encode("cp1251")
+        except UnicodeEncodeError:
+            return None
+        i = int(np.searchsorted(self.words, b))
+        if i < len(self.words) and self.words[i] == b:
+            return self._options[int(self.codes[i])]
+        return None
+
+    def by_suffix(self, key: str, min_suffix: int = 3) -> tuple[int, ...] | None:
+        """Stress of the dictionary form sharing the longest ending with ``key``, counted from the
+        word's end (Russian stress is largely decided by suffix and ending)."""
+        try:
+            rb = key[::-1].encode("cp1251")
+        except UnicodeEncodeError:
+            return None
+        i = int(np.searchsorted(self.rwords, rb))
+        best, best_len = None, 0
+        for j in (i - 1, i):
+            if 0 <= j < len(self.rwords):
+                cand = bytes(self.rwords[j])
+                n = 0
+                while n < min(len(cand), len(rb)) and cand[n] == rb[n]:
+                    n += 1
+                if n > best_len:
+                    best, best_len = j, n
+        if best is None or best_len < min_suffix:
+            return None
+        other = bytes(self.rwords[best])[::-1].decode("cp1251")
+        opts = self._options[int(self.rcodes[best])]
+        total_other, total = vowel_count(other), vowel_count(key)
+        out = []
+        for p in opts.primary:
+            from_end = total_other - p  # vowels after the stressed one
+            q = total - from_end
+            if p > 0 and 1 <= q <= total and q not in out:
+                out.append(q)
+        return tuple(out) or None
+
+
+@lru_cache(maxsize=4)
+def default_dictionary(prosody_dir: str | None = None) -> StressDictionary:
+    folder = Path(prosody_dir or os.environ.get("POETBENCH_PROSODY_DIR") or default_prosody_dir())
+    paths = [folder / "accent.dic", folder / "accent1.dic"]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        from poetbench.errors import PoetbenchError
+
+        raise PoetbenchError(
+            f"stress dictionary not found: {missing[0]} (set POETBENCH_PROSODY_DIR or --prosody-dir "
+            "to the folder with accent.dic and accent1.dic)"
+        )
+    from poetbench.train import default_cache_dir
+
+    return StressDictionary.from_files(paths, default_cache_dir())
+
+
+def default_prosody_dir() -> Path:
+    return Path("../shared/prosody")
