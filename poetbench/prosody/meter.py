@@ -56,6 +56,12 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
             return readings, "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
         return (), "split"
+    if re.search(r"ь[яеюи]", key):  # poetic -ье/-ья forms of -ие/-ия words: сомне́нье, сия́нье
+        alt = dic.lookup(re.sub(r"ь([яеюи])", r"и\1", key))
+        if alt is not None:
+            readings = tuple(p for p in alt.without_yo() if 1 <= p <= nvowels)
+            if readings:
+                return readings, "dict"
     guess = dic.by_suffix(key)
     if guess:
         return guess, "suffix"
@@ -128,6 +134,7 @@ class LineFit:
     feet: int
     cost: float
     stresses: list[int] = field(default_factory=list)  # chosen stressed syllable indices (0-based)
+    allowed: set[int] = field(default_factory=set)  # every reading's syllable that suits the meter
 
 
 def _syllables(words: list[Word]) -> tuple[int, list[tuple[int, list[int]]], list[int], list[int]]:
@@ -154,9 +161,10 @@ def fit_classical(words: list[Word], name: str, period: int, first: int) -> Line
     if n == 0:
         return LineFit(name, 0, 99.0)
     strong = lambda i: i >= first and (i - first) % period == 0  # noqa: E731
-    cost, chosen = 0.0, []
+    cost, chosen, allowed = 0.0, [], set()
     for _, cands in poly:
         good = [c for c in cands if strong(c)]
+        allowed.update(good)
         if good:
             chosen.append(good[0])
         else:
@@ -176,7 +184,7 @@ def fit_classical(words: list[Word], name: str, period: int, first: int) -> Line
     cost += OMIT_COST[period] * omitted
     if first >= 2 and any(i < first for i in chosen):  # anapest with stress in the anacrusis
         cost += 0.3
-    return LineFit(name, len(ictuses), round(cost, 3), sorted(stressed))
+    return LineFit(name, len(ictuses), round(cost, 3), sorted(stressed), allowed | stressed)
 
 
 def fit_dolnik(words: list[Word]) -> LineFit:
@@ -191,7 +199,7 @@ def fit_dolnik(words: list[Word]) -> LineFit:
     bad = sum(1 for g in gaps if g not in (1, 2))
     # a dolnik mixes both intervals; all-equal intervals are a classical meter's business
     cost = float(bad) + (0.0 if {1, 2} <= set(gaps) else 0.3)
-    return LineFit("dolnik", len(use), cost, use)
+    return LineFit("dolnik", len(use), cost, use, set(use))
 
 
 def line_fits(words: list[Word]) -> list[LineFit]:

@@ -13,57 +13,100 @@ import difflib
 import re
 from collections import Counter
 
-STRESSED = str.maketrans({"я": "а", "ю": "у", "е": "э", "ё": "о", "ы": "и"})
+# stressed е stays "е": written for both э and ё (полет = полёт), so it may match э or, weaker, о
+STRESSED = str.maketrans({"я": "а", "ю": "у", "ё": "о", "ы": "и"})
 UNSTRESSED = str.maketrans({"о": "а", "е": "и", "я": "и", "э": "и", "ы": "и", "ю": "у", "ё": "о"})
 DEVOICE = {"б": "п", "в": "ф", "г": "к", "д": "т", "ж": "ш", "з": "с"}
 VOWELS = set("аеёиоуыэюя")
-SLANT_THRESHOLD = 0.7
+SLANT_THRESHOLD = 0.72
 
 
 VOICELESS = set("пфктшсхцчщ")
+IOTATED = set("яюеёи")
+SUPPORT_VOWELS = set("аеёиоуыэюяьъ")
 
 
 def rhyme_key(tail: str, before: str = "") -> str:
-    """Normalised rhyme part. ``tail`` starts at the stressed vowel; ``before`` is the text before
-    it, whose last consonant supports an open masculine ending (мечта́ / красота́), written before a
-    ``|`` so it can be compared apart."""
+    """Normalised rhyme part ``support|V|post``: ``V`` the stressed vowel (iotation dropped),
+    ``post`` what follows it (unstressed vowels reduced, devoicing, ь/ъ and a final й dropped),
+    ``support`` the consonant before the stressed vowel ("й" after a vowel or at a word start),
+    which only an open masculine ending (мечта́ / красота́) needs."""
     tail = re.sub(r"[^а-яё]", "", tail.lower())
     if not tail:
         return ""
     tail = re.sub(r"ть?ся$", "ца", tail)
     tail = re.sub(r"([оe])го$", r"\1во", tail)  # -ого/-его read -ово/-ево
-    tail = tail.replace("ь", "").replace("ъ", "")
-    head, rest = tail[0].translate(STRESSED), tail[1:]
-    rest = rest.translate(UNSTRESSED)
-    rest = re.sub(r"([аиуэо])й$", r"\1", rest)
-    chars = list(rest)
+    tail = re.sub(r"[тд]ц", "ц", tail)
+    v = tail[0]
+    post = tail[1:].replace("ь", "").replace("ъ", "").translate(UNSTRESSED)
+    post = re.sub(r"([аиуэо])й$", r"\1", post)
+    chars = list(post)
     for i in range(len(chars) - 1, -1, -1):  # final and regressive devoicing
         nxt = chars[i + 1] if i + 1 < len(chars) else None
         if chars[i] in DEVOICE and (nxt is None or nxt in VOICELESS):
             chars[i] = DEVOICE[chars[i]]
-    rest = re.sub(r"(.)\1", r"\1", "".join(chars))
-    key = head + rest
-    if not rest:
-        support = re.sub(r"[^а-яё]", "", before.lower()).replace("ь", "").replace("ъ", "")[-1:]
-        key = DEVOICE.get(support, support) + "|" + key
-    return key
+    post = re.sub(r"(.)\1", r"\1", "".join(chars))
+    prior = re.sub(r"[^а-яё ]", "", before.lower()).rstrip()
+    prev = prior[-1:]
+    if v in IOTATED and (not prev or prev in SUPPORT_VOWELS or prev == " "):
+        support = "й"
+    elif not post and v == "о" and re.search(r"[ое]г$", prior):
+        support = "в"  # своего́ / торжество́: the г of -его/-ого is read в
+    else:
+        support = DEVOICE.get(prev, prev) if prev not in ("", " ") else ""
+    return f"{support}|{v.translate(STRESSED)}|{post}"
+
+
+def ending_key(word: str, monosyllable: bool) -> str:
+    """The last syllable of a line's last word (consonants + reduced vowel), for the rhymes Rifma
+    counts between a line-final monosyllable and a longer word's unstressed end (мы / ри́тмы)."""
+    w = re.sub(r"[^а-яё]", "", word.lower()).replace("ь", "").replace("ъ", "")
+    m = re.search(r"[^аеёиоуыэюя]*[аеёиоуыэюя][^аеёиоуыэюя]*$", w)
+    if not m:
+        return ""
+    syl = m.group().translate(STRESSED).translate(UNSTRESSED)
+    return ("~m|" if monosyllable else "~f|") + syl
+
+
+_NEUTRAL = str.maketrans({**{k: v for k, v in DEVOICE.items()}, **{c: "V" for c in "аиуэо"}})
 
 
 def rhyme_score(a: str, b: str) -> float:
-    """1.0 for an exact rhyme, a slant score in (0, 1) for near rhymes, 0 when the stressed vowels
-    differ."""
+    """1.0 exact; 0.9 same consonants with other unstressed vowels or voicing; 0.85 the same but a
+    final consonant; a lower slant score for close consonant skeletons; 0 when the stressed vowels
+    differ or an open masculine ending lacks the same support."""
     if not a or not b:
         return 0.0
-    if a == b:
-        return 1.0
-    sa, sb = a.split("|")[-1], b.split("|")[-1]
-    if sa[0] != sb[0]:
+    if a[0] == "~" or b[0] == "~":  # a line-final monosyllable against an unstressed last syllable
+        if a[0] == b[0] == "~" and "~m" in (a[:2], b[:2]) and a[3:] == b[3:]:
+            return 0.75
         return 0.0
-    if "|" in a or "|" in b:  # open masculine: same vowel, different support consonant
-        return 0.85 if sa == sb else 0.0
-    if sa == sb:
-        return 1.0
-    return round(difflib.SequenceMatcher(None, sa, sb).ratio() * 0.95, 3)
+    sa, va, pa = a.split("|")
+    sb, vb, pb = b.split("|")
+    factor = 1.0
+    if va != vb:
+        if {va, vb} == {"е", "э"}:
+            pass
+        elif {va, vb} == {"е", "о"}:
+            factor = 0.95  # е written for ё
+        else:
+            return 0.0
+    if not pa or not pb:  # open masculine needs its supporting consonant
+        if DEVOICE.get(sa, sa) != DEVOICE.get(sb, sb):
+            return 0.0
+        if pa == pb:
+            return factor
+        return 0.8 * factor if len(pa + pb) == 1 and (pa + pb) not in "аиуэо" else 0.0  # поля́ / ковыля́м
+    if pa == pb:
+        return factor
+    ka, kb = pa.translate(_NEUTRAL), pb.translate(_NEUTRAL)
+    if ka == kb:
+        return 0.9 * factor
+    if "V" in ka and "V" in kb and ka.rstrip("бвгджзйклмнпрстфхцчшщ") == kb.rstrip("бвгджзйклмнпрстфхцчшщ"):
+        return 0.85
+    if ka[0] == "V" or kb[0] == "V":
+        return 0.0
+    return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
 
 
 def _best_pair(a: list[str], b: list[str]) -> tuple[float, int]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from poetbench.prosody.meter import LineFit, Word, meter_label, poem_meter, scan_words
-from poetbench.prosody.rhyme import rhyme_key, scheme
+from poetbench.prosody.meter import METERS, LineFit, Word, meter_label, poem_meter, scan_words
+from poetbench.prosody.rhyme import ending_key, rhyme_key, scheme
 from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
 
 CLAUSULA = {0: "masculine", 1: "feminine", 2: "dactylic"}
+METER_SHAPE = {name: (period, first) for name, period, first in METERS}
 MAX_LINES = 2000  # longer input is analysed up to here, so a huge text cannot stall a batch
 
 
@@ -50,12 +51,13 @@ class PoemScan:
         return asdict(self)
 
 
-def _chosen_stresses(words: list[Word], fit: LineFit | None) -> tuple[list[int], list[int]]:
+def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0) -> tuple[list[int], list[int]]:
     """Syllable index of each word's stress (or -1), choosing among readings the one the meter
     wants; and the metrically acceptable alternatives for the line's last stressed word (a rhyme
     can still decide between them). A line-final clitic is stressed: the line ends on an ictus."""
     chosen, n = [], 0
-    stressed = set(fit.stresses) if fit else set()
+    stressed = fit.allowed if fit else set()
+    period, first = METER_SHAPE.get(fit.meter if fit else "", (0, 0))
     last_alts: list[int] = []
     last_vocalic = max((i for i, w in enumerate(words) if w.vowels), default=-1)
     for wi, w in enumerate(words):
@@ -67,6 +69,8 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None) -> tuple[list[int],
         else:
             cands = [n + p - 1 for p in w.options if 1 <= p <= k]
             fitting = [c for c in cands if c in stressed] or cands
+            if wi == last_vocalic and period and feet:  # the reading that gives the poem's feet first
+                fitting.sort(key=lambda c: abs((c - first) // period + 1 - feet))
             chosen.append(fitting[0] if fitting else -1)
             if wi == last_vocalic:
                 last_alts = fitting
@@ -102,7 +106,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     keys: dict[int, list[str]] = {}
     alts: dict[int, list[int]] = {}
     for i, ln in verse:
-        chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i))
+        chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i), pm.feet)
         last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
         keys[i], alts[i] = [""], []
         if last is not None:
@@ -112,6 +116,8 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             vposes = [w.vowels[c - n_before] for c in options]
             keys[i] = [rhyme_key(ln[v:], ln[:v]) for v in vposes]
             alts[i] = options
+            if last == len(words[i]) - 1:
+                keys[i].append(ending_key(w.text, len(w.vowels) == 1))
 
     # stanzas: blank-line separated blocks
     stanzas: list[list[int]] = []
@@ -127,7 +133,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
         parts.append(sch)
         for i, c, sc, pick in zip(st, sch, scores, picks):
             letters[i] = (c, sc)
-            if pick and alts[i]:  # the rhyme chose another reading of the line-final word
+            if 0 < pick < len(alts[i]):  # the rhyme chose another reading of the line-final word
                 last = max(k for k, c2 in enumerate(chosen[i]) if c2 >= 0)
                 chosen[i][last] = alts[i][pick]
     rhyme_scheme = " ".join(parts)
