@@ -264,6 +264,59 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
 
 
 # --------------------------------------------------------------------------------------------
+# scan
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--jsonl", "jsonl_in", type=click.Path(exists=True, dir_okay=False),
+              help="Batch mode: records with a 'poem_text' (or 'text') field, one JSON object per line.")
+@click.option("--out", type=click.Path(dir_okay=False), help="With --jsonl: write results here [default: stdout].")
+@click.option("--json", "as_json", is_flag=True, help="Print the full analysis of FILE as JSON.")
+@click.option("--prosody-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with accent.dic and accent1.dic [default: ../shared/prosody or $POETBENCH_PROSODY_DIR].")
+def scan(file, jsonl_in, out, as_json, prosody_dir):
+    """Stress, meter, rhyme and stanza analysis of Russian verse.
+
+    \b
+    Examples:
+      poetbench scan poem.txt
+      echo "Мой дядя самых честных правил," | poetbench scan -
+      poetbench scan --jsonl ../shared/prosody/rifma_dev.jsonl --out scanned.jsonl
+    """
+    import json
+
+    from poetbench.prosody import scan_jsonl
+    from poetbench.prosody.scan import scan_poem
+    from poetbench.prosody.stress import default_dictionary
+    from poetbench.report.terminal import scan_panel
+
+    if (file is None) == (jsonl_in is None):
+        raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
+    dic = default_dictionary(prosody_dir)
+    if jsonl_in:
+        with progress_bar() as progress:
+            n = scan_jsonl(Path(jsonl_in), Path(out) if out else None, dic, progress=progress,
+                           echo=None if out else click.echo)
+        if out:
+            err_console.print(f"{n} poems -> {out}")
+        return
+    text = click.open_file(file, encoding="utf-8").read() if file == "-" else _read_poem(file)
+    result = scan_poem(text, dic)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(scan_panel(result))
+
+
+def _read_poem(path: str) -> str:
+    from poetbench.io import read_text
+
+    return read_text(Path(path))
+
+
+# --------------------------------------------------------------------------------------------
 # config
 # --------------------------------------------------------------------------------------------
 

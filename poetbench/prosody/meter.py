@@ -199,7 +199,7 @@ def fit_dolnik(words: list[Word]) -> LineFit:
     bad = sum(1 for g in gaps if g not in (1, 2))
     # a dolnik mixes both intervals; all-equal intervals are a classical meter's business
     cost = float(bad) + (0.0 if {1, 2} <= set(gaps) else 0.3)
-    return LineFit("dolnik", len(use), cost, use, set(use))
+    return LineFit("dolnik", len(use), cost, use, set(use) | {c for _, cands in poly for c in cands})
 
 
 def line_fits(words: list[Word]) -> list[LineFit]:

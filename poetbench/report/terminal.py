@@ -66,3 +66,20 @@ def _metric(value, digits: int = 4) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.{digits}f}"
     return str(int(value))
+
+
+def scan_panel(scan) -> Table:
+    """A scanned poem: each line with stress marks, its meter and rhyme letter, then a summary."""
+    table = Table(title=f"{scan.meter_label} · regularity {scan.regularity:.0%} · rhyme {scan.rhyme_scheme or '—'}",
+                  caption=(f"clausulas {scan.clausulas} · stanzas {scan.stanza_sizes} · rhymed lines "
+                           f"{scan.rhyme_rate:.0%} (exact {scan.exact_rhyme_share:.0%})"))
+    table.add_column("Line")
+    table.add_column("Syl", justify="right")
+    table.add_column("Meter")
+    table.add_column("Rhyme", justify="center")
+    for line in scan.lines:
+        if not line.text.strip():
+            table.add_row("", "", "", "")
+            continue
+        table.add_row(line.accented, str(line.syllables), line.meter, line.rhyme)
+    return table

@@ -1,0 +1,159 @@
+"""The prosody engine on lines whose meter every textbook states, rhyme pairs, and Rifma samples."""
+
+import json
+
+import pytest
+
+from tests.conftest import SHARED
+
+pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
+                                reason="needs ../shared/prosody (the stress dictionaries)")
+
+TEXTBOOK = [
+    ("Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\nИ лучше выдумать не мог.",
+     "iamb", 4, "ABAB"),
+    ("Я вас любил: любовь ещё, быть может,\nВ душе моей угасла не совсем;\nНо пусть она вас больше не тревожит;\n"
+     "Я не хочу печалить вас ничем.", "iamb", 5, "ABAB"),
+    ("Буря мглою небо кроет,\nВихри снежные крутя;\nТо, как зверь, она завоет,\nТо заплачет, как дитя.",
+     "trochee", 4, "ABAB"),
+    ("Выхожу один я на дорогу;\nСквозь туман кремнистый путь блестит;\nНочь тиха. Пустыня внемлет богу,\n"
+     "И звезда с звездою говорит.", "trochee", 5, "ABAB"),
+    ("Однажды в студёную зимнюю пору\nЯ из лесу вышел; был сильный мороз.\nГляжу, поднимается медленно в гору\n"
+     "Лошадка, везущая хворосту воз.", "amphibrach", 4, "ABAB"),
+    ("О, весна без конца и без краю —\nБез конца и без краю мечта!\nУзнаю тебя, жизнь! Принимаю!\n"
+     "И приветствую звоном щита!", "anapest", 3, "ABAB"),
+    ("Тучки небесные, вечные странники!\nСтепью лазурною, цепью жемчужною\nМчитесь вы, будто как я же, изгнанники\n"
+     "С милого севера в сторону южную.", "dactyl", 4, "ABAB"),
+    ("Девушка пела в церковном хоре\nО всех усталых в чужом краю,\nО всех кораблях, ушедших в море,\n"
+     "О всех, забывших радость свою.", "dolnik", None, "ABAB"),
+    ("Вчера я ходил в магазин за хлебом и молоком, а потом долго разговаривал с соседом о погоде.\n"
+     "Он сказал, что в этом году урожай картофеля оказался неожиданно плохим и дорогим.\n"
+     "Мы постояли у подъезда ещё полчаса и разошлись.", "free", None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def dic():
+    from poetbench.prosody.stress import default_dictionary
+
+    return default_dictionary(str(SHARED / "prosody"))
+
+
+@pytest.mark.parametrize("text,meter,feet,scheme", TEXTBOOK, ids=[t[1] + str(t[2]) for t in TEXTBOOK])
+def test_textbook_meters(dic, text, meter, feet, scheme):
+    from poetbench.prosody.scan import scan_poem
+
+    result = scan_poem(text, dic)
+    assert result.meter == meter
+    if feet is not None:
+        assert result.feet == feet
+    if scheme is not None:
+        assert result.rhyme_scheme == scheme
+    if meter != "free":
+        assert result.regularity >= 0.75
+
+
+def test_stress_marks_and_clausulas(dic):
+    from poetbench.prosody.scan import scan_poem
+
+    text = "Мой дядя самых честных правил,\nКогда не в шутку занемог,"
+    result = scan_poem(text, dic)
+    assert result.accented_text == "Мой дя́дя са́мых че́стных пра́вил,\nКогда́ не в шу́тку занемо́г,"
+    assert result.accented_text.replace("\u0301", "") == text  # same characters otherwise
+    assert result.clausulas == {"feminine": 1, "masculine": 1}
+    assert [l.syllables for l in result.lines] == [9, 8]
+
+
+def test_stress_sources(dic):
+    from poetbench.prosody.meter import word_stress
+
+    assert word_stress("замо́к", dic) == ((2,), "mark")  # an explicit mark wins
+    assert word_stress("ёлка", dic)[0] == (1,)
+    assert word_stress("молоко", dic) == ((3,), "dict")
+    assert word_stress("в", dic)[1] == "none" and word_stress("на", dic)[1] == "clitic"
+    assert word_stress("сомненье", dic)[0] == (2,)  # poetic -ье form of сомнение
+    opts, kind = word_stress("глокая", dic)  # unknown: fitted fallback
+    assert kind in ("suffix", "guess") and len(opts) >= 1
+
+
+def test_rhyme_exact_and_slant():
+    from poetbench.prosody.rhyme import rhyme_key, rhyme_score
+
+    def key(word, stressed):
+        return rhyme_key(word[stressed:], word[:stressed])
+
+    assert rhyme_score(key("любовь", 3), key("кровь", 2)) == 1.0  # final devoicing: в = ф
+    assert rhyme_score(key("красный", 2), key("ясный", 0)) == 1.0
+    slant = rhyme_score(key("сердце", 1), key("дверца", 2))
+    assert 0.7 < slant < 1.0  # unstressed vowels differ: slant, not exact
+    assert rhyme_score(key("мечта", 4), key("красота", 6)) == 1.0
+    assert rhyme_score(key("мечта", 4), key("зима", 3)) == 0.0  # open rhyme needs its support consonant
+    assert rhyme_score(key("окно", 4), key("дом", 1)) == 0.0
+
+
+def test_stanzas_and_four_quatrains(dic):
+    from poetbench.prosody.scan import scan_poem
+
+    q = "Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\nИ лучше выдумать не мог."
+    result = scan_poem("\n\n".join([q] * 4), dic)
+    assert result.stanzas == 4 and result.stanza_sizes == [4, 4, 4, 4] and result.four_quatrains
+    assert result.rhyme_scheme == "ABAB ABAB ABAB ABAB"
+    assert not scan_poem(q, dic).four_quatrains
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "Hello world\nthis is English", "12345 !!! ...",
+                                  "слово " * 20000, "\n".join(["Ночь, улица, фонарь, аптека"] * 3000)])
+def test_odd_input_has_a_defined_result(dic, text):
+    from poetbench.prosody.scan import scan_poem
+
+    result = scan_poem(text, dic)
+    assert 0.0 <= result.regularity <= 1.0
+    assert isinstance(result.rhyme_scheme, str)
+    if not any("а" <= c <= "я" for c in text.lower()):
+        assert result.meter == "none" and result.regularity == 0.0
+
+
+def test_batch_jsonl_matches_rifma_format(dic, tmp_path):
+    from click.testing import CliRunner
+
+    from poetbench.cli import cli
+
+    rows = [json.loads(l) for l in open(SHARED / "prosody" / "rifma_dev.jsonl", encoding="utf-8")][:20]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({k: r[k] for k in ("id", "poem_text")}, ensure_ascii=False) + "\n"
+                           for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(cli, ["scan", "--jsonl", str(src), "--out", str(out),
+                                      "--prosody-dir", str(SHARED / "prosody")])
+    assert result.exit_code == 0, result.output
+    got = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    assert [g["id"] for g in got] == [r["id"] for r in rows]
+    for g, r in zip(got, rows):
+        assert set(g) >= {"id", "accented_text", "rhyme_scheme", "meter", "feet", "regularity"}
+        assert g["accented_text"].replace("\u0301", "") == r["poem_text"].replace("\u0301", "")
+
+
+def test_rifma_sample_accuracy(dic):
+    """A small, fixed Rifma sample; the full figures are in bench/RESULTS.md (bench/prosody_accuracy.py)."""
+    from poetbench.prosody.rhyme import normalise_scheme
+    from poetbench.prosody.scan import scan_poem
+
+    rows = [json.loads(l) for l in open(SHARED / "prosody" / "rifma_dev.jsonl", encoding="utf-8")][:200]
+    ok = sum(normalise_scheme(scan_poem(r["poem_text"], dic).rhyme_scheme) == normalise_scheme(r["rhyme_scheme"])
+             for r in rows)
+    assert ok / len(rows) >= 0.8
+
+
+def test_scan_cli_single_poem(dic, tmp_path):
+    from click.testing import CliRunner
+
+    from poetbench.cli import cli
+
+    poem = tmp_path / "p.txt"
+    poem.write_text(TEXTBOOK[2][0], encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(poem), "--json", "--prosody-dir", str(SHARED / "prosody")])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["meter_label"] == "trochee tetrameter" and data["rhyme_scheme"] == "ABAB"
+    result = CliRunner().invoke(cli, ["scan"])
+    assert result.exit_code == 2
