@@ -19,6 +19,14 @@ UNSTRESSED = str.maketrans({"о": "а", "е": "и", "я": "и", "э": "и", "ы"
 DEVOICE = {"б": "п", "в": "ф", "г": "к", "д": "т", "ж": "ш", "з": "с"}
 VOWELS = set("аеёиоуыэюя")
 SLANT_THRESHOLD = 0.72
+# Scores of the slant classes (exact = 1.0); a pair rhymes at SLANT_THRESHOLD or above.
+SCORES = {
+    "vowels": 0.9,  # same consonants, other unstressed vowels or voicing: се́рдце / две́рца
+    "trailing": 0.85,  # the same but for a final consonant: де́дом / бе́ды
+    "closed": 0.75,  # closed masculine with the same support, other final consonants: жира́ф / жира́х
+    "open_closed": 0.8,  # open vs closed masculine by one consonant: поля́ / ковыля́м
+    "mono_end": 0.75,  # line-final monosyllable vs the unstressed last syllable: мы / ри́тмы
+}
 
 
 VOICELESS = set("пфктшсхцчщ")
@@ -38,7 +46,8 @@ def rhyme_key(tail: str, before: str = "") -> str:
     tail = re.sub(r"([оe])го$", r"\1во", tail)  # -ого/-его read -ово/-ево
     tail = re.sub(r"[тд]ц", "ц", tail)
     v = tail[0]
-    post = tail[1:].replace("ь", "").replace("ъ", "").translate(UNSTRESSED)
+    # a separating ь/ъ before a vowel is a [j] (зо́рье ≠ мо́ре); elsewhere it only softens
+    post = re.sub(r"[ьъ](?=[аеёиоуыэюя])", "й", tail[1:]).replace("ь", "").replace("ъ", "").translate(UNSTRESSED)
     post = re.sub(r"([аиуэо])й$", r"\1", post)
     chars = list(post)
     for i in range(len(chars) - 1, -1, -1):  # final and regressive devoicing
@@ -79,7 +88,7 @@ def rhyme_score(a: str, b: str) -> float:
         return 0.0
     if a[0] == "~" or b[0] == "~":  # a line-final monosyllable against an unstressed last syllable
         if a[0] == b[0] == "~" and "~m" in (a[:2], b[:2]) and a[3:] == b[3:]:
-            return 0.75
+            return SCORES["mono_end"]
         return 0.0
     sa, va, pa = a.split("|")
     sb, vb, pb = b.split("|")
@@ -96,14 +105,16 @@ def rhyme_score(a: str, b: str) -> float:
             return 0.0
         if pa == pb:
             return factor
-        return 0.8 * factor if len(pa + pb) == 1 and (pa + pb) not in "аиуэо" else 0.0  # поля́ / ковыля́м
+        return SCORES["open_closed"] * factor if len(pa + pb) == 1 and (pa + pb) not in "аиуэо" else 0.0  # поля́ / ковыля́м
     if pa == pb:
         return factor
     ka, kb = pa.translate(_NEUTRAL), pb.translate(_NEUTRAL)
     if ka == kb:
-        return 0.9 * factor
+        return SCORES["vowels"] * factor
     if "V" in ka and "V" in kb and ka.rstrip("бвгджзйклмнпрстфхцчшщ") == kb.rstrip("бвгджзйклмнпрстфхцчшщ"):
-        return 0.85
+        return SCORES["trailing"]
+    if "V" not in ka and "V" not in kb and DEVOICE.get(sa, sa) == DEVOICE.get(sb, sb) and sa:
+        return SCORES["closed"]  # closed masculine, same support, other final consonants: жира́ф / жира́х, се́ть / се́сть
     if ka[0] == "V" or kb[0] == "V":
         return 0.0
     return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
