@@ -17,6 +17,7 @@ from functools import lru_cache
 from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, key_of, vowel_count
 
 _VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
+POSTFIX_PARTICLES = frozenset({"то", "ка", "либо", "нибудь", "таки", "де", "с", "тко"})
 WORD = re.compile(r"[А-Яа-яЁёA-Za-z\u0301\u0300]+(?:-[А-Яа-яЁёA-Za-z\u0301\u0300]+)*")
 # (name, period, index of the first strong syllable)
 METERS = [("iamb", 2, 1), ("trochee", 2, 0), ("dactyl", 3, 0), ("amphibrach", 3, 1), ("anapest", 3, 2)]
@@ -113,9 +114,11 @@ def scan_words(line: str, dic: StressDictionary) -> list[Word]:
             for piece in m.group().split("-"):
                 parts.append((piece, off))
                 off += len(piece) + 1
-        for text, start in parts:
+        for n_part, (text, start) in enumerate(parts):
             if kind != "split" or len(parts) == 1:
                 opts, k = options, kind
+            elif n_part > 0 and text.lower() in POSTFIX_PARTICLES:
+                opts, k = (), "postfix"
             else:
                 opts, k = word_stress(text, dic)
             vowels = [start + i for i, ch in enumerate(text) if ch in _VOWEL_SET]
@@ -148,7 +151,7 @@ def _syllables(words: list[Word]) -> tuple[int, list[tuple[int, list[int]]], lis
         if w.poly or (w.options and w.kind == "mark"):
             cands = [n + p - 1 for p in w.options if 1 <= p <= k] or [n + k - 1]
             poly.append((wi, cands))
-        elif w.kind == "clitic":
+        elif w.kind in ("clitic", "postfix"):
             clitic.append(n)
         else:
             mono.append(n)

@@ -59,7 +59,7 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0) -> t
     stressed = fit.allowed if fit else set()
     period, first = METER_SHAPE.get(fit.meter if fit else "", (0, 0))
     last_alts: list[int] = []
-    last_vocalic = max((i for i, w in enumerate(words) if w.vowels), default=-1)
+    last_vocalic = max((i for i, w in enumerate(words) if w.vowels and w.kind != "postfix"), default=-1)
     for wi, w in enumerate(words):
         k = len(w.vowels)
         if k == 0:
@@ -113,6 +113,8 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             w = words[i][last]
             n_before = sum(len(x.vowels) for x in words[i][:last])
             options = [chosen[i][last]] + [a for a in last_alts if a != chosen[i][last]]
+            if w.kind in ("suffix", "guess"):  # an unknown word: its rhyme partner may tell the stress
+                options += [n_before + k for k in range(len(w.vowels)) if n_before + k not in options]
             vposes = [w.vowels[c - n_before] for c in options]
             keys[i] = [rhyme_key(ln[v:], ln[:v]) for v in vposes]
             alts[i] = options
