@@ -70,10 +70,10 @@ def ending_key(word: str, monosyllable: bool) -> str:
     """The last syllable of a line's last word (consonants + reduced vowel), for the rhymes Rifma
     counts between a line-final monosyllable and a longer word's unstressed end (мы / ри́тмы)."""
     w = re.sub(r"[^а-яё]", "", word.lower()).replace("ь", "").replace("ъ", "")
-    m = re.search(r"[^аеёиоуыэюя]*[аеёиоуыэюя][^аеёиоуыэюя]*$", w)
+    m = re.search(r"[^аеёиоуыэюя]?[аеёиоуыэюя][^аеёиоуыэюя]*$", w)
     if not m:
         return ""
-    syl = m.group().translate(STRESSED).translate(UNSTRESSED)
+    syl = re.sub(r"й$", "", m.group().translate(STRESSED).translate(UNSTRESSED))
     return ("~m|" if monosyllable else "~f|") + syl
 
 
