@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, update_json, update_section  # noqa: E402
 
+from poetbench.prosody import scan_record  # noqa: E402  (the path `poetbench scan --jsonl` uses)
 from poetbench.prosody.rhyme import normalise_scheme  # noqa: E402
-from poetbench.prosody.scan import scan_poem  # noqa: E402
 from poetbench.prosody.stress import ACUTE, default_dictionary  # noqa: E402
 
 VOW = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
@@ -53,9 +53,9 @@ def main() -> None:
     errors = Counter()
     t0 = time.time()
     for r in rows:
-        pred = scan_poem(r["poem_text"], dic)
-        gold_scan = scan_poem(r["accentuation_markup"].replace("\u0300", ""), dic)
-        for pl, gl in zip(pred.accented_text.split("\n"), r["accentuation_markup"].split("\n")):
+        pred = scan_record({"id": r["id"], "poem_text": r["poem_text"]}, dic)
+        gold_scan = scan_record({"poem_text": r["accentuation_markup"].replace("\u0300", "")}, dic)
+        for pl, gl in zip(pred["accented_text"].split("\n"), r["accentuation_markup"].split("\n")):
             pw, gw = WORD.findall(pl), WORD.findall(gl.replace("\u0300", ""))
             if len(pw) != len(gw):
                 continue
@@ -68,9 +68,9 @@ def main() -> None:
                 else:
                     errors[(a, b)] += 1
         gold = normalise_scheme(r["rhyme_scheme"])
-        scheme_ok += normalise_scheme(pred.rhyme_scheme) == gold
-        scheme_gold_ok += normalise_scheme(gold_scan.rhyme_scheme) == gold
-        meter_agree += (pred.meter, pred.feet) == (gold_scan.meter, gold_scan.feet)
+        scheme_ok += normalise_scheme(pred["rhyme_scheme"]) == gold
+        scheme_gold_ok += normalise_scheme(gold_scan["rhyme_scheme"]) == gold
+        meter_agree += (pred["meter"], pred["feet"]) == (gold_scan["meter"], gold_scan["feet"])
     n = len(rows)
     secs = time.time() - t0
     table = [

@@ -17,6 +17,7 @@ from functools import lru_cache
 from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, key_of, vowel_count
 
 _VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
+_POETIC_SOFT = re.compile(r"ь([яеюи])")
 POSTFIX_PARTICLES = frozenset({"то", "ка", "либо", "нибудь", "таки", "де", "с", "тко"})
 WORD = re.compile(r"[А-Яа-яЁёA-Za-z\u0301\u0300]+(?:-[А-Яа-яЁёA-Za-z\u0301\u0300]+)*")
 # (name, period, index of the first strong syllable)
@@ -57,8 +58,8 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
             return readings, "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
         return (), "split"
-    if re.search(r"ь[яеюи]", key):  # poetic -ье/-ья forms of -ие/-ия words: сомне́нье, сия́нье
-        alt = dic.lookup(re.sub(r"ь([яеюи])", r"и\1", key))
+    if _POETIC_SOFT.search(key):  # poetic -ье/-ья forms of -ие/-ия words: сомне́нье, сия́нье
+        alt = dic.lookup(_POETIC_SOFT.sub(r"и\1", key))
         if alt is not None:
             readings = tuple(p for p in alt.without_yo() if 1 <= p <= nvowels)
             if readings:
@@ -82,6 +83,12 @@ def _dict_id(dic: StressDictionary) -> int:
 
 def word_stress(text: str, dic: StressDictionary) -> tuple[tuple[int, ...], str]:
     """Stress candidates of one word (1-based vowel indices) and where they came from."""
+    return _word_stress(text, _dict_id(dic))
+
+
+@lru_cache(maxsize=200_000)
+def _word_stress(text: str, dic_id: int) -> tuple[tuple[int, ...], str]:
+    dic = _DICTS[dic_id]
     lower = text.lower()
     if ACUTE in text:
         n, out = 0, []
@@ -106,24 +113,31 @@ def word_stress(text: str, dic: StressDictionary) -> tuple[tuple[int, ...], str]
 
 def scan_words(line: str, dic: StressDictionary) -> list[Word]:
     words: list[Word] = []
+    dic_id = _dict_id(dic)
     for m in WORD.finditer(line):
-        parts = [(m.group(), m.start())]
-        options, kind = word_stress(m.group(), dic)
-        if kind == "split":
-            parts, off = [], m.start()
-            for piece in m.group().split("-"):
-                parts.append((piece, off))
-                off += len(piece) + 1
-        for n_part, (text, start) in enumerate(parts):
-            if kind != "split" or len(parts) == 1:
-                opts, k = options, kind
-            elif n_part > 0 and text.lower() in POSTFIX_PARTICLES:
-                opts, k = (), "postfix"
-            else:
-                opts, k = word_stress(text, dic)
-            vowels = [start + i for i, ch in enumerate(text) if ch in _VOWEL_SET]
-            words.append(Word(text, start, vowels, opts, k))
+        start = m.start()
+        for text, offset, vowels, opts, kind in _token_parts(m.group(), dic_id):
+            words.append(Word(text, start + offset, [start + v for v in vowels], opts, kind))
     return words
+
+
+@lru_cache(maxsize=200_000)
+def _token_parts(token: str, dic_id: int) -> tuple:
+    """(text, offset, vowel offsets, options, kind) for each word of a token (a hyphenated token
+    not in the dictionary is split; postfix particles such as -то are unstressed). Cached by token."""
+    options, kind = _word_stress(token, dic_id)
+    if kind != "split":
+        pieces = [(token, 0, options, kind)]
+    else:
+        pieces, off = [], 0
+        for n_part, piece in enumerate(token.split("-")):
+            if n_part > 0 and piece.lower() in POSTFIX_PARTICLES:
+                pieces.append((piece, off, (), "postfix"))
+            else:
+                pieces.append((piece, off, *_word_stress(piece, dic_id)))
+            off += len(piece) + 1
+    return tuple((text, off, tuple(off + i for i, ch in enumerate(text) if ch in _VOWEL_SET), opts, k)
+                 for text, off, opts, k in pieces)
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,60 +154,59 @@ class LineFit:
     allowed: set[int] = field(default_factory=set)  # every reading's syllable that suits the meter
 
 
-def _syllables(words: list[Word]) -> tuple[int, list[tuple[int, list[int]]], list[int], list[int]]:
-    """(syllable count, [(word index, candidate syllable indices)] for polysyllables,
-    syllable indices of stressable monosyllables, syllable indices of clitics)."""
-    n, poly, mono, clitic = 0, [], [], []
-    for wi, w in enumerate(words):
+Structure = tuple  # (syllables, ((candidate syllables of a polysyllable), ...), (stressable monosyllables))
+
+
+def line_structure(words: list[Word]) -> Structure:
+    """What meter fitting needs of a line, hashable: (syllable count, candidate stressed syllables of
+    each polysyllable, syllables of stressable monosyllables). Clitics contribute syllables only."""
+    n, poly, mono = 0, [], []
+    for w in words:
         k = len(w.vowels)
         if k == 0:
             continue
         if w.poly or (w.options and w.kind == "mark"):
-            cands = [n + p - 1 for p in w.options if 1 <= p <= k] or [n + k - 1]
-            poly.append((wi, cands))
-        elif w.kind in ("clitic", "postfix"):
-            clitic.append(n)
-        else:
+            poly.append(tuple(n + p - 1 for p in w.options if 1 <= p <= k) or (n + k - 1,))
+        elif w.kind not in ("clitic", "postfix"):
             mono.append(n)
         n += k
-    return n, poly, mono, clitic
+    return n, tuple(poly), tuple(mono)
 
 
-def fit_classical(words: list[Word], name: str, period: int, first: int) -> LineFit:
-    n, poly, mono, _ = _syllables(words)
+def fit_classical(structure: Structure, name: str, period: int, first: int) -> LineFit:
+    n, poly, mono = structure
     if n == 0:
         return LineFit(name, 0, 99.0)
-    strong = lambda i: i >= first and (i - first) % period == 0  # noqa: E731
     cost, chosen, allowed = 0.0, [], set()
-    for _, cands in poly:
-        good = [c for c in cands if strong(c)]
+    for cands in poly:
+        good = [c for c in cands if c >= first and (c - first) % period == 0]
         allowed.update(good)
         if good:
             chosen.append(good[0])
         else:
             cost += WEAK_STRESS_COST
             chosen.append(cands[0])
-    stressed = set(chosen) | {i for i in mono if strong(i)}
+    stressed = set(chosen)
+    stressed.update(i for i in mono if i >= first and (i - first) % period == 0)
     last = max(stressed) if stressed else -1
-    if last < 0 or not strong(last):
+    if last < first or (last - first) % period:
         # the line's last stress (the rhyme's) must be an ictus
         cost += WEAK_STRESS_COST
-        last_strong = max((i for i in range(n) if strong(i)), default=0)
+        last_strong = first + max(0, (n - 1 - first)) // period * period
     else:
         last_strong = last
-    ictuses = [i for i in range(first, last_strong + 1, period)]
+    ictuses = range(first, last_strong + 1, period)
     omitted = sum(1 for i in ictuses if i not in stressed)
-    # an omitted stress on the first ictus is ordinary; elsewhere it is a licence with a small cost
-    cost += OMIT_COST[period] * omitted
+    cost += OMIT_COST[period] * omitted  # an unstressed ictus: a licence with a small cost
     if first >= 2 and any(i < first for i in chosen):  # anapest with stress in the anacrusis
         cost += 0.3
     return LineFit(name, len(ictuses), round(cost, 3), sorted(stressed), allowed | stressed)
 
 
-def fit_dolnik(words: list[Word]) -> LineFit:
-    n, poly, mono, _ = _syllables(words)
+def fit_dolnik(structure: Structure) -> LineFit:
+    n, poly, mono = structure
     # monosyllables are left out: in a dolnik they are as often unstressed as stressed
-    use = sorted({c[0] for _, c in poly})
+    use = sorted({c[0] for c in poly})
     if len(use) < 2:
         use = sorted(set(use) | set(mono))
     if len(use) < 2:
@@ -202,13 +215,20 @@ def fit_dolnik(words: list[Word]) -> LineFit:
     bad = sum(1 for g in gaps if g not in (1, 2))
     # a dolnik mixes both intervals; all-equal intervals are a classical meter's business
     cost = float(bad) + (0.0 if {1, 2} <= set(gaps) else 0.3)
-    return LineFit("dolnik", len(use), cost, use, set(use) | {c for _, cands in poly for c in cands})
+    return LineFit("dolnik", len(use), cost, use, set(use) | {c for cands in poly for c in cands})
 
 
-def line_fits(words: list[Word]) -> list[LineFit]:
-    fits = [fit_classical(words, name, period, first) for name, period, first in METERS]
-    fits.append(fit_dolnik(words))
-    return fits
+_METER_NAMES = [m[0] for m in METERS] + ["dolnik"]
+
+
+@lru_cache(maxsize=50_000)
+def _fits(structure: Structure) -> tuple[LineFit, ...]:
+    # cached: lines of one poem (and of a corpus) share a handful of structures; treat as read-only
+    return tuple([fit_classical(structure, *m) for m in METERS] + [fit_dolnik(structure)])
+
+
+def line_fits(words: list[Word]) -> tuple[LineFit, ...]:
+    return _fits(line_structure(words))
 
 
 def best_line_fit(words: list[Word]) -> LineFit:
@@ -241,12 +261,16 @@ def poem_meter(lines_words: list[list[Word]]) -> PoemMeter:
     if not lines_words:
         return PoemMeter("none", 0, 0.0, [])
     all_fits = [line_fits(w) for w in lines_words]
-    names = [m[0] for m in METERS] + ["dolnik"]
-    totals = {name: sum(min(f.cost, 2.0) for fits in all_fits for f in fits if f.meter == name) for name in names}
-    classical_best = min(names[:-1], key=lambda n: totals[n])
+    totals = [0.0] * len(_METER_NAMES)  # line_fits keeps the order of _METER_NAMES
+    for fits in all_fits:
+        for k, f in enumerate(fits):
+            totals[k] += min(f.cost, 2.0)
+    classical_best = min(range(len(METERS)), key=totals.__getitem__)
+    dolnik = len(METERS)
     # dolnik only when it fits clearly better than every classical meter
-    best = classical_best if totals[classical_best] <= totals["dolnik"] + 0.3 * len(lines_words) else "dolnik"
-    per_line = [next(f for f in fits if f.meter == best) for fits in all_fits]
+    k_best = classical_best if totals[classical_best] <= totals[dolnik] + 0.3 * len(lines_words) else dolnik
+    best = _METER_NAMES[k_best]
+    per_line = [fits[k_best] for fits in all_fits]
     fitting = [f for f in per_line if f.cost <= FIT_THRESHOLD]
     regularity = len(fitting) / len(per_line)
     if regularity < 0.5:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from functools import lru_cache
 
 # stressed е stays "е": written for both э and ё (полет = полёт), so it may match э or, weaker, о
 STRESSED = str.maketrans({"я": "а", "ю": "у", "ё": "о", "ы": "и"})
@@ -30,56 +31,70 @@ SCORES = {
 
 
 VOICELESS = set("пфктшсхцчщ")
+_NON_LETTER = re.compile(r"[^а-яё]")
+_NON_LETTER_SPACE = re.compile(r"[^а-яё ]")
+_TSYA = re.compile(r"ть?ся$")
+_OGO = re.compile(r"([ое])го$")
+_OG = re.compile(r"[ое]г$")
+_TC = re.compile(r"[тд]ц")
+_SEPARATING = re.compile(r"[ьъ](?=[аеёиоуыэюя])")
+_FINAL_J = re.compile(r"([аиуэо])й$")
+_DOUBLE = re.compile(r"(.)\1")
+_LAST_SYLLABLE = re.compile(r"[^аеёиоуыэюя]?[аеёиоуыэюя][^аеёиоуыэюя]*$")
+_END_J = re.compile(r"й$")
 IOTATED = set("яюеёи")
 SUPPORT_VOWELS = set("аеёиоуыэюяьъ")
 
 
+@lru_cache(maxsize=200_000)
 def rhyme_key(tail: str, before: str = "") -> str:
     """Normalised rhyme part ``support|V|post``: ``V`` the stressed vowel (iotation dropped),
     ``post`` what follows it (unstressed vowels reduced, devoicing, ь/ъ and a final й dropped),
     ``support`` the consonant before the stressed vowel ("й" after a vowel or at a word start),
     which only an open masculine ending (мечта́ / красота́) needs."""
-    tail = re.sub(r"[^а-яё]", "", tail.lower())
+    tail = _NON_LETTER.sub("", tail.lower())
     if not tail:
         return ""
-    tail = re.sub(r"ть?ся$", "ца", tail)
-    tail = re.sub(r"([оe])го$", r"\1во", tail)  # -ого/-его read -ово/-ево
-    tail = re.sub(r"[тд]ц", "ц", tail)
+    tail = _TSYA.sub("ца", tail)
+    tail = _OGO.sub(r"\1во", tail)  # -ого/-его read -ово/-ево
+    tail = _TC.sub("ц", tail)
     v = tail[0]
     # a separating ь/ъ before a vowel is a [j] (зо́рье ≠ мо́ре); elsewhere it only softens
-    post = re.sub(r"[ьъ](?=[аеёиоуыэюя])", "й", tail[1:]).replace("ь", "").replace("ъ", "").translate(UNSTRESSED)
-    post = re.sub(r"([аиуэо])й$", r"\1", post)
+    post = _SEPARATING.sub("й", tail[1:]).replace("ь", "").replace("ъ", "").translate(UNSTRESSED)
+    post = _FINAL_J.sub(r"\1", post)
     chars = list(post)
     for i in range(len(chars) - 1, -1, -1):  # final and regressive devoicing
         nxt = chars[i + 1] if i + 1 < len(chars) else None
         if chars[i] in DEVOICE and (nxt is None or nxt in VOICELESS):
             chars[i] = DEVOICE[chars[i]]
-    post = re.sub(r"(.)\1", r"\1", "".join(chars))
-    prior = re.sub(r"[^а-яё ]", "", before.lower()).rstrip()
+    post = _DOUBLE.sub(r"\1", "".join(chars))
+    prior = _NON_LETTER_SPACE.sub("", before.lower()).rstrip()
     prev = prior[-1:]
     if v in IOTATED and (not prev or prev in SUPPORT_VOWELS or prev == " "):
         support = "й"
-    elif not post and v == "о" and re.search(r"[ое]г$", prior):
+    elif not post and v == "о" and _OG.search(prior):
         support = "в"  # своего́ / торжество́: the г of -его/-ого is read в
     else:
         support = DEVOICE.get(prev, prev) if prev not in ("", " ") else ""
     return f"{support}|{v.translate(STRESSED)}|{post}"
 
 
+@lru_cache(maxsize=100_000)
 def ending_key(word: str, monosyllable: bool) -> str:
     """The last syllable of a line's last word (consonants + reduced vowel), for the rhymes Rifma
     counts between a line-final monosyllable and a longer word's unstressed end (мы / ри́тмы)."""
-    w = re.sub(r"[^а-яё]", "", word.lower()).replace("ь", "").replace("ъ", "")
-    m = re.search(r"[^аеёиоуыэюя]?[аеёиоуыэюя][^аеёиоуыэюя]*$", w)
+    w = _NON_LETTER.sub("", word.lower()).replace("ь", "").replace("ъ", "")
+    m = _LAST_SYLLABLE.search(w)
     if not m:
         return ""
-    syl = re.sub(r"й$", "", m.group().translate(STRESSED).translate(UNSTRESSED))
+    syl = _END_J.sub("", m.group().translate(STRESSED).translate(UNSTRESSED))
     return ("~m|" if monosyllable else "~f|") + syl
 
 
 _NEUTRAL = str.maketrans({**{k: v for k, v in DEVOICE.items()}, **{c: "V" for c in "аиуэо"}})
 
 
+@lru_cache(maxsize=200_000)
 def rhyme_score(a: str, b: str) -> float:
     """1.0 exact; 0.9 same consonants with other unstressed vowels or voicing; 0.85 the same but a
     final consonant; a lower slant score for close consonant skeletons; 0 when the stressed vowels
@@ -120,16 +135,16 @@ def rhyme_score(a: str, b: str) -> float:
     return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
 
 
-def _best_pair(a: list[str], b: list[str]) -> tuple[float, int]:
+def _best_pair(a: list[str], b: list[str]) -> tuple[float, int, int]:
     """Best score over the candidate keys of two lines (a line-final homograph has several), and
-    which of ``a``'s candidates gave it."""
-    best, which = 0.0, 0
+    which candidates of ``a`` and of ``b`` gave it."""
+    best, wa, wb = 0.0, 0, 0
     for ia, ka in enumerate(a):
-        for kb in b:
+        for ib, kb in enumerate(b):
             sc = rhyme_score(ka, kb)
             if sc > best:
-                best, which = sc, ia
-    return best, which
+                best, wa, wb = sc, ia, ib
+    return best, wa, wb
 
 
 def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRESHOLD
@@ -149,11 +164,16 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
         return x
 
     best = [0.0] * n
+    pair: dict[tuple[int, int], tuple[float, int]] = {}
+    for i in range(n):
+        for j in range(i + 1, min(n, i + window + 1)):
+            sc, wi, wj = _best_pair(keys[i], keys[j])
+            pair[i, j], pair[j, i] = (sc, wi), (sc, wj)
     for i in range(n):
         cands = []
         for j in range(max(0, i - window), min(n, i + window + 1)):
             if j != i:
-                sc, which = _best_pair(keys[i], keys[j])
+                sc, which = pair[i, j]
                 if sc >= threshold:
                     cands.append((sc, -abs(i - j), j, which))
         if cands:

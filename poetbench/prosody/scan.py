@@ -84,13 +84,19 @@ def _accent(line: str, words: list[Word], chosen: list[int]) -> tuple[str, str, 
         if c >= 0:
             marks.add(w.vowels[c - n])
         n += len(w.vowels)
-    out = []
-    for i, ch in enumerate(line):
-        out.append(ch)
-        if i in marks and (i + 1 >= len(line) or line[i + 1] != ACUTE):
-            out.append(ACUTE)
-    stressed = {c for c in chosen if c >= 0}
-    return "".join(out), "".join("/" if i in stressed else "-" for i in range(n)), n
+    out, prev = [], 0
+    for i in sorted(marks):
+        if i + 1 < len(line) and line[i + 1] == ACUTE:
+            continue  # already marked in the input
+        out.append(line[prev : i + 1])
+        out.append(ACUTE)
+        prev = i + 1
+    out.append(line[prev:])
+    pattern = ["-"] * n
+    for c in chosen:
+        if c >= 0:
+            pattern[c] = "/"
+    return "".join(out), "".join(pattern), n
 
 
 def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: int = 4,
@@ -116,7 +122,8 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             if w.kind in ("suffix", "guess"):  # an unknown word: its rhyme partner may tell the stress
                 options += [n_before + k for k in range(len(w.vowels)) if n_before + k not in options]
             vposes = [w.vowels[c - n_before] for c in options]
-            keys[i] = [rhyme_key(ln[v:], ln[:v]) for v in vposes]
+            # only the few letters before the stressed vowel matter (support consonant, -ого)
+            keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 4):v]) for v in vposes]
             alts[i] = options
             if last == len(words[i]) - 1:
                 keys[i].append(ending_key(w.text, len(w.vowels) == 1))

@@ -156,7 +156,7 @@ class StressDictionary:
             b = key.encode("cp1251")
         except UnicodeEncodeError:
             return None
-        i = int(np.searchsorted(self.words, b))
+        i = int(self.words.searchsorted(b))
         if i < len(self.words) and self.words[i] == b:
             return self._options[int(self.codes[i])]
         return None
@@ -168,7 +168,7 @@ class StressDictionary:
             rb = key[::-1].encode("cp1251")
         except UnicodeEncodeError:
             return None
-        i = int(np.searchsorted(self.rwords, rb))
+        i = int(self.rwords.searchsorted(rb))
         best, best_len = None, 0
         for j in (i - 1, i):
             if 0 <= j < len(self.rwords):
