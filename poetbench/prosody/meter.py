@@ -64,10 +64,35 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
             readings = tuple(p for p in alt.without_yo() if 1 <= p <= nvowels)
             if readings:
                 return readings, "dict"
+    if key.endswith(("ся", "сь")) and nvowels > 2:  # archaic/poetic reflexives: радуяся, становяся
+        base = dic.lookup(key[:-2])
+        if base is not None and base.primary and 1 <= base.primary[0] < nvowels:
+            return tuple(p for p in base.without_yo() if 1 <= p < nvowels), "dict"
+    lemma_guess = _stress_from_lemma(key, dic)
+    if lemma_guess:
+        return lemma_guess, "lemma"
     guess = dic.by_suffix(key)
     if guess:
         return guess, "suffix"
     return (max(1, nvowels - 1),), "guess"  # penultimate: the commonest place
+
+
+def _stress_from_lemma(key: str, dic: StressDictionary) -> tuple[int, ...] | None:
+    """A form the dictionary lacks: pymorphy3's lemma, when the lemma's stress falls in the stem the
+    two share (a stem-stressed paradigm keeps it there): бессмертьями -> бессмертье."""
+    from poetbench.prosody.morph import lemmas
+
+    for lemma in lemmas(key):
+        opts = dic.lookup(lemma.replace("ё", "е"))
+        if opts is None or len(opts.primary) != 1 or opts.primary[0] < 1:
+            continue
+        common = 0
+        while common < min(len(key), len(lemma)) and key[common] == lemma[common]:
+            common += 1
+        shared_vowels = sum(1 for ch in key[:common] if ch in _VOWEL_SET)
+        if opts.primary[0] <= shared_vowels and common < len(key):
+            return (opts.primary[0],)
+    return None
 
 
 _DICTS: list[StressDictionary] = []

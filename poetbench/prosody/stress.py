@@ -161,35 +161,43 @@ class StressDictionary:
             return self._options[int(self.codes[i])]
         return None
 
-    def by_suffix(self, key: str, min_suffix: int = 3) -> tuple[int, ...] | None:
-        """Stress of the dictionary form sharing the longest ending with ``key``, counted from the
-        word's end (Russian stress is largely decided by suffix and ending)."""
+    def by_suffix(self, key: str, min_suffix: int = 3, sample: int = 200) -> tuple[int, ...] | None:
+        """Stress of ``key`` by its ending: among the dictionary forms that share its longest ending
+        (at least ``min_suffix`` letters), the most common stressed vowel counted from the word's
+        end (Russian stress is largely decided by suffix and ending)."""
         try:
             rb = key[::-1].encode("cp1251")
         except UnicodeEncodeError:
             return None
         i = int(self.rwords.searchsorted(rb))
-        best, best_len = None, 0
+        longest = 0
         for j in (i - 1, i):
             if 0 <= j < len(self.rwords):
                 cand = bytes(self.rwords[j])
                 n = 0
                 while n < min(len(cand), len(rb)) and cand[n] == rb[n]:
                     n += 1
-                if n > best_len:
-                    best, best_len = j, n
-        if best is None or best_len < min_suffix:
+                longest = max(longest, n)
+        if longest < min_suffix:
             return None
-        other = bytes(self.rwords[best])[::-1].decode("cp1251")
-        opts = self._options[int(self.rcodes[best])]
-        total_other, total = vowel_count(other), vowel_count(key)
-        out = []
-        for p in opts.primary:
-            from_end = total_other - p  # vowels after the stressed one
+        prefix = rb[:longest]
+        lo = int(self.rwords.searchsorted(prefix))
+        hi = int(self.rwords.searchsorted(prefix + b"\xff"))
+        step = max(1, (hi - lo) // sample)
+        votes: dict[int, int] = {}
+        total = vowel_count(key)
+        for j in range(lo, hi, step):
+            other = bytes(self.rwords[j])[::-1].decode("cp1251")
+            opts = self._options[int(self.rcodes[j])]
+            if len(opts.primary) != 1 or opts.primary[0] < 1:
+                continue
+            from_end = vowel_count(other) - opts.primary[0]  # vowels after the stressed one
             q = total - from_end
-            if p > 0 and 1 <= q <= total and q not in out:
-                out.append(q)
-        return tuple(out) or None
+            if 1 <= q <= total:
+                votes[q] = votes.get(q, 0) + 1
+        if not votes:
+            return None
+        return (max(votes, key=lambda q: (votes[q], -q)),)
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,25 @@
+"""pymorphy3 for the prosody engine: lemmas of word forms the stress dictionary lacks."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _analyzer():
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=50_000)
+def lemmas(word: str, limit: int = 2) -> tuple[str, ...]:
+    """Distinct normal forms of the most probable parses (dictionary words only, no guesses)."""
+    out: list[str] = []
+    for parse in _analyzer().parse(word)[:limit]:
+        if not parse.is_known:
+            continue
+        lemma = parse.normal_form
+        if lemma != word and lemma not in out:
+            out.append(lemma)
+    return tuple(out)
