@@ -29,7 +29,7 @@ WEAK_STRESS_COST = 1.0
 FIT_THRESHOLD = 0.65  # a line fits a meter when its cost is at most this
 
 
-@dataclass
+@dataclass(slots=True)
 class Word:
     text: str
     start: int  # offset in the line
@@ -170,7 +170,7 @@ def _token_parts(token: str, dic_id: int) -> tuple:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class LineFit:
     meter: str
     feet: int
@@ -265,6 +265,7 @@ def best_line_fit(words: list[Word]) -> LineFit:
     return best
 
 
+@lru_cache(maxsize=256)
 def meter_label(meter: str, feet: int) -> str:
     if meter in ("dolnik", "free", "none") or feet == 0:
         return meter
