@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sys
 from pathlib import Path
 
 import click
@@ -190,7 +189,8 @@ def corpus_stats(config, authors, tokenizer):
     """
     from poetbench.corpus import author_stats, load_meta, load_records
     from poetbench.report.terminal import stats_table
-    from poetbench.train import prepare_corpora, resolve_tokenizer_for_stats
+    from poetbench.tiny import resolve_tokenizer_for_stats
+    from poetbench.train import prepare_corpora
 
     wanted, metas = prepare_corpora(config, _split_list(authors) or [], log=_log, only_selected=authors is not None)
     ids = [a.id for a in wanted] if authors else sorted(metas)

@@ -7,24 +7,23 @@ stale file (source or settings changed) is rebuilt.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import html
-import io
 import json
 import os
 import re
 import tomllib
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from poetbench.cleaning import (
+    SPLITS, WORD, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
+)
 from poetbench.errors import CorpusError
 from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_text
+from poetbench.readers import RawPoem, read_raw
 
 AUTHOR_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-SPLITS = ("train", "val", "test")
 CLEANING_VERSION = 1  # bump when clean_text changes, so normalised files are rebuilt
 
 
@@ -104,238 +103,6 @@ def select_authors(authors: dict[str, Author], wanted: Iterable[str]) -> list[Au
             raise CorpusError(f"unknown author {author_id!r}; declared: {', '.join(sorted(authors))}")
         out.append(authors[author_id])
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# Reading raw sources
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RawPoem:
-    text: str
-    title: str | None = None
-    year: str | None = None
-    source: str | None = None
-    where: str = ""  # file:line, for messages
-
-
-def _field(obj: dict, name: str, path, line, required: bool = False) -> str | None:
-    value = obj.get(name)
-    if value is None or value == "":
-        if required:
-            raise CorpusError("missing or empty", path, line, name)
-        return None
-    if isinstance(value, (int, float)) and name == "year":
-        return str(value)
-    if not isinstance(value, str):
-        raise CorpusError(f"must be a string, got {type(value).__name__}", path, line, name)
-    return value
-
-
-def _read_jsonl(path: Path) -> list[RawPoem]:
-    poems = []
-    for line, obj in iter_jsonl(path):
-        poems.append(
-            RawPoem(
-                text=_field(obj, "text", path, line, required=True),
-                title=_field(obj, "title", path, line),
-                year=_field(obj, "year", path, line),
-                source=_field(obj, "source", path, line),
-                where=f"{path}:{line}",
-            )
-        )
-    return poems
-
-
-def _read_csv(path: Path) -> list[RawPoem]:
-    text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames or "text" not in reader.fieldnames:
-        raise CorpusError(f"CSV header must have a 'text' column (found: {reader.fieldnames})", path, 1, "text")
-    poems = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if None in row:
-                raise CorpusError("more values than header columns", path, line)
-            poems.append(
-                RawPoem(
-                    text=_field(row, "text", path, line, required=True),
-                    title=_field(row, "title", path, line),
-                    year=_field(row, "year", path, line),
-                    source=_field(row, "source", path, line),
-                    where=f"{path}:{line}",
-                )
-            )
-    except csv.Error as e:
-        raise CorpusError(f"malformed CSV: {e}", path, reader.line_num) from None
-    return poems
-
-
-def _read_txt(path: Path) -> RawPoem:
-    text = read_text(path).replace("\r\n", "\n").strip("\n")
-    lines = text.split("\n")
-    # A short first line followed by a blank line is the title; otherwise the file name is.
-    if len(lines) > 2 and lines[1].strip() == "" and 0 < len(lines[0].strip()) <= 80:
-        title, body = lines[0].strip(), "\n".join(lines[2:])
-    else:
-        title, body = path.stem.replace("_", " "), text
-    return RawPoem(text=body, title=title, source=path.name, where=str(path))
-
-
-def read_raw(path: str | Path) -> list[RawPoem]:
-    """Read one source: a .jsonl or .csv file, or a folder of .txt files (one poem per file)."""
-    path = Path(path)
-    if not path.exists():
-        raise CorpusError("corpus path does not exist", path)
-    if path.is_dir():
-        poems = [_read_txt(f) for f in sorted(path.rglob("*.txt"))]
-        if not poems:
-            raise CorpusError("folder holds no .txt files", path)
-        return poems
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        poems = _read_jsonl(path)
-    elif suffix == ".csv":
-        poems = _read_csv(path)
-    elif suffix == ".txt":
-        poems = [_read_txt(path)]
-    else:
-        raise CorpusError(f"unknown corpus format {suffix!r}: use .jsonl, .csv or a folder of .txt files", path)
-    if not poems:
-        raise CorpusError("file holds no poems", path)
-    return poems
-
-
-# --------------------------------------------------------------------------------------------
-# Cleaning
-# --------------------------------------------------------------------------------------------
-
-_TAG = re.compile(r"<[^>\n]{1,200}>")
-_STRESS = re.compile("[\u0300\u0301]")
-_SUPERSCRIPT_DIGITS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]+")
-_FOOTNOTE_AFTER_WORD = re.compile(r"(?<=[А-Яа-яЁёA-Za-z.,;:!?»)])\d{1,2}\b(?![.,]\d)")
-_FOOTNOTE_BRACKET = re.compile(r"\[\d{1,3}\]|\{\d{1,3}\}|\*{1,3}(?=\s|$)(?<=\w\*)")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_SPACED_DASH = re.compile(r"(?<=\S) +(?:-{1,2}|–|—|―) +")
-_LINE_START_DASH = re.compile(r"^(?:-{1,2}|–|—|―) *")
-_SEPARATOR_LINE = re.compile(r"^(?:[*•⁂ ]+|[IVXLC]{1,6}\.?|\d{1,3}\.?)$")
-_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def clean_text(text: str) -> str:
-    """What a careful editor does to a poem before it is used as data.
-
-    NFC; HTML tags and entities removed; stress marks and editorial footnote digits stripped;
-    whitespace and dashes normalised (spaced dashes and dialogue dashes become an em dash);
-    separator lines (`* * *`, stanza numbers) become stanza breaks; `ё` and stanza breaks kept.
-    """
-    text = html.unescape(_TAG.sub("", text))
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _STRESS.sub("", unicodedata.normalize("NFD", text))
-    text = unicodedata.normalize("NFC", text)
-    text = _SUPERSCRIPT_DIGITS.sub("", text)
-    out: list[str] = []
-    for raw in text.split("\n"):
-        line = _SPACES.sub(" ", raw).strip()
-        if _SEPARATOR_LINE.match(line):
-            line = ""
-        if line:
-            line = _FOOTNOTE_BRACKET.sub("", line)
-            line = _FOOTNOTE_AFTER_WORD.sub("", line)
-            line = _SPACED_DASH.sub(" — ", line)
-            line = _LINE_START_DASH.sub("— ", line)
-            line = _SPACES.sub(" ", line).strip()
-        if line or (out and out[-1] != ""):
-            out.append(line)
-    while out and out[-1] == "":
-        out.pop()
-    return "\n".join(out)
-
-
-def verse_lines(text: str) -> list[str]:
-    return [line for line in text.split("\n") if line.strip()]
-
-
-def cyrillic_share(text: str) -> float:
-    letters = _LETTER.findall(text)
-    if not letters:
-        return 0.0
-    return sum(1 for ch in letters if _CYRILLIC.match(ch)) / len(letters)
-
-
-def split_long(text: str, max_lines: int) -> list[str]:
-    """Split a work into parts of at most ``max_lines`` verse lines, at stanza breaks when a stanza
-    fits, else at line boundaries. Keeps long narrative poems from dominating the training tokens."""
-    if len(verse_lines(text)) <= max_lines:
-        return [text]
-    stanzas = [s.split("\n") for s in text.split("\n\n")]
-    parts: list[list[list[str]]] = [[]]
-    count = 0
-    for stanza in stanzas:
-        while len(stanza) > max_lines:  # a stanza longer than a part: cut it by lines
-            if parts[-1]:
-                parts.append([])
-            parts[-1].append(stanza[:max_lines])
-            parts.append([])
-            stanza = stanza[max_lines:]
-            count = 0
-        if count + len(stanza) > max_lines and parts[-1]:
-            parts.append([])
-            count = 0
-        parts[-1].append(stanza)
-        count += len(stanza)
-    return ["\n\n".join("\n".join(s) for s in part) for part in parts if part]
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def split_of(key_sha: str, fractions: list[float]) -> str:
-    """Deterministic split from a text hash: adding a poem never moves the others."""
-    u = int(key_sha[:15], 16) / 16**15
-    edge = 0.0
-    for name, frac in zip(SPLITS, fractions):
-        edge += frac
-        if u < edge:
-            return name
-    return SPLITS[-1]
-
-
-_WORD = re.compile(r"[а-яёa-z]+")
-
-
-def _shingles(text: str, n: int = 3) -> frozenset:
-    words = _WORD.findall(text.lower().replace("ё", "е"))
-    if len(words) < n:
-        return frozenset([" ".join(words)])
-    return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-
-
-def near_duplicates(texts: list[str], threshold: float) -> set[int]:
-    """Indices to drop: each text whose word-3-shingle Jaccard with an earlier kept text is at least
-    ``threshold``. Candidates come from shared shingles, so this stays near-linear on real corpora."""
-    sets = [_shingles(t) for t in texts]
-    index: dict[str, list[int]] = {}
-    dropped: set[int] = set()
-    for i, s in enumerate(sets):
-        seen: set[int] = set()
-        for sh in s:
-            seen.update(index.get(sh, ()))
-        for j in seen:
-            small, large = sorted((len(s), len(sets[j])))
-            if small / large < threshold:
-                continue
-            if len(s & sets[j]) / len(s | sets[j]) >= threshold:
-                dropped.add(i)
-                break
-        if i not in dropped:
-            for sh in s:
-                index.setdefault(sh, []).append(i)
-    return dropped
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,7 +280,7 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
         "author": meta["author"],
         "poems": len(records),
         "lines": sum(r["lines"] for r in records),
-        "words": sum(len(_WORD.findall(t.lower())) for t in texts),
+        "words": sum(len(WORD.findall(t.lower())) for t in texts),
         "tokens": None,
         **{s: meta["splits"].get(s, 0) for s in SPLITS},
         "exact_dups": meta["report"]["exact_duplicates"],

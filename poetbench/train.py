@@ -1,4 +1,4 @@
-"""Per-author LoRA fine-tuning with peft + TRL's SFTTrainer, and the tiny offline base it can start from.
+"""Per-author LoRA fine-tuning with peft + TRL's SFTTrainer (on a hub model or the tiny offline base).
 
 Output per author: ``<run_dir>/<author>/`` is a standard peft folder plus ``poetbench.json`` (the
 manifest). The folder appears only when training finished (temp folder + rename); checkpoints for
@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import os
-import platform
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from poetbench.config import RunConfig
 from poetbench.errors import TrainError
 from poetbench.io import atomic_write_json, atomic_write_text
 from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
+from poetbench.runtime import last_checkpoint, progress_callback, quiet_trainer, versions
+from poetbench.tiny import all_train_records, ensure_tiny_base
 
 MANIFEST = "poetbench.json"
 TRAIN_COLUMNS = ["loss", "grad_norm", "entropy", "num_tokens", "mean_token_accuracy"]
@@ -32,27 +33,6 @@ TABLE_HEADERS = {
     "mean_token_accuracy": "Mean Token Accuracy", "eval_loss": "Val Loss", "eval_entropy": "Val Entropy",
     "eval_mean_token_accuracy": "Val Mean Token Accuracy",
 }
-
-
-def versions() -> dict[str, str]:
-    import peft
-    import torch
-    import transformers
-    import trl
-
-    from poetbench import __version__
-
-    return {
-        "poetbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
-        "transformers": transformers.__version__, "peft": peft.__version__, "trl": trl.__version__,
-    }
-
-
-def default_cache_dir() -> Path:
-    env = os.environ.get("POETBENCH_CACHE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "poetbench"
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,41 +52,9 @@ def sft_records(records: list[dict], author_name: str, prompts: PromptSet) -> li
     ]
 
 
-def generic_records(records: list[dict], prompts: PromptSet) -> list[dict]:
-    """Conversations without an author, for pretraining the tiny base on all present authors."""
-    return [
-        {"messages": [
-            {"role": "user", "content": prompts.generic_prompt(theme_for_poem(r.get("title"), r["text"]))},
-            {"role": "assistant", "content": r["text"]},
-        ]}
-        for r in records
-    ]
-
-
 # --------------------------------------------------------------------------------------------
 # Progress (rich, through a TrainerCallback; quiet when there is no progress object)
 # --------------------------------------------------------------------------------------------
-
-
-def _progress_callback(progress, description: str):
-    from transformers import TrainerCallback
-
-    class _Cb(TrainerCallback):
-        task = None
-
-        def on_train_begin(self, args, state, control, **kw):
-            if progress is not None and state.is_world_process_zero:
-                self.task = progress.add_task(description, total=state.max_steps, completed=state.global_step)
-
-        def on_step_end(self, args, state, control, **kw):
-            if self.task is not None:
-                progress.update(self.task, completed=state.global_step)
-
-        def on_log(self, args, state, control, logs=None, **kw):
-            if self.task is not None and logs and "loss" in logs:
-                progress.update(self.task, description=f"{description} loss {logs['loss']:.3f}")
-
-    return _Cb()
 
 
 def _sft_config(config: RunConfig, output_dir: Path, **overrides):
@@ -146,103 +94,6 @@ def _sft_config(config: RunConfig, output_dir: Path, **overrides):
     )
     kwargs.update(overrides)
     return SFTConfig(**kwargs)
-
-
-# --------------------------------------------------------------------------------------------
-# The tiny base model (cached by corpus hash and config)
-# --------------------------------------------------------------------------------------------
-
-
-def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes: dict[str, str],
-                     cache_dir: Path | None = None, progress=None, log: Callable[[str], None] = print) -> Path:
-    """Return the folder of the tiny pretrained base for these corpora and this config, building it
-    (tokenizer + short causal-LM pretraining on the train splits) when it is not cached yet."""
-    import hashlib
-
-    from poetbench.models import init_tiny_model, quiet_transformers
-
-    quiet_transformers()
-
-    prompts = default_prompts()
-    key_data = {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,
-                "prompts": prompts.generic_template, "version": 1}
-    key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
-    root = (cache_dir or default_cache_dir()) / "tiny-base"
-    path = root / key
-    if (path / "poetbench_base.json").exists():
-        return path
-
-    tiny = config.tiny
-    t0 = time.time()
-    log(f"building the tiny base model ({len(train_records)} training poems, cache {path})")
-    tokenizer = tiny_tokenizer(config, train_records)
-    model = init_tiny_model(tiny, tokenizer, config.seed)
-    blocks = _lm_blocks(generic_records(train_records, prompts), tokenizer, tiny.pretrain_seq_len)
-    work = root / f".{key}.work"
-    # Plain causal-LM pretraining with transformers' Trainer (resumable checkpoints); TRL's fused
-    # per-token metrics are not needed here and cost ~2.5x on a CPU.
-    from transformers import Trainer, TrainingArguments, default_data_collator
-
-    args = TrainingArguments(
-        output_dir=str(work), seed=config.seed, data_seed=config.seed, max_steps=tiny.pretrain_steps,
-        learning_rate=tiny.pretrain_learning_rate, lr_scheduler_type="cosine", warmup_steps=0.05,
-        weight_decay=0.01, per_device_train_batch_size=tiny.pretrain_batch_size, use_cpu=not _cuda(),
-        logging_steps=max(1, tiny.pretrain_steps // 20), save_strategy="steps",
-        save_steps=max(1, tiny.pretrain_steps // 4), save_total_limit=1, report_to="none", disable_tqdm=True,
-    )
-    trainer = Trainer(model=model, args=args, train_dataset=blocks, data_collator=default_data_collator,
-                      callbacks=[_progress_callback(progress, "pretrain tiny base")])
-    _quiet(trainer)
-    last = _last_checkpoint(work)
-    trainer.train(resume_from_checkpoint=last)
-    tmp = root / f".{key}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    trainer.save_model(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    atomic_write_json(tmp / "poetbench_base.json", {
-        "kind": "poetbench-tiny-base", "key": key, "config": key_data, "pretrain_loss_first": losses[0],
-        "pretrain_loss_last": losses[-1], "wall_time_s": round(time.time() - t0, 1), "versions": versions(),
-    })
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
-    shutil.rmtree(work, ignore_errors=True)
-    return path
-
-
-def _quiet(trainer) -> None:
-    """Progress goes through rich; drop the callback that prints every log dict to stdout."""
-    from transformers.trainer_callback import PrinterCallback
-
-    trainer.remove_callback(PrinterCallback)
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def _lm_blocks(conversations: list[dict], tokenizer, seq_len: int):
-    """Chat-formatted documents, concatenated and cut into ``seq_len`` blocks (run_clm's group_texts)."""
-    from datasets import Dataset
-
-    ids: list[int] = []
-    for conv in conversations:
-        ids.extend(tokenizer.apply_chat_template(conv["messages"], tokenize=True, return_dict=False))
-        ids.append(tokenizer.pad_token_id)  # document separator (<|endoftext|>)
-    n = len(ids) // seq_len
-    rows = [ids[i * seq_len : (i + 1) * seq_len] for i in range(n)]
-    return Dataset.from_dict({"input_ids": rows, "labels": rows})
-
-
-def _last_checkpoint(folder: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    if not folder.is_dir():
-        return None
-    return get_last_checkpoint(str(folder))
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,40 +162,6 @@ def prepare_corpora(config: RunConfig, authors: list[str] | None = None, log: Ca
     return wanted, metas
 
 
-def tiny_tokenizer(config: RunConfig, train_records: list[dict]):
-    """The tiny preset's tokenizer: byte-level BPE on the training poems and the prompt templates."""
-    from poetbench.models import train_tiny_tokenizer
-
-    prompts = default_prompts()
-    texts = [r["text"] for r in train_records]
-    return train_tiny_tokenizer(
-        texts + [prompts.generic_template, prompts.train_template, prompts.eval_template], config.tiny.vocab_size
-    )
-
-
-def _all_train_records(config: RunConfig, metas: dict) -> list[dict]:
-    return [r for a in sorted(metas) for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
-
-
-def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: Callable[[str], None] = print):
-    """(tokenizer or None, its display name) for ``corpus stats --tokenizer NAME``."""
-    from poetbench.errors import ModelError
-    from poetbench.models import load_tokenizer
-
-    if name == "none":
-        return None, None
-    if name == "tiny" or (name == "auto" and config.is_tiny):
-        return tiny_tokenizer(config, _all_train_records(config, metas)), "tiny BPE"
-    target = config.base_model if name == "auto" else name
-    try:
-        return load_tokenizer(target, config.base_revision if name == "auto" else None), target
-    except ModelError as e:
-        if name != "auto":
-            raise
-        log(f"[yellow]no token counts[/]: {e}")
-        return None, None
-
-
 def train(config: RunConfig, authors: list[str] | None = None, output_dir: str | Path | None = None,
           resume: bool = False, force: bool = False, progress=None, log: Callable[[str], None] = print,
           cache_dir: Path | None = None) -> TrainResult:
@@ -379,7 +196,7 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
 
     base_info: dict = {}
     if config.is_tiny:
-        base_path = ensure_tiny_base(config, _all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
+        base_path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
                                      cache_dir=cache_dir, progress=progress, log=log)
         base_model = str(base_path)
         base_info = json.loads((base_path / "poetbench_base.json").read_text(encoding="utf-8"))
@@ -414,7 +231,7 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
     train_recs, val_recs = data
     out = run_dir / author.id
     ckpt_dir = run_dir / ".checkpoints" / author.id
-    last = _last_checkpoint(ckpt_dir) if resume else None
+    last = last_checkpoint(ckpt_dir) if resume else None
     if not resume and ckpt_dir.exists():
         shutil.rmtree(ckpt_dir)
     t0 = time.time()
@@ -425,9 +242,9 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
     args = _sft_config(config, ckpt_dir)
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=tokenizer,
-        peft_config=lora_config(config), callbacks=[_progress_callback(progress, f"train {author.id}")],
+        peft_config=lora_config(config), callbacks=[progress_callback(progress, f"train {author.id}")],
     )
-    _quiet(trainer)
+    quiet_trainer(trainer)
     if len(trainer.train_dataset) == 0:
         raise TrainError(
             f"{author.id}: every training example lost its poem to truncation (the prompt alone fills "

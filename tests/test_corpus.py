@@ -1,9 +1,10 @@
 import json
-from pathlib import Path
 
 import pytest
 
+from poetbench import cleaning as CL
 from poetbench import corpus as C
+from poetbench import readers as R
 from poetbench.errors import CorpusError
 from tests.conftest import SHARED, write_corpus
 
@@ -15,48 +16,48 @@ POEM = "Я помню чудное мгновенье:\nПередо мной я
 def test_clean_nfc_html_footnotes_dashes_whitespace():
     raw = ("<p>Ночь1 &amp; день -- свет</p>\r\n  Е\u0308лка   и\u00a0тень²  \n- Кто там? – спросил\n\n\n\n"
            "* * *\nНовая стро\u0301фа [12]\n")
-    text = C.clean_text(raw)
+    text = CL.clean_text(raw)
     assert text == "Ночь & день — свет\nЁлка и тень\n— Кто там? — спросил\n\nНовая строфа"
 
 
 def test_clean_keeps_yo_hyphens_numbers_and_stanza_breaks():
-    text = C.clean_text("Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн")
+    text = CL.clean_text("Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн")
     assert text == "Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн"
 
 
 def test_cyrillic_share():
-    assert C.cyrillic_share("Pourquoi craindrais-je de le dire") == 0
-    assert C.cyrillic_share(POEM) == 1
-    assert C.cyrillic_share("") == 0
+    assert CL.cyrillic_share("Pourquoi craindrais-je de le dire") == 0
+    assert CL.cyrillic_share(POEM) == 1
+    assert CL.cyrillic_share("") == 0
 
 
 def test_split_long_prefers_stanza_breaks():
     stanza = "\n".join(["строка"] * 4)
     text = "\n\n".join([stanza] * 5)  # 20 lines
-    parts = C.split_long(text, 8)
-    assert [len(C.verse_lines(p)) for p in parts] == [8, 8, 4]
-    assert all("\n\n" in p or len(C.verse_lines(p)) == 4 for p in parts)
+    parts = CL.split_long(text, 8)
+    assert [len(CL.verse_lines(p)) for p in parts] == [8, 8, 4]
+    assert all("\n\n" in p or len(CL.verse_lines(p)) == 4 for p in parts)
     one = "\n".join(f"строка {i}" for i in range(20))  # no stanza breaks: cut by lines
-    assert [len(C.verse_lines(p)) for p in C.split_long(one, 8)] == [8, 8, 4]
-    assert C.split_long(POEM, 8) == [POEM]
+    assert [len(CL.verse_lines(p)) for p in CL.split_long(one, 8)] == [8, 8, 4]
+    assert CL.split_long(POEM, 8) == [POEM]
 
 
 def test_near_duplicates():
     a = "\n".join(["раз два три четыре пять шесть семь восемь девять десять"] * 3)
     b = a + "\nодиннадцать"
     c = "совсем другой текст про осень и дождь и ветер над рекой в ноябре"
-    assert C.near_duplicates([b, a, c], 0.8) == {1}
+    assert CL.near_duplicates([b, a, c], 0.8) == {1}
 
 
 def test_build_records_counts_and_fields():
-    raw = [C.RawPoem(POEM, "Т"), C.RawPoem(POEM + "\n"), C.RawPoem("две\nстроки"),
-           C.RawPoem("One\nTwo\nThree\nFour", "en"), C.RawPoem(POEM.replace("ты", "ты,") + "\nЕщё строка")]
+    raw = [R.RawPoem(POEM, "Т"), R.RawPoem(POEM + "\n"), R.RawPoem("две\nстроки"),
+           R.RawPoem("One\nTwo\nThree\nFour", "en"), R.RawPoem(POEM.replace("ты", "ты,") + "\nЕщё строка")]
     records, report = C.build_records("pushkin", raw, C.CorpusSettings())
     assert report.read == 5 and report.exact_duplicates == 1 and report.too_short == 1
     assert report.not_cyrillic == 1 and report.near_duplicates == 1 and report.kept == 1
     rec = records[0]
-    assert rec["id"] == f"pushkin-{rec['sha256'][:12]}" and rec["split"] in C.SPLITS
-    assert rec["sha256"] == C.sha256(rec["text"])
+    assert rec["id"] == f"pushkin-{rec['sha256'][:12]}" and rec["split"] in CL.SPLITS
+    assert rec["sha256"] == CL.sha256(rec["text"])
 
 
 def test_long_work_parts_share_a_split_and_cap_mode():
@@ -65,21 +66,21 @@ def test_long_work_parts_share_a_split_and_cap_mode():
     rng = random.Random(0)
     words = "дуб клён ель ива липа сосна берёза осина ясень вяз тополь ольха рябина кедр пихта граб".split()
     text = "\n\n".join("\n".join(" ".join(rng.choices(words, k=5)) for i in range(4)) for s in range(30))
-    records, report = C.build_records("x", [C.RawPoem(text)], C.CorpusSettings(max_lines=16))
+    records, report = C.build_records("x", [R.RawPoem(text)], C.CorpusSettings(max_lines=16))
     assert len(records) == 8 and report.split_parts == 7
     assert len({r["split"] for r in records}) == 1
-    capped, report = C.build_records("x", [C.RawPoem(text)], C.CorpusSettings(max_lines=16, long_poems="cap"))
+    capped, report = C.build_records("x", [R.RawPoem(text)], C.CorpusSettings(max_lines=16, long_poems="cap"))
     assert len(capped) == 1 and report.capped == 1
 
 
 def test_split_is_deterministic_and_stable_under_additions():
     texts = [f"Стих номер {i}\nвторая строка\nтретья строка\nчетвёртая строка" for i in range(300)]
-    first, _ = C.build_records("x", [C.RawPoem(t) for t in texts[:200]], C.CorpusSettings())
-    more, _ = C.build_records("x", [C.RawPoem(t) for t in texts], C.CorpusSettings(near_duplicate_threshold=1.1))
+    first, _ = C.build_records("x", [R.RawPoem(t) for t in texts[:200]], C.CorpusSettings())
+    more, _ = C.build_records("x", [R.RawPoem(t) for t in texts], C.CorpusSettings(near_duplicate_threshold=1.1))
     before = {r["id"]: r["split"] for r in first}
     after = {r["id"]: r["split"] for r in more}
     assert all(after[k] == v for k, v in before.items())
-    shares = [sum(v == s for v in after.values()) / len(after) for s in C.SPLITS]
+    shares = [sum(v == s for v in after.values()) / len(after) for s in CL.SPLITS]
     assert 0.7 < shares[0] < 0.9 and shares[1] > 0.04 and shares[2] > 0.04
 
 
@@ -99,14 +100,14 @@ def test_import_formats_agree(tmp_path):
     folder.mkdir()
     for i, r in enumerate(rows):
         (folder / f"{i}.txt").write_text(f"{r['title']}\n\n{r['text']}\n", encoding="utf-8")
-    texts = [[p.text for p in C.read_raw(x)] for x in (jsonl, tmp_path / "a.csv", folder)]
+    texts = [[p.text for p in R.read_raw(x)] for x in (jsonl, tmp_path / "a.csv", folder)]
     assert texts[0] == texts[1] == texts[2]
-    assert [p.title for p in C.read_raw(folder)] == ["Т0", "Т1", "Т2"]
+    assert [p.title for p in R.read_raw(folder)] == ["Т0", "Т1", "Т2"]
 
 
 def test_txt_without_title_line_uses_file_name(tmp_path):
     (tmp_path / "осень_вечер.txt").write_text(POEM, encoding="utf-8")
-    (poem,) = C.read_raw(tmp_path)
+    (poem,) = R.read_raw(tmp_path)
     assert poem.title == "осень вечер" and poem.text == POEM
 
 
@@ -123,7 +124,7 @@ def test_bad_files_name_file_line_field(tmp_path, name, content, expect):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(CorpusError, match=expect.replace("'", ".").replace("(", r"\(")) as e:
-        C.read_raw(path)
+        R.read_raw(path)
     assert "\n" not in str(e.value)
 
 
@@ -131,7 +132,7 @@ def test_cp1251_is_refused_with_line(tmp_path):
     path = tmp_path / "cp.jsonl"
     path.write_bytes('{"text": "ok"}\n'.encode() + '{"text": "Привет"}\n'.encode("cp1251"))
     with pytest.raises(CorpusError, match=r"cp.jsonl:2: not UTF-8"):
-        C.read_raw(path)
+        R.read_raw(path)
 
 
 # ---- authors and import ----------------------------------------------------------------------

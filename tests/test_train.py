@@ -100,14 +100,14 @@ def test_resume_continues_from_checkpoint(corpus_env, monkeypatch):
             if state.global_step == 4:
                 raise KeyboardInterrupt
 
-    real = T._progress_callback
-    monkeypatch.setattr(T, "_progress_callback", lambda p, d: Boom() if d.startswith("train") else real(p, d))
+    real = T.progress_callback
+    monkeypatch.setattr(T, "progress_callback", lambda p, d: Boom() if d.startswith("train") else real(p, d))
     with pytest.raises(KeyboardInterrupt):
         train(cfg, output_dir=out, cache_dir=cache, log=lambda m: None)
     assert not (out / "alpha").exists()
     assert (out / ".checkpoints" / "alpha" / "checkpoint-4").exists()
-    monkeypatch.setattr(T, "_progress_callback", real)
-    result = train(cfg, output_dir=out, resume=True, cache_dir=cache, log=lambda m: None)
+    monkeypatch.setattr(T, "progress_callback", real)
+    train(cfg, output_dir=out, resume=True, cache_dir=cache, log=lambda m: None)
     m = json.loads((out / "alpha" / MANIFEST).read_text())
     assert m["effective"]["resumed_from"].endswith("checkpoint-4")
     steps = [e["step"] for e in m["log_history"] if "loss" in e]

@@ -212,7 +212,7 @@ def default_dictionary(prosody_dir: str | None = None) -> StressDictionary:
             f"stress dictionary not found: {missing[0]} (set POETBENCH_PROSODY_DIR or --prosody-dir "
             "to the folder with accent.dic and accent1.dic)"
         )
-    from poetbench.train import default_cache_dir
+    from poetbench.runtime import default_cache_dir
 
     return StressDictionary.from_files(paths, default_cache_dir())
 

@@ -1,0 +1,138 @@
+"""What a careful editor does to poems before they are data: cleaning, splitting long works, the
+deterministic split, and near-duplicate detection."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+
+SPLITS = ("train", "val", "test")
+
+
+
+_TAG = re.compile(r"<[^>\n]{1,200}>")
+_STRESS = re.compile("[\u0300\u0301]")
+_SUPERSCRIPT_DIGITS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]+")
+_FOOTNOTE_AFTER_WORD = re.compile(r"(?<=[А-Яа-яЁёA-Za-z.,;:!?»)])\d{1,2}\b(?![.,]\d)")
+_FOOTNOTE_BRACKET = re.compile(r"\[\d{1,3}\]|\{\d{1,3}\}|\*{1,3}(?=\s|$)(?<=\w\*)")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_SPACED_DASH = re.compile(r"(?<=\S) +(?:-{1,2}|–|—|―) +")
+_LINE_START_DASH = re.compile(r"^(?:-{1,2}|–|—|―) *")
+_SEPARATOR_LINE = re.compile(r"^(?:[*•⁂ ]+|[IVXLC]{1,6}\.?|\d{1,3}\.?)$")
+_CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def clean_text(text: str) -> str:
+    """What a careful editor does to a poem before it is used as data.
+
+    NFC; HTML tags and entities removed; stress marks and editorial footnote digits stripped;
+    whitespace and dashes normalised (spaced dashes and dialogue dashes become an em dash);
+    separator lines (`* * *`, stanza numbers) become stanza breaks; `ё` and stanza breaks kept.
+    """
+    text = html.unescape(_TAG.sub("", text))
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _STRESS.sub("", unicodedata.normalize("NFD", text))
+    text = unicodedata.normalize("NFC", text)
+    text = _SUPERSCRIPT_DIGITS.sub("", text)
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = _SPACES.sub(" ", raw).strip()
+        if _SEPARATOR_LINE.match(line):
+            line = ""
+        if line:
+            line = _FOOTNOTE_BRACKET.sub("", line)
+            line = _FOOTNOTE_AFTER_WORD.sub("", line)
+            line = _SPACED_DASH.sub(" — ", line)
+            line = _LINE_START_DASH.sub("— ", line)
+            line = _SPACES.sub(" ", line).strip()
+        if line or (out and out[-1] != ""):
+            out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)
+
+
+def verse_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def cyrillic_share(text: str) -> float:
+    letters = _LETTER.findall(text)
+    if not letters:
+        return 0.0
+    return sum(1 for ch in letters if _CYRILLIC.match(ch)) / len(letters)
+
+
+def split_long(text: str, max_lines: int) -> list[str]:
+    """Split a work into parts of at most ``max_lines`` verse lines, at stanza breaks when a stanza
+    fits, else at line boundaries. Keeps long narrative poems from dominating the training tokens."""
+    if len(verse_lines(text)) <= max_lines:
+        return [text]
+    stanzas = [s.split("\n") for s in text.split("\n\n")]
+    parts: list[list[list[str]]] = [[]]
+    count = 0
+    for stanza in stanzas:
+        while len(stanza) > max_lines:  # a stanza longer than a part: cut it by lines
+            if parts[-1]:
+                parts.append([])
+            parts[-1].append(stanza[:max_lines])
+            parts.append([])
+            stanza = stanza[max_lines:]
+            count = 0
+        if count + len(stanza) > max_lines and parts[-1]:
+            parts.append([])
+            count = 0
+        parts[-1].append(stanza)
+        count += len(stanza)
+    return ["\n\n".join("\n".join(s) for s in part) for part in parts if part]
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def split_of(key_sha: str, fractions: list[float]) -> str:
+    """Deterministic split from a text hash: adding a poem never moves the others."""
+    u = int(key_sha[:15], 16) / 16**15
+    edge = 0.0
+    for name, frac in zip(SPLITS, fractions):
+        edge += frac
+        if u < edge:
+            return name
+    return SPLITS[-1]
+
+
+WORD = re.compile(r"[а-яёa-z]+")
+
+
+def _shingles(text: str, n: int = 3) -> frozenset:
+    words = WORD.findall(text.lower().replace("ё", "е"))
+    if len(words) < n:
+        return frozenset([" ".join(words)])
+    return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+
+
+def near_duplicates(texts: list[str], threshold: float) -> set[int]:
+    """Indices to drop: each text whose word-3-shingle Jaccard with an earlier kept text is at least
+    ``threshold``. Candidates come from shared shingles, so this stays near-linear on real corpora."""
+    sets = [_shingles(t) for t in texts]
+    index: dict[str, list[int]] = {}
+    dropped: set[int] = set()
+    for i, s in enumerate(sets):
+        seen: set[int] = set()
+        for sh in s:
+            seen.update(index.get(sh, ()))
+        for j in seen:
+            small, large = sorted((len(s), len(sets[j])))
+            if small / large < threshold:
+                continue
+            if len(s & sets[j]) / len(s | sets[j]) >= threshold:
+                dropped.add(i)
+                break
+        if i not in dropped:
+            for sh in s:
+                index.setdefault(sh, []).append(i)
+    return dropped

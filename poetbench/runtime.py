@@ -1,0 +1,71 @@
+"""What training runs share: library versions, the cache folder, rich progress from Trainer
+callbacks, and checkpoint look-up."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def versions() -> dict[str, str]:
+    import peft
+    import torch
+    import transformers
+    import trl
+
+    from poetbench import __version__
+
+    return {
+        "poetbench": __version__, "python": platform.python_version(), "torch": torch.__version__,
+        "transformers": transformers.__version__, "peft": peft.__version__, "trl": trl.__version__,
+    }
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("POETBENCH_CACHE")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "poetbench"
+
+
+def progress_callback(progress, description: str):
+    from transformers import TrainerCallback
+
+    class _Cb(TrainerCallback):
+        task = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            if progress is not None and state.is_world_process_zero:
+                self.task = progress.add_task(description, total=state.max_steps, completed=state.global_step)
+
+        def on_step_end(self, args, state, control, **kw):
+            if self.task is not None:
+                progress.update(self.task, completed=state.global_step)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if self.task is not None and logs and "loss" in logs:
+                progress.update(self.task, description=f"{description} loss {logs['loss']:.3f}")
+
+    return _Cb()
+
+
+def quiet_trainer(trainer) -> None:
+    """Progress goes through rich; drop the callback that prints every log dict to stdout."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def last_checkpoint(folder: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not folder.is_dir():
+        return None
+    return get_last_checkpoint(str(folder))

@@ -1,0 +1,136 @@
+"""The tiny offline base model: a byte-level BPE tokenizer trained on the training poems and a small
+Qwen2 pretrained on them (cached by corpus hashes and config), so that on a CPU "base" is a generic
+Russian verse model and each adapter specialises it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.io import atomic_write_json
+from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
+from poetbench.runtime import cuda_available, default_cache_dir, last_checkpoint, progress_callback, quiet_trainer, versions
+
+
+
+
+def generic_records(records: list[dict], prompts: PromptSet) -> list[dict]:
+    """Conversations without an author, for pretraining the tiny base on all present authors."""
+    return [
+        {"messages": [
+            {"role": "user", "content": prompts.generic_prompt(theme_for_poem(r.get("title"), r["text"]))},
+            {"role": "assistant", "content": r["text"]},
+        ]}
+        for r in records
+    ]
+
+
+def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes: dict[str, str],
+                     cache_dir: Path | None = None, progress=None, log: Callable[[str], None] = print) -> Path:
+    """Return the folder of the tiny pretrained base for these corpora and this config, building it
+    (tokenizer + short causal-LM pretraining on the train splits) when it is not cached yet."""
+    import hashlib
+
+    from poetbench.models import init_tiny_model, quiet_transformers
+
+    quiet_transformers()
+
+    prompts = default_prompts()
+    key_data = {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,
+                "prompts": prompts.generic_template, "version": 1}
+    key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
+    root = (cache_dir or default_cache_dir()) / "tiny-base"
+    path = root / key
+    if (path / "poetbench_base.json").exists():
+        return path
+
+    tiny = config.tiny
+    t0 = time.time()
+    log(f"building the tiny base model ({len(train_records)} training poems, cache {path})")
+    tokenizer = tiny_tokenizer(config, train_records)
+    model = init_tiny_model(tiny, tokenizer, config.seed)
+    blocks = _lm_blocks(generic_records(train_records, prompts), tokenizer, tiny.pretrain_seq_len)
+    work = root / f".{key}.work"
+    # Plain causal-LM pretraining with transformers' Trainer (resumable checkpoints); TRL's fused
+    # per-token metrics are not needed here and cost ~2.5x on a CPU.
+    from transformers import Trainer, TrainingArguments, default_data_collator
+
+    args = TrainingArguments(
+        output_dir=str(work), seed=config.seed, data_seed=config.seed, max_steps=tiny.pretrain_steps,
+        learning_rate=tiny.pretrain_learning_rate, lr_scheduler_type="cosine", warmup_steps=0.05,
+        weight_decay=0.01, per_device_train_batch_size=tiny.pretrain_batch_size, use_cpu=not cuda_available(),
+        logging_steps=max(1, tiny.pretrain_steps // 20), save_strategy="steps",
+        save_steps=max(1, tiny.pretrain_steps // 4), save_total_limit=1, report_to="none", disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=blocks, data_collator=default_data_collator,
+                      callbacks=[progress_callback(progress, "pretrain tiny base")])
+    quiet_trainer(trainer)
+    last = last_checkpoint(work)
+    trainer.train(resume_from_checkpoint=last)
+    tmp = root / f".{key}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.save_model(str(tmp))
+    tokenizer.save_pretrained(str(tmp))
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    atomic_write_json(tmp / "poetbench_base.json", {
+        "kind": "poetbench-tiny-base", "key": key, "config": key_data, "pretrain_loss_first": losses[0],
+        "pretrain_loss_last": losses[-1], "wall_time_s": round(time.time() - t0, 1), "versions": versions(),
+    })
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+    shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def _lm_blocks(conversations: list[dict], tokenizer, seq_len: int):
+    """Chat-formatted documents, concatenated and cut into ``seq_len`` blocks (run_clm's group_texts)."""
+    from datasets import Dataset
+
+    ids: list[int] = []
+    for conv in conversations:
+        ids.extend(tokenizer.apply_chat_template(conv["messages"], tokenize=True, return_dict=False))
+        ids.append(tokenizer.pad_token_id)  # document separator (<|endoftext|>)
+    n = len(ids) // seq_len
+    rows = [ids[i * seq_len : (i + 1) * seq_len] for i in range(n)]
+    return Dataset.from_dict({"input_ids": rows, "labels": rows})
+
+
+def tiny_tokenizer(config: RunConfig, train_records: list[dict]):
+    """The tiny preset's tokenizer: byte-level BPE on the training poems and the prompt templates."""
+    from poetbench.models import train_tiny_tokenizer
+
+    prompts = default_prompts()
+    texts = [r["text"] for r in train_records]
+    return train_tiny_tokenizer(
+        texts + [prompts.generic_template, prompts.train_template, prompts.eval_template], config.tiny.vocab_size
+    )
+
+
+def all_train_records(config: RunConfig, metas: dict) -> list[dict]:
+    return [r for a in sorted(metas) for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
+
+
+def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: Callable[[str], None] = print):
+    """(tokenizer or None, its display name) for ``corpus stats --tokenizer NAME``."""
+    from poetbench.errors import ModelError
+    from poetbench.models import load_tokenizer
+
+    if name == "none":
+        return None, None
+    if name == "tiny" or (name == "auto" and config.is_tiny):
+        return tiny_tokenizer(config, all_train_records(config, metas)), "tiny BPE"
+    target = config.base_model if name == "auto" else name
+    try:
+        return load_tokenizer(target, config.base_revision if name == "auto" else None), target
+    except ModelError as e:
+        if name != "auto":
+            raise
+        log(f"[yellow]no token counts[/]: {e}")
+        return None, None
