@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean-cache
+.PHONY: demo test install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,25 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The main job on the embedded default: tiny preset, real shared corpora, CPU.
+DEMO_AUTHORS ?= pushkin,lermontov,tyutchev
+define SUPPLY_HELP
+No poems to work on: ../shared/corpora is not here and `poetbench corpus fetch` could not download the
+demo authors' sources (declared in corpora/sources.toml; it needs network access). Supply poems
+yourself: for each author in corpora/authors.toml, point its `path` at a JSONL file (title, text,
+optional year, source), a CSV with the same columns, or a folder of .txt files (one poem per file), or
+run `poetbench corpus import --author ID PATH`. Authors under copyright, such as Brodsky, are never
+downloaded: provide texts you have the right to use. Then run `make demo` again.
+endef
+export SUPPLY_HELP
+
+# The main job on the embedded default: tiny preset, real corpora (../shared/corpora when present,
+# else downloaded by `corpus fetch`), CPU.
 demo: $(STAMP)
-	$(BIN)/poetbench corpus import --preset tiny
+	@if [ -d ../shared/corpora ]; then \
+	  $(BIN)/poetbench corpus import --preset tiny; \
+	else \
+	  $(BIN)/poetbench corpus fetch --preset tiny --authors $(DEMO_AUTHORS) || { echo "$$SUPPLY_HELP"; exit 1; }; \
+	fi
 	$(BIN)/poetbench corpus stats --preset tiny
 	$(BIN)/poetbench train --preset tiny
 

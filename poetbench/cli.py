@@ -172,6 +172,47 @@ def corpus_import(config, authors, one_author, path, force):
         )
 
 
+@corpus.command("fetch")
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: every author with a declared source].")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False), default=None,
+              help="Source declarations [default: sources.toml beside the authors file].")
+@click.option("--force", is_flag=True, help="Rebuild the normalised corpus even when it is up to date.")
+def corpus_fetch(config, authors, sources_file, force):
+    """Download declared sources (URLs pinned by sha256, hub files, datasets), then clean,
+    deduplicate and split them like `corpus import`.
+
+    Downloads are cached and resumable; a checksum mismatch, HTTP error or missing column is one
+    error line and leaves no half-written corpus behind.
+
+    \b
+    Examples:
+      poetbench corpus fetch
+      poetbench corpus fetch --authors pushkin,lermontov
+      poetbench corpus fetch --sources my_sources.toml --corpus-dir corpora/normalized
+    """
+    from poetbench.corpus import CorpusSettings, load_authors, select_authors
+    from poetbench.runtime import default_cache_dir
+    from poetbench.sources import Lock, fetch_author, load_sources
+
+    declared = load_authors(config.authors_file, config.corpus_root)
+    sources_path = Path(sources_file) if sources_file else Path(config.authors_file).with_name("sources.toml")
+    sources = load_sources(sources_path)
+    wanted = select_authors(declared, _split_list(authors) if authors else [a for a in sources if a in declared])
+    missing = [a.id for a in wanted if a.id not in sources]
+    if missing:
+        raise click.UsageError(f"no source declared for {', '.join(missing)} in {sources_path}")
+    lock = Lock(sources_path.with_name("sources.lock.json"))
+    settings = CorpusSettings.from_config(config)
+    with progress_bar() as progress:
+        for author in wanted:
+            meta = fetch_author(author, sources[author.id], config.corpus_dir, settings, default_cache_dir(), lock,
+                                progress=progress, force=force)
+            r = meta["report"]
+            console.print(f"{author.id}: read {r['read']}, kept {r['kept']} (exact dups {r['exact_duplicates']}, "
+                          f"near dups {r['near_duplicates']}) -> {Path(config.corpus_dir) / (author.id + '.jsonl')}")
+
+
 @corpus.command("stats")
 @config_options
 @click.option("--authors", default=None, help="Comma-separated author ids [default: all present].")

@@ -14,7 +14,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from poetbench.cleaning import (
     SPLITS, WORD, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
@@ -24,7 +24,7 @@ from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read
 from poetbench.readers import RawPoem, read_raw
 
 AUTHOR_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-CLEANING_VERSION = 1  # bump when clean_text changes, so normalised files are rebuilt
+CLEANING_VERSION = 2  # bump when clean_text changes, so normalised files are rebuilt
 
 
 # --------------------------------------------------------------------------------------------
@@ -48,7 +48,8 @@ class Author:
         msg = (
             f"no texts for {self.id!r} at {where}: supply them as JSONL (title, text[, year, source]), "
             f"CSV with the same columns, or a folder of .txt files (one poem each), then set its "
-            f"'path' in the authors file or run `poetbench corpus import --author {self.id} PATH`"
+            f"'path' in the authors file or run `poetbench corpus import --author {self.id} PATH`; or declare "
+            f"a source for it in corpora/sources.toml and run `poetbench corpus fetch`"
         )
         return msg + (f" ({self.note})" if self.note else "")
 
@@ -225,9 +226,17 @@ def import_author(author: Author, corpus_dir: str | Path, settings: CorpusSettin
     source = Path(source) if source is not None else author.path
     if source is None or not source.exists():
         raise CorpusError(author.how_to_supply())
+    return write_corpus(author, corpus_dir, settings, source_desc=str(source),
+                        source_sha256=_file_fingerprint(source), read=lambda: read_raw(source), force=force)
+
+
+def write_corpus(author: Author, corpus_dir: str | Path, settings: CorpusSettings, source_desc: str,
+                 source_sha256: str, read: Callable[[], list[RawPoem]], force: bool = False) -> dict:
+    """Clean, deduplicate and split the poems ``read()`` returns, and write the author's normalised
+    JSONL and meta atomically, unless an up-to-date one (same source hash and settings) is there."""
     out, meta_path = corpus_paths(corpus_dir, author.id)
     fingerprint = {
-        "source_sha256": _file_fingerprint(source),
+        "source_sha256": source_sha256,
         "settings": asdict(settings),
         "cleaning_version": CLEANING_VERSION,
     }
@@ -238,14 +247,14 @@ def import_author(author: Author, corpus_dir: str | Path, settings: CorpusSettin
                 return meta
         except (json.JSONDecodeError, OSError):
             pass
-    records, report = build_records(author.id, read_raw(source), settings, str(source))
+    records, report = build_records(author.id, read(), settings, source_desc)
     if not records:
-        raise CorpusError(f"no poems left for {author.id!r} after cleaning ({asdict(report)})", source)
+        raise CorpusError(f"no poems left for {author.id!r} after cleaning ({asdict(report)})", source_desc)
     atomic_write_jsonl(out, records)
     meta = {
         "author": author.id,
         "name": author.name,
-        "source": str(source),
+        "source": source_desc,
         "fingerprint": fingerprint,
         "report": asdict(report),
         "splits": {s: sum(r["split"] == s for r in records) for s in SPLITS},
@@ -253,6 +262,16 @@ def import_author(author: Author, corpus_dir: str | Path, settings: CorpusSettin
     }
     atomic_write_json(meta_path, meta)
     return meta
+
+
+def existing_meta(corpus_dir: str | Path, author_id: str) -> dict | None:
+    """The meta of a normalised corpus already in ``corpus_dir`` (imported or fetched), when intact."""
+    out, meta_path = corpus_paths(corpus_dir, author_id)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        return meta if meta.get("corpus_sha256") == file_sha256(out) else None
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def file_sha256(path: Path) -> str:

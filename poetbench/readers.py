@@ -1,19 +1,30 @@
-"""Readers of raw poem sources: JSONL, CSV, a .txt file or a folder of .txt files (one poem each).
+"""Readers of raw poem sources. Every reader returns ``RawPoem`` objects; errors name the file, line
+and field.
 
-Every reader returns ``RawPoem`` objects; errors name the file, line and field.
+Formats: ``jsonl`` and ``csv`` (columns ``title``, ``text``, optional ``year``, ``source``), ``json``
+(an array of records, or an object holding one under ``json_key``), ``txt`` (one poem per file; a
+folder of them), ``txt-archive`` (a .zip or .tar.gz of .txt poems), and ``text-collection`` (one
+plain-text file where titles stand flush left and verse is indented). Record formats take a field
+mapping (poetbench name -> source column) and a filter (column -> required value).
 """
 
 from __future__ import annotations
 
 import csv
+import fnmatch
 import io
+import json
+import tarfile
+import zipfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Iterable
 
 from poetbench.errors import CorpusError
 from poetbench.io import iter_jsonl, read_text
 
-
+FIELDS = ("text", "title", "year", "source")
+FORMATS = ("jsonl", "csv", "json", "txt", "txt-archive", "text-collection")
 
 
 @dataclass
@@ -25,89 +36,199 @@ class RawPoem:
     where: str = ""  # file:line, for messages
 
 
-def _field(obj: dict, name: str, path, line, required: bool = False) -> str | None:
-    value = obj.get(name)
+def _value(obj: dict, column: str, name: str, path, line, required: bool = False) -> str | None:
+    value = obj.get(column)
     if value is None or value == "":
         if required:
-            raise CorpusError("missing or empty", path, line, name)
+            raise CorpusError("missing or empty", path, line, column)
         return None
-    if isinstance(value, (int, float)) and name == "year":
+    if isinstance(value, (int, float)) and name in ("year", "title"):
         return str(value)
     if not isinstance(value, str):
-        raise CorpusError(f"must be a string, got {type(value).__name__}", path, line, name)
+        raise CorpusError(f"must be a string, got {type(value).__name__}", path, line, column)
     return value
 
 
-def _read_jsonl(path: Path) -> list[RawPoem]:
-    poems = []
-    for line, obj in iter_jsonl(path):
-        poems.append(
-            RawPoem(
-                text=_field(obj, "text", path, line, required=True),
-                title=_field(obj, "title", path, line),
-                year=_field(obj, "year", path, line),
-                source=_field(obj, "source", path, line),
-                where=f"{path}:{line}",
-            )
-        )
+def records_to_poems(records: Iterable[tuple[int | None, dict]], path, fields: dict[str, str] | None = None,
+                     where: dict[str, object] | None = None) -> list[RawPoem]:
+    """Map records (with their line numbers, when they have one) to poems: ``fields`` maps poetbench's
+    names to the source's columns; ``where`` keeps only records whose columns equal the given values."""
+    mapping = {name: name for name in FIELDS} | dict(fields or {})
+    unknown = set(mapping) - set(FIELDS)
+    if unknown:
+        raise CorpusError(f"unknown field(s) in the mapping: {', '.join(sorted(unknown))} (known: {', '.join(FIELDS)})",
+                          path, field="fields")
+    poems, seen_columns = [], None
+    for line, obj in records:
+        if not isinstance(obj, dict):
+            raise CorpusError("each record must be an object", path, line)
+        if seen_columns is None:
+            seen_columns = list(obj)
+            if mapping["text"] not in obj:
+                raise CorpusError(f"no column {mapping['text']!r} for the poem text (columns: {', '.join(seen_columns)})",
+                                  path, line, mapping["text"])
+        if where and any(obj.get(k) != v for k, v in where.items()):
+            continue
+        poems.append(RawPoem(
+            text=_value(obj, mapping["text"], "text", path, line, required=True),
+            title=_value(obj, mapping["title"], "title", path, line),
+            year=_value(obj, mapping["year"], "year", path, line),
+            source=_value(obj, mapping["source"], "source", path, line),
+            where=f"{path}:{line}" if line else str(path),
+        ))
     return poems
 
 
-def _read_csv(path: Path) -> list[RawPoem]:
-    text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames or "text" not in reader.fieldnames:
-        raise CorpusError(f"CSV header must have a 'text' column (found: {reader.fieldnames})", path, 1, "text")
-    poems = []
+def _csv_records(path: Path):
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    if not reader.fieldnames:
+        raise CorpusError("CSV has no header line", path, 1)
     try:
         for row in reader:
-            line = reader.line_num
             if None in row:
-                raise CorpusError("more values than header columns", path, line)
-            poems.append(
-                RawPoem(
-                    text=_field(row, "text", path, line, required=True),
-                    title=_field(row, "title", path, line),
-                    year=_field(row, "year", path, line),
-                    source=_field(row, "source", path, line),
-                    where=f"{path}:{line}",
-                )
-            )
+                raise CorpusError("more values than header columns", path, reader.line_num)
+            yield reader.line_num, row
     except csv.Error as e:
         raise CorpusError(f"malformed CSV: {e}", path, reader.line_num) from None
-    return poems
 
 
-def _read_txt(path: Path) -> RawPoem:
-    text = read_text(path).replace("\r\n", "\n").strip("\n")
+def _json_records(path: Path, json_key: str | None):
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as e:
+        raise CorpusError(f"malformed JSON ({e.msg})", path, e.lineno) from None
+    if json_key is not None:
+        if not isinstance(data, dict) or json_key not in data:
+            raise CorpusError(f"no key {json_key!r} at the top of the JSON", path, field=json_key)
+        data = data[json_key]
+    if not isinstance(data, list):
+        raise CorpusError("JSON must be an array of records (or name the key that holds one: json_key)", path)
+    return ((None, obj) for obj in data)
+
+
+def _txt_poem(text: str, name: str, where: str) -> RawPoem:
+    text = text.replace("\r\n", "\n").strip("\n")
     lines = text.split("\n")
     # A short first line followed by a blank line is the title; otherwise the file name is.
     if len(lines) > 2 and lines[1].strip() == "" and 0 < len(lines[0].strip()) <= 80:
-        title, body = lines[0].strip(), "\n".join(lines[2:])
+        title, body = lines[0].strip().lstrip("#").strip(), "\n".join(lines[2:])  # "# Title" in Markdown
     else:
-        title, body = path.stem.replace("_", " "), text
-    return RawPoem(text=body, title=title, source=path.name, where=str(path))
+        title, body = PurePosixPath(name).stem.replace("_", " "), text
+    return RawPoem(text=body, title=title, source=PurePosixPath(name).name, where=where)
 
 
-def read_raw(path: str | Path) -> list[RawPoem]:
-    """Read one source: a .jsonl or .csv file, or a folder of .txt files (one poem per file)."""
+def _read_txt(path: Path) -> RawPoem:
+    return _txt_poem(read_text(path), path.name, str(path))
+
+
+def read_archive(path: Path, members: str = "*.txt") -> list[RawPoem]:
+    """A .zip or .tar(.gz) of .txt poems (one per member matching ``members``), in member order."""
+    poems = []
+
+    def add(name: str, data: bytes) -> None:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CorpusError(f"archive member {name} is not UTF-8", path) from None
+        poems.append(_txt_poem(text, name, f"{path}!{name}"))
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                for name in sorted(zf.namelist()):
+                    if not name.endswith("/") and fnmatch.fnmatch(name, members):
+                        add(name, zf.read(name))
+        elif tarfile.is_tarfile(path):
+            with tarfile.open(path) as tf:
+                for m in sorted(tf.getmembers(), key=lambda m: m.name):
+                    if m.isfile() and fnmatch.fnmatch(m.name, members):
+                        add(m.name, tf.extractfile(m).read())
+        else:
+            raise CorpusError("not a .zip or .tar archive", path)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
+        raise CorpusError(f"damaged archive: {e}", path) from None
+    return poems
+
+
+def read_text_collection(path: Path, poem_gap: int = 2) -> list[RawPoem]:
+    """One plain-text file of many poems, as e-book exports lay them out: a line flush left after at
+    least ``poem_gap`` blank lines (or at the start) is a poem's title; indented lines are its verse;
+    a blank line inside a poem is a stanza break. Other flush-left lines (subtitles, epigraph
+    sources, speakers' names, prose notes) are left out."""
+    poems: list[RawPoem] = []
+    title, title_line, body = None, 0, []
+
+    def flush() -> None:
+        text = "\n".join(body).strip("\n")
+        if text.strip():
+            poems.append(RawPoem(text=text, title=title, where=f"{path}:{title_line}"))
+
+    blank_run = poem_gap
+    for lineno, line in enumerate(read_text(path).replace("\r\n", "\n").split("\n"), 1):
+        if not line.strip():
+            if body and body[-1] != "":
+                body.append("")
+            blank_run += 1
+            continue
+        if line[0] in " \t\u00a0":
+            body.append(line.strip())
+        elif blank_run >= poem_gap:
+            flush()
+            title, title_line, body = line.strip(), lineno, []
+        blank_run = 0
+    flush()
+    return poems
+
+
+def read_source(path: Path, fmt: str | None = None, fields: dict[str, str] | None = None,
+                where: dict[str, object] | None = None, json_key: str | None = None,
+                members: str = "*.txt") -> list[RawPoem]:
+    """Read one local source in ``fmt`` (inferred from the name when None)."""
     path = Path(path)
     if not path.exists():
         raise CorpusError("corpus path does not exist", path)
-    if path.is_dir():
-        poems = [_read_txt(f) for f in sorted(path.rglob("*.txt"))]
+    if fmt is None:
+        fmt = _infer_format(path)
+    if fmt not in FORMATS:
+        raise CorpusError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}", path, field="format")
+    if fmt == "txt":
+        files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+        poems = [_read_txt(f) for f in files]
         if not poems:
             raise CorpusError("folder holds no .txt files", path)
         return poems
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        poems = _read_jsonl(path)
-    elif suffix == ".csv":
-        poems = _read_csv(path)
-    elif suffix == ".txt":
-        poems = [_read_txt(path)]
+    if path.is_dir():
+        raise CorpusError(f"is a folder, but format {fmt!r} reads a file", path)
+    if fmt == "jsonl":
+        poems = records_to_poems(iter_jsonl(path), path, fields, where)
+    elif fmt == "csv":
+        poems = records_to_poems(_csv_records(path), path, fields, where)
+    elif fmt == "json":
+        poems = records_to_poems(_json_records(path, json_key), path, fields, where)
+    elif fmt == "txt-archive":
+        poems = read_archive(path, members)
     else:
-        raise CorpusError(f"unknown corpus format {suffix!r}: use .jsonl, .csv or a folder of .txt files", path)
+        poems = read_text_collection(path)
     if not poems:
-        raise CorpusError("file holds no poems", path)
+        raise CorpusError("holds no poems" + (" matching the filter" if where else ""), path)
     return poems
+
+
+def _infer_format(path: Path) -> str:
+    if path.is_dir():
+        return "txt"
+    name = path.name.lower()
+    for suffix, fmt in ((".jsonl", "jsonl"), (".csv", "csv"), (".json", "json"), (".txt", "txt"),
+                        (".zip", "txt-archive"), (".tar.gz", "txt-archive"), (".tgz", "txt-archive"),
+                        (".tar", "txt-archive")):
+        if name.endswith(suffix):
+            return fmt
+    raise CorpusError(
+        f"unknown corpus format {path.suffix!r}: use .jsonl, .csv, .json, a .txt file or a folder of them, "
+        "or an archive of .txt files", path)
+
+
+def read_raw(path: str | Path) -> list[RawPoem]:
+    """Read a user-supplied corpus: a .jsonl/.csv/.json file, a .txt poem or a folder of them, or an
+    archive of .txt poems; the format comes from the name."""
+    return read_source(Path(path))

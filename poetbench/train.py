@@ -149,16 +149,28 @@ def _final_train_metrics(log_history: list[dict]) -> dict:
 def prepare_corpora(config: RunConfig, authors: list[str] | None = None, log: Callable[[str], None] = print,
                     only_selected: bool = False):
     """Import (or reuse) the normalised corpora of the selected authors and, unless ``only_selected``,
-    of every other author whose texts are present (the tiny base and the classifier use them all).
-    Returns (selected authors, {author id: meta})."""
+    of every other author whose texts are available (the tiny base and the classifier use them all).
+    An author whose source path is missing but whose corpus was fetched (`corpus fetch`) is used as
+    fetched. Returns (selected authors, {author id: meta})."""
     declared = corpus_mod.load_authors(config.authors_file, config.corpus_root)
     wanted = corpus_mod.select_authors(declared, config.authors if authors is None else authors)
     settings = corpus_mod.CorpusSettings.from_config(config)
+
+    def meta_of(author):
+        if author.present:
+            return corpus_mod.import_author(author, config.corpus_dir, settings)
+        return corpus_mod.existing_meta(config.corpus_dir, author.id)
+
+    metas = {}
     for author in wanted:
-        if not author.present:
+        meta = meta_of(author)
+        if meta is None:
             raise TrainError(author.how_to_supply())
-    pool = wanted if only_selected else [a for a in declared.values() if a.present]
-    metas = {a.id: corpus_mod.import_author(a, config.corpus_dir, settings) for a in pool}
+        metas[author.id] = meta
+    if not only_selected:
+        for author in declared.values():
+            if author.id not in metas and (meta := meta_of(author)) is not None:
+                metas[author.id] = meta
     return wanted, metas
 
 

@@ -116,7 +116,7 @@ def test_txt_without_title_line_uses_file_name(tmp_path):
     ("notobj.jsonl", '["a"]\n', "notobj.jsonl:1"),
     ("missing.jsonl", '{"title": "x"}\n', "missing.jsonl:1 field 'text'"),
     ("wrongtype.jsonl", '{"text": 5}\n', "field 'text'"),
-    ("nocol.csv", "title,body\nx,y\n", "'text' column"),
+    ("nocol.csv", "title,body\nx,y\n", "no column 'text'"),
     ("empty.jsonl", "", "no poems"),
     ("poems.docx", "x", "unknown corpus format"),
 ])
