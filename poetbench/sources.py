@@ -1,7 +1,7 @@
 """Remote corpus sources: ``poetbench corpus fetch`` downloads what ``corpora/sources.toml`` declares,
 verifies it, and normalises it with the same code as ``corpus import``.
 
-A source is one of: ``url`` (``https://``, ``http://`` or ``file://``; pinned by ``sha256``), ``hf``
+A source is one of: ``path`` (a local file or folder, relative to the sources file), ``url`` (``https://``, ``http://`` or ``file://``; pinned by ``sha256``), ``hf``
 (``hf://datasets/<owner>/<repo>/<path in the repo>``, with an optional ``revision``) or ``dataset``
 (a ``datasets`` id or a local dataset folder, with ``split`` and optional ``revision``). Downloads are
 cached under ``<cache>/downloads/``; an interrupted HTTP download resumes from its ``.part`` file.
@@ -27,7 +27,7 @@ from poetbench.errors import CorpusError
 from poetbench.io import atomic_write_json, read_text
 from poetbench.readers import FORMATS, RawPoem, read_source, records_to_poems
 
-KEYS = {"url", "hf", "dataset", "sha256", "format", "fields", "filter", "json_key", "members", "split",
+KEYS = {"path", "url", "hf", "dataset", "sha256", "format", "fields", "filter", "json_key", "members", "split",
         "revision", "note"}
 CHUNK = 1 << 16
 
@@ -35,6 +35,7 @@ CHUNK = 1 << 16
 @dataclass
 class Source:
     author: str
+    path: str | None = None
     url: str | None = None
     hf: str | None = None
     dataset: str | None = None
@@ -50,7 +51,7 @@ class Source:
 
     @property
     def location(self) -> str:
-        return self.url or self.hf or self.dataset or ""
+        return self.path or self.url or self.hf or self.dataset or ""
 
     def describe(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in (None, "", {}, [])}
@@ -77,10 +78,12 @@ def load_sources(path: str | Path) -> dict[str, list[Source]]:
             if unknown:
                 raise CorpusError(f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(KEYS))})",
                                   path, field=where)
-            kinds = [k for k in ("url", "hf", "dataset") if k in entry]
+            kinds = [k for k in ("path", "url", "hf", "dataset") if k in entry]
             if len(kinds) != 1:
-                raise CorpusError("give exactly one of url, hf, dataset", path, field=where)
+                raise CorpusError("give exactly one of path, url, hf, dataset", path, field=where)
             src = Source(author=author, **entry)
+            if src.path is not None:  # relative to the sources file
+                src.path = str(path.parent / src.path) if not Path(src.path).is_absolute() else src.path
             if src.format is not None and src.format not in FORMATS:
                 raise CorpusError(f"unknown format {src.format!r} (known: {', '.join(FORMATS)})", path,
                                   field=f"{where}.format")
@@ -208,14 +211,20 @@ def source_poems(src: Source, cache_dir: Path, lock: Lock, progress=None) -> tup
         poems = _dataset_poems(src)
         digest = hashlib.sha256(json.dumps([p.__dict__ for p in poems], ensure_ascii=False).encode()).hexdigest()
         return poems, digest
-    if src.hf:
+    if src.path:
+        path = Path(src.path)
+        if not path.exists():
+            raise CorpusError("source path does not exist", path)
+    elif src.hf:
         path = _hub_file(src)
     else:
         pinned = src.sha256 or lock.get(src.url)
         path = download(src.url, pinned, cache_dir, progress)
         if pinned is None:
             lock.record(src.url, _sha256_file(path))
-    digest = _sha256_file(path)
+    digest = _sha256_file(path) if path.is_file() else hashlib.sha256(str(sorted(
+        (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns) for f in path.rglob("*") if f.is_file()
+    )).encode()).hexdigest()
     if src.sha256 and digest != src.sha256:
         raise CorpusError(f"checksum mismatch: expected sha256 {src.sha256}, got {digest}", src.location)
     fmt = src.format or _format_from_name(src.location)

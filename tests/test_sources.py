@@ -231,3 +231,27 @@ def test_shipped_sources_file_is_valid():
     sources = load_sources(Path(__file__).resolve().parents[1] / "corpora" / "sources.toml")
     assert {"pushkin", "lermontov"} <= set(sources)
     assert all(s.url and "/" in s.url for group in sources.values() for s in group)
+
+
+def test_local_path_source_and_hf_source(env, monkeypatch):
+    (env / "mine").mkdir()
+    (env / "mine" / "a.jsonl").write_bytes(poems_jsonl(12))
+    result = fetch(env, '[[sources.alpha]]\npath = "mine/a.jsonl"\nfields = {text = "body"}\n')
+    assert result.exit_code == 0 and "read 12" in result.output, result.output
+
+    hub_file = env / "hub.jsonl"
+    hub_file.write_bytes(poems_jsonl(7, "beta"))
+    seen = {}
+
+    def fake_download(repo_id, filename, repo_type, revision):
+        seen.update(repo_id=repo_id, filename=filename, repo_type=repo_type, revision=revision)
+        return str(hub_file)
+
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    result = fetch(env, '[[sources.beta]]\nhf = "hf://datasets/someone/poems/data/beta.jsonl"\n'
+                        'revision = "abc123"\nfields = {text = "body"}\n')
+    assert result.exit_code == 0, result.output
+    assert seen == {"repo_id": "someone/poems", "filename": "data/beta.jsonl", "repo_type": "dataset",
+                    "revision": "abc123"}
