@@ -305,6 +305,118 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
 
 
 # --------------------------------------------------------------------------------------------
+# classifier
+# --------------------------------------------------------------------------------------------
+
+
+@cli.group(cls=PoetbenchGroup)
+def classifier():
+    """The author-style classifier: train, evaluate on held-out poems, attribute new poems.
+
+    \b
+    Examples:
+      poetbench classifier train
+      poetbench classifier eval
+      poetbench classifier predict --jsonl poems.jsonl --out attributed.jsonl
+    """
+
+
+def _model_option(f):
+    return click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+                        help="A saved classifier folder [default: the one for the configured corpora, "
+                             "trained first when missing].")(f)
+
+
+def _get_model(config, model_dir):
+    from poetbench.classifier import corpora_for_classifier, ensure_classifier, load
+
+    if model_dir is None:
+        return ensure_classifier(config, log=_log)
+    metas = corpora_for_classifier(config, log=_log)
+    return load(model_dir, {a: m["corpus_sha256"] for a, m in metas.items()},
+                warn=lambda m: err_console.print(f"[yellow]warning[/]: {m}", soft_wrap=True))
+
+
+@classifier.command("train")
+@config_options
+@click.option("--force", is_flag=True, help="Retrain even when a classifier for these corpora exists.")
+def classifier_train(config, force):
+    """Train on the train splits of every author with texts (at least 3), evaluate on their test
+    splits, and save under reports/classifier/<key>/.
+
+    \b
+    Example:
+      poetbench classifier train --force
+    """
+    from poetbench.classifier import evaluation_of, train_classifier
+    from poetbench.report.terminal import classifier_tables
+
+    model = train_classifier(config, log=_log, force=force)
+    for table in classifier_tables(evaluation_of(model)):
+        console.print(table)
+    console.print(f"classifier: {model.path}")
+
+
+@classifier.command("eval")
+@config_options
+@_model_option
+@click.option("--csv", "csv_out", type=click.Path(dir_okay=False), default=None, help="Also write the confusion matrix here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def classifier_eval(config, model_dir, csv_out, as_json):
+    """Held-out report: accuracy, macro-F1, per-author precision/recall, confusion matrix, pools of 10.
+
+    \b
+    Example:
+      poetbench classifier eval --csv confusion.csv
+    """
+    import json
+
+    from poetbench.classifier import _split_texts, confusion_csv, evaluate
+    from poetbench.io import atomic_write_text
+    from poetbench.report.terminal import classifier_tables
+
+    model = _get_model(config, model_dir)
+    texts, labels, _ = _split_texts(config, model.authors, "test")
+    report = evaluate(model, texts, labels)
+    if csv_out:
+        atomic_write_text(Path(csv_out), confusion_csv(report))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for table in classifier_tables(report):
+        console.print(table)
+
+
+@classifier.command("predict")
+@config_options
+@_model_option
+@click.option("--jsonl", "jsonl_in", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Records with a 'text' field, one JSON object per line.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write results here [default: stdout].")
+def classifier_predict(config, model_dir, jsonl_in, out):
+    """Attribute poems: one JSON object per input line with id, author and proba (author -> P).
+
+    \b
+    Example:
+      poetbench classifier predict --jsonl generations.jsonl --out attributed.jsonl
+    """
+    import json
+
+    from poetbench.classifier import predict_records
+    from poetbench.io import atomic_write_text, iter_jsonl
+
+    records = [obj for _, obj in iter_jsonl(Path(jsonl_in))]
+    model = _get_model(config, model_dir)
+    rows = [json.dumps(r, ensure_ascii=False) for r in predict_records(model, records)]
+    if out:
+        atomic_write_text(Path(out), "".join(r + "\n" for r in rows))
+        err_console.print(f"{len(rows)} poems -> {out}")
+    else:
+        for r in rows:
+            click.echo(r)
+
+
+# --------------------------------------------------------------------------------------------
 # scan
 # --------------------------------------------------------------------------------------------
 

@@ -20,9 +20,11 @@ def run(*args):
 def test_help_lists_commands_with_examples():
     result = run("--help")
     assert result.exit_code == 0
-    for command in ("corpus", "train", "config"):
+    for command in ("corpus", "train", "config", "scan", "classifier"):
         assert command in result.output
-    for sub in (["train"], ["corpus"], ["corpus", "import"], ["corpus", "stats"], ["corpus", "authors"], ["config"]):
+    for sub in (["train"], ["corpus"], ["corpus", "import"], ["corpus", "stats"], ["corpus", "authors"], ["config"],
+                ["corpus", "fetch"], ["scan"], ["classifier"], ["classifier", "train"], ["classifier", "eval"],
+                ["classifier", "predict"]):
         out = run(*sub, "--help").output
         assert "Example" in out, sub
 

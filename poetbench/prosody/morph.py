@@ -23,3 +23,9 @@ def lemmas(word: str, limit: int = 2) -> tuple[str, ...]:
         if lemma != word and lemma not in out:
             out.append(lemma)
     return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The normal form of the most probable parse (the word itself for unknown forms)."""
+    return _analyzer().parse(word)[0].normal_form

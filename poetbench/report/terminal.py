@@ -83,3 +83,27 @@ def scan_panel(scan) -> Table:
             continue
         table.add_row(line.accented, str(line.syllables), line.meter, line.rhyme)
     return table
+
+
+def classifier_tables(report: dict, title: str = "Style classifier, held-out test split") -> list[Table]:
+    """Summary, per-author precision/recall and the confusion matrix of a classifier evaluation."""
+    summary = Table(title=title)
+    for col in ("poems", "accuracy", "macro-F1", "pools of 10: accuracy", "pools: macro-F1"):
+        summary.add_column(col, justify="right")
+    pooled = report.get("pooled", {})
+    summary.add_row(str(report["poems"]), f"{report['accuracy']:.3f}", f"{report['macro_f1']:.3f}",
+                    _metric(pooled.get("accuracy"), 3), _metric(pooled.get("macro_f1"), 3))
+    per = Table(title="Per author")
+    for col in ("author", "precision", "recall", "F1", "poems"):
+        per.add_column(col, justify="left" if col == "author" else "right")
+    for author, m in report["per_author"].items():
+        per.add_row(author, f"{m['precision']:.3f}", f"{m['recall']:.3f}", f"{m['f1']:.3f}", str(m["support"]))
+    labels = report["confusion"]["labels"]
+    conf = Table(title="Confusion (rows: true author, columns: predicted)")
+    conf.add_column("")
+    for label in labels:
+        conf.add_column(label[:9], justify="right")
+    for label, row in zip(labels, report["confusion"]["matrix"]):
+        conf.add_row(label, *(f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)
+                             for i in [labels.index(label)]))
+    return [summary, per, conf]

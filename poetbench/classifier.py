@@ -1,0 +1,252 @@
+"""Training, evaluating, saving and using the author-style classifier on the configured corpora.
+
+A trained classifier lives in ``reports/classifier/<key>/``: ``model.skops`` (scikit-learn pipeline,
+saved without pickle by skops and loaded only with an explicit list of trusted types), ``meta.json``
+(corpus hashes, authors, feature config, library versions, training time) and the held-out
+evaluation (``eval.json``, ``confusion.csv``). ``key`` hashes the corpora and the feature config, so
+a classifier is retrained exactly when its inputs change.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.errors import PoetbenchError
+from poetbench.io import atomic_write_json, atomic_write_text
+from poetbench.metrics.style import FEATURE_CONFIG, build_pipeline, pooled_proba, slim
+
+MODEL_FILE, META_FILE = "model.skops", "meta.json"
+TRUSTED_PREFIXES = ("poetbench.metrics.style.", "sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+POOL_SIZE = 10
+
+
+class ClassifierError(PoetbenchError):
+    pass
+
+
+@dataclass
+class StyleModel:
+    pipeline: object
+    meta: dict
+    path: Path | None = None
+
+    @property
+    def authors(self) -> list[str]:
+        return list(self.pipeline.classes_)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return self.pipeline.predict_proba(list(texts))
+
+    def predict(self, texts: list[str]) -> list[str]:
+        return list(self.pipeline.predict(list(texts)))
+
+
+def classifier_key(corpus_hashes: dict[str, str]) -> str:
+    data = {"corpora": dict(sorted(corpus_hashes.items())), "features": FEATURE_CONFIG}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def classifier_root() -> Path:
+    return Path(os.environ.get("POETBENCH_CLASSIFIER_DIR", "reports/classifier"))
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def evaluate(model: StyleModel, texts: list[str], labels: list[str], pools_per_author: int = 50,
+             seed: int = 0) -> dict:
+    """Held-out report: accuracy, macro-F1, per-author precision/recall/F1, confusion matrix; and the
+    same on pools of ``POOL_SIZE`` poems of one author (probabilities multiplied)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    classes = model.authors
+    proba = model.predict_proba(texts)
+    pred = [classes[i] for i in proba.argmax(axis=1)]
+    p, r, f, support = precision_recall_fscore_support(labels, pred, labels=classes, zero_division=0)
+    report = {
+        "poems": len(texts),
+        "accuracy": float(accuracy_score(labels, pred)),
+        "macro_f1": float(f1_score(labels, pred, labels=classes, average="macro", zero_division=0)),
+        "per_author": {a: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                           "support": int(support[i])} for i, a in enumerate(classes)},
+        "confusion": {"labels": classes, "matrix": confusion_matrix(labels, pred, labels=classes).tolist()},
+    }
+    rng = random.Random(seed)
+    pool_true, pool_pred = [], []
+    for author in classes:
+        idx = [i for i, y in enumerate(labels) if y == author]
+        if len(idx) < POOL_SIZE:
+            continue
+        for _ in range(pools_per_author):
+            sample = rng.sample(idx, POOL_SIZE)
+            pool_true.append(author)
+            pool_pred.append(classes[int(pooled_proba(proba[sample]).argmax())])
+    if pool_true:
+        report["pooled"] = {
+            "pool_size": POOL_SIZE, "pools": len(pool_true),
+            "accuracy": float(accuracy_score(pool_true, pool_pred)),
+            "macro_f1": float(f1_score(pool_true, pool_pred, average="macro", zero_division=0)),
+        }
+    return report
+
+
+def confusion_csv(report: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    labels = report["confusion"]["labels"]
+    w.writerow(["true \\ predicted", *labels])
+    for label, row in zip(labels, report["confusion"]["matrix"]):
+        w.writerow([label, *row])
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Save / load (no pickle)
+# --------------------------------------------------------------------------------------------
+
+
+def save(model: StyleModel, folder: Path, report: dict | None = None) -> Path:
+    import skops.io as sio
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    sio.dump(model.pipeline, tmp / MODEL_FILE)
+    atomic_write_json(tmp / META_FILE, model.meta)
+    if report is not None:
+        atomic_write_json(tmp / "eval.json", report)
+        atomic_write_text(tmp / "confusion.csv", confusion_csv(report))
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+    model.path = folder
+    return folder
+
+
+def load(folder: str | Path, expected_corpora: dict[str, str] | None = None,
+         warn: Callable[[str], None] | None = None) -> StyleModel:
+    """Load a saved classifier, trusting only scikit-learn/numpy/scipy types and poetbench's own
+    transformers. Warns when it was trained on other corpora than ``expected_corpora``."""
+    import skops.io as sio
+
+    folder = Path(folder)
+    model_file, meta_file = folder / MODEL_FILE, folder / META_FILE
+    if not model_file.exists() or not meta_file.exists():
+        raise ClassifierError(f"{folder}: not a saved classifier (needs {MODEL_FILE} and {META_FILE})")
+    try:
+        untrusted = sio.get_untrusted_types(file=model_file)
+    except Exception as e:  # a damaged or foreign file: skops raises many types
+        raise ClassifierError(f"{model_file}: cannot be read as a skops file ({type(e).__name__})") from None
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise ClassifierError(f"{model_file}: refuses to load untrusted types: {', '.join(refused)}")
+    pipeline = sio.load(model_file, trusted=untrusted)
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    if expected_corpora is not None and meta.get("corpora") != expected_corpora:
+        message = (f"classifier {folder} was trained on other corpora than the configured ones "
+                   f"(corpus hashes differ); its figures may not apply")
+        (warn or (lambda m: warnings.warn(m, stacklevel=2)))(message)
+    return StyleModel(pipeline, meta, folder)
+
+
+# --------------------------------------------------------------------------------------------
+# Training on the configured corpora
+# --------------------------------------------------------------------------------------------
+
+
+def _split_texts(config: RunConfig, authors: list[str], split: str) -> tuple[list[str], list[str], list[str]]:
+    texts, labels, ids = [], [], []
+    for a in authors:
+        for r in corpus_mod.load_records(config.corpus_dir, a, split):
+            texts.append(r["text"])
+            labels.append(a)
+            ids.append(r["id"])
+    return texts, labels, ids
+
+
+def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Every author whose texts are available (at least 3 are needed): the seed authors and the
+    distractors alike."""
+    from poetbench.train import prepare_corpora
+
+    _, metas = prepare_corpora(config, authors=[], log=log)
+    if len(metas) < 3:
+        raise ClassifierError(
+            f"the style classifier needs at least 3 authors with texts; found {len(metas)}: "
+            f"{', '.join(sorted(metas)) or 'none'} (see `poetbench corpus authors`)")
+    return metas
+
+
+def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False) -> StyleModel:
+    """Fit on the train splits of all available authors, evaluate on their test splits, save."""
+    from poetbench.runtime import versions
+
+    metas = corpora_for_classifier(config, log)
+    hashes = {a: m["corpus_sha256"] for a, m in metas.items()}
+    folder = classifier_root() / classifier_key(hashes)
+    if (folder / MODEL_FILE).exists() and not force:
+        return load(folder, hashes)
+    authors = sorted(metas)
+    texts, labels, train_ids = _split_texts(config, authors, "train")
+    log(f"training the style classifier on {len(texts)} poems of {', '.join(authors)}")
+    t0 = time.time()
+    pipeline = slim(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)).fit(texts, labels))
+    train_s = round(time.time() - t0, 1)
+    model = StyleModel(pipeline, {
+        "format": "poetbench-style-classifier/1", "authors": authors, "corpora": hashes,
+        "features": FEATURE_CONFIG, "train_poems": len(texts), "train_ids_sha256":
+        hashlib.sha256("\n".join(sorted(train_ids)).encode()).hexdigest(), "train_seconds": train_s,
+        "versions": versions() | {"scikit-learn": __import__("sklearn").__version__,
+                                  "skops": __import__("skops").__version__},
+    })
+    test_texts, test_labels, test_ids = _split_texts(config, authors, "test")
+    assert not set(test_ids) & set(train_ids)  # held out: never seen in training
+    report = evaluate(model, test_texts, test_labels)
+    report["split"] = "test"
+    save(model, folder, report)
+    log(f"style classifier saved to {folder} ({train_s} s; held-out macro-F1 {report['macro_f1']:.3f})")
+    return model
+
+
+def ensure_classifier(config: RunConfig, log: Callable[[str], None] = print) -> StyleModel:
+    """The classifier for the configured corpora, trained first when none matches their hashes."""
+    return train_classifier(config, log=log, force=False)
+
+
+def evaluation_of(model: StyleModel) -> dict:
+    path = (model.path or Path(".")) / "eval.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def predict_records(model: StyleModel, records: list[dict]) -> list[dict]:
+    """One row per record with a ``text``: ``id`` (when present), predicted ``author`` and ``proba``."""
+    texts = []
+    for rec in records:
+        text = rec.get("text")
+        texts.append(text if isinstance(text, str) else "")
+    proba = model.predict_proba(texts) if texts else np.zeros((0, len(model.authors)))
+    rows = []
+    for rec, p in zip(records, proba):
+        row = {"id": rec["id"]} if "id" in rec else {}
+        row["author"] = model.authors[int(np.argmax(p))]
+        row["proba"] = {a: round(float(x), 6) for a, x in zip(model.authors, p)}
+        rows.append(row)
+    return rows

@@ -1,0 +1,138 @@
+"""The author-style classifier and Cosine Delta."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from poetbench.metrics.style import build_pipeline, cosine_delta, pooled_proba, prosody_features
+from tests.conftest import SHARED, VOCAB, make_poem, micro_config
+
+needs_prosody = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
+                                   reason="needs ../shared/prosody (prosodic features)")
+
+
+def synthetic(n, seed):
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for author, words in VOCAB.items():
+        for _ in range(n):
+            texts.append(make_poem(rng, words))
+            labels.append(author)
+    return texts, labels
+
+
+def test_classifier_beats_chance_by_a_wide_margin():
+    X, y = synthetic(40, 0)
+    Xt, yt = synthetic(15, 1)
+    model = build_pipeline(use_prosody=False).fit(X, y)
+    accuracy = np.mean(np.array(model.predict(Xt)) == np.array(yt))
+    assert accuracy > 0.9  # chance is 1/3
+    proba = model.predict_proba(Xt)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_pooled_proba_multiplies_evidence():
+    p = pooled_proba(np.array([[0.6, 0.4], [0.6, 0.4], [0.6, 0.4]]))
+    assert p[0] > 0.7 and abs(p.sum() - 1) < 1e-9
+
+
+@needs_prosody
+def test_prosody_features_describe_meter_and_rhyme():
+    f = prosody_features("Мой дядя самых честных правил,\nКогда не в шутку занемог,\n"
+                         "Он уважать себя заставил\nИ лучше выдумать не мог.")
+    assert f["meter=iamb"] == 1.0 and f["meter_feet=iamb4"] == 1.0 and f["rhyme_rate"] == 1.0
+    assert f["clausula=feminine"] == 0.5 and f["scheme=ABAB"] == 1.0
+
+
+@pytest.fixture
+def trained(corpus_env, tmp_path, monkeypatch):
+    from poetbench.classifier import train_classifier
+
+    monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
+    cfg = micro_config(corpus_env)
+    return cfg, train_classifier(cfg, log=lambda m: None)
+
+
+@needs_prosody
+def test_held_out_report_uses_unseen_poems_and_round_trips(trained):
+    from poetbench.classifier import _split_texts, evaluation_of, load
+
+    cfg, model = trained
+    _, _, train_ids = _split_texts(cfg, model.authors, "train")
+    _, _, test_ids = _split_texts(cfg, model.authors, "test")
+    assert test_ids and not set(train_ids) & set(test_ids)
+    report = evaluation_of(model)
+    assert report["poems"] == len(test_ids) and report["macro_f1"] > 0.8
+    assert set(report["per_author"]) == {"alpha", "beta", "gamma"}
+    assert (model.path / "confusion.csv").read_text().startswith("true \\ predicted")
+    again = load(model.path, model.meta["corpora"])
+    texts = ["Луна звезда ночь туман река\nберег ветер тихий светлый\nплывёт сияет луна\nночь туман"]
+    assert np.allclose(again.predict_proba(texts), model.predict_proba(texts))
+
+
+@needs_prosody
+def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp_path):
+    import fractions
+    import shutil
+
+    import skops.io as sio
+
+    from poetbench.classifier import ClassifierError, load
+
+    cfg, model = trained
+    messages = []
+    load(model.path, {"alpha": "0" * 64}, warn=messages.append)
+    assert messages and "other corpora" in messages[0]
+    evil = tmp_path / "evil"
+    shutil.copytree(model.path, evil)
+    sio.dump({"x": fractions.Fraction(1, 3)}, evil / "model.skops")
+    with pytest.raises(ClassifierError, match="untrusted types: fractions.Fraction"):
+        load(evil)
+
+
+@needs_prosody
+def test_predict_command_trains_first_on_a_fresh_checkout(corpus_env, tmp_path, monkeypatch):
+    from poetbench.cli import cli
+    from poetbench.config import save_config
+
+    monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
+    cfg_path = tmp_path / "c.toml"
+    save_config(micro_config(corpus_env), cfg_path)
+    src = tmp_path / "in.jsonl"
+    rng = random.Random(9)
+    src.write_text(json.dumps({"id": "p1", "text": make_poem(rng, VOCAB["beta"])}, ensure_ascii=False) + "\n"
+                   + json.dumps({"text": make_poem(rng, VOCAB["gamma"])}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(cli, ["classifier", "predict", "--config", str(cfg_path), "--jsonl", str(src),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[0]["id"] == "p1" and rows[0]["author"] == "beta" and "id" not in rows[1]
+    assert rows[1]["author"] == "gamma" and abs(sum(rows[1]["proba"].values()) - 1) < 1e-3
+
+
+def test_classifier_needs_three_authors(corpus_env, tmp_path, monkeypatch):
+    from poetbench.classifier import ClassifierError, train_classifier
+
+    (corpus_env["root"] / "gamma.jsonl").unlink()
+    monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
+    with pytest.raises(ClassifierError, match="at least 3 authors"):
+        train_classifier(micro_config(corpus_env), log=lambda m: None)
+
+
+@pytest.mark.skipif(not (SHARED / "corpora" / "pushkin.jsonl").exists(), reason="needs ../shared/corpora")
+def test_cosine_delta_ranks_an_authors_own_held_out_pool_closest(tmp_path):
+    from poetbench import corpus as C
+
+    authors = ["pushkin", "lermontov", "tyutchev", "blok", "yesenin"]
+    settings = C.CorpusSettings()
+    for a in authors:
+        C.import_author(C.Author(a, a, SHARED / "corpora" / f"{a}.jsonl"), tmp_path, settings)
+    corpora = {a: [r["text"] for r in C.load_records(tmp_path, a, "train")] for a in authors}
+    for a in authors:
+        pool = [r["text"] for r in C.load_records(tmp_path, a, "test")]
+        distances = cosine_delta(pool, corpora)
+        assert min(distances, key=distances.get) == a
