@@ -59,7 +59,11 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0) -> t
     stressed = fit.allowed if fit else set()
     period, first = METER_SHAPE.get(fit.meter if fit else "", (0, 0))
     last_alts: list[int] = []
-    last_vocalic = max((i for i, w in enumerate(words) if w.vowels and w.kind != "postfix"), default=-1)
+    last_vocalic = -1
+    for i in range(len(words) - 1, -1, -1):
+        if words[i].vowels and words[i].kind != "postfix":
+            last_vocalic = i
+            break
     for wi, w in enumerate(words):
         k = len(w.vowels)
         if k == 0:
@@ -110,6 +114,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
 
     chosen: dict[int, list[int]] = {}
     keys: dict[int, list[str]] = {}
+    endings: dict[int, tuple[str, bool]] = {}
     alts: dict[int, list[int]] = {}
     for i, ln in verse:
         chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i), pm.feet)
@@ -126,7 +131,13 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 4):v]) for v in vposes]
             alts[i] = options
             if last == len(words[i]) - 1:
-                keys[i].append(ending_key(w.text, len(w.vowels) == 1))
+                endings[i] = (w.text, len(w.vowels) == 1)
+
+    # a line-final monosyllable may rhyme with another line's unstressed last syllable (мы / ри́тмы):
+    # those candidate keys are only worth comparing when such a line exists
+    if any(mono for _, mono in endings.values()):
+        for i, (word, mono) in endings.items():
+            keys[i].append(ending_key(word, mono))
 
     # stanzas: blank-line separated blocks
     stanzas: list[list[int]] = []
