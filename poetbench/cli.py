@@ -305,6 +305,72 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
 
 
 # --------------------------------------------------------------------------------------------
+# eval
+# --------------------------------------------------------------------------------------------
+
+
+@cli.command("eval")
+@config_options
+@click.option("--models", default="base,lora", show_default=True,
+              help="base, lora (every adapter of the run), lora:<author>, or adapter folders; comma-separated.")
+@click.option("--adapters", type=click.Path(file_okay=False), default=None,
+              help="The training run's adapter folder [default: the newest run under adapters/].")
+@click.option("--samples", type=int, default=2, show_default=True, help="Poems per (model, author, theme).")
+@click.option("--themes", "n_themes", type=int, default=None, help="Use the first N themes [default: all].")
+@click.option("--prompts", "prompts_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Replace themes/templates: a TOML file (keys of poetbench/data/prompts.toml) or JSONL of {theme}.")
+@click.option("--output-dir", type=click.Path(file_okay=False), default=None, help="[default: reports/<run>/]")
+@click.option("--batch-size", type=int, default=8, show_default=True, help="Prompts generated together.")
+@click.option("--max-new-tokens", type=int, default=None, help="[default: 160 for the tiny preset, 512 otherwise]")
+@click.option("--temperature", type=float, default=0.8, show_default=True)
+@click.option("--top-p", type=float, default=0.95, show_default=True)
+@click.option("--seed", type=int, default=None, help="[default: the config's seed]")
+@click.option("--no-lm", is_flag=True, help="Skip the held-out perplexity/entropy/accuracy matrix.")
+@click.option("--quiet", is_flag=True, help="Print only where the outputs are.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_dir, batch_size, max_new_tokens,
+             temperature, top_p, seed, no_lm, quiet, as_json):
+    """Generate poems with the base model and each adapter, score them, and compare with 95% CIs.
+
+    Every poem is appended to generations.jsonl as its batch finishes; rerunning the same command
+    skips what is done. Scores, summaries and run.json go beside it.
+
+    \b
+    Examples:
+      poetbench eval --preset tiny --models base,lora --samples 2 --themes 20
+      poetbench eval --models base,lora:pushkin --adapters adapters/seed-1a2b3c4d --samples 8
+    """
+    from poetbench.benchmark import EvalOptions, run_eval
+    from poetbench.generate import SamplingParams
+    from poetbench.report.terminal import comparison_table, eval_summary_table, lm_matrix_table
+
+    if samples < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--samples")
+    if n_themes is not None and n_themes < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--themes")
+    if batch_size < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--batch-size")
+    params = SamplingParams(temperature=temperature, top_p=top_p,
+                            max_new_tokens=max_new_tokens or (160 if config.is_tiny else 512))
+    opts = EvalOptions(models=models, adapters=Path(adapters) if adapters else None, samples=samples,
+                       themes=n_themes, output_dir=Path(output_dir) if output_dir else None,
+                       prompts_file=Path(prompts_file) if prompts_file else None, batch_size=batch_size,
+                       seed=config.seed if seed is None else seed, params=params, lm=not no_lm)
+    with progress_bar() as progress:
+        result = run_eval(config, opts, progress=progress, log=_log)
+    if as_json:
+        click.echo((result.output_dir / "summary.json").read_text(encoding="utf-8"))
+        return
+    if not quiet:
+        console.print(eval_summary_table(result.summary, result.lm))
+        if result.comparisons:
+            console.print(comparison_table(result.comparisons))
+        if result.lm:
+            console.print(lm_matrix_table(result.lm))
+    console.print(f"outputs: {result.output_dir} (generations.jsonl, scores.jsonl, summary.csv, summary.json, run.json)")
+
+
+# --------------------------------------------------------------------------------------------
 # classifier
 # --------------------------------------------------------------------------------------------
 

@@ -103,3 +103,46 @@ def theme_for_poem(title: str | None, text: str, max_title_words: int = 4) -> st
         if cleaned and len(cleaned.split()) <= max_title_words and _WORD.search(cleaned):
             return cleaned
     return salient_noun(text) or "жизнь"
+
+
+_PROMPT_KEYS = {"version", "eval_template", "train_template", "generic_template", "themes"}
+
+
+def load_prompts(path) -> PromptSet:
+    """A user's themes and templates: a TOML file with any of the keys of ``data/prompts.toml``
+    (the rest come from the defaults), or a JSONL file of ``{"theme": ...}`` records."""
+    from pathlib import Path
+
+    from poetbench.errors import ConfigError
+    from poetbench.io import iter_jsonl
+
+    path = Path(path)
+    base = default_prompts()
+    if path.suffix.lower() == ".jsonl":
+        themes = []
+        for line, obj in iter_jsonl(path):
+            unknown = set(obj) - {"theme"}
+            if unknown or not isinstance(obj.get("theme"), str) or not obj["theme"].strip():
+                raise ConfigError(f"{path}:{line}: each record needs only a non-empty 'theme'"
+                                  + (f" (unknown fields: {', '.join(sorted(unknown))})" if unknown else ""))
+            themes.append(obj["theme"].strip())
+        data = {"themes": themes}
+    else:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: prompts file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        unknown = set(data) - _PROMPT_KEYS
+        if unknown:
+            raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_PROMPT_KEYS))})")
+    merged = {**base.to_dict(), "themes": list(base.themes), **data}
+    for key in ("eval_template", "train_template"):
+        if "{theme}" not in merged[key] or "{author_name}" not in merged[key]:
+            raise ConfigError(f"{path}: field {key!r} must contain {{theme}} and {{author_name}}")
+    if not merged["themes"] or not all(isinstance(t, str) and t.strip() for t in merged["themes"]):
+        raise ConfigError(f"{path}: field 'themes' must be a non-empty list of strings")
+    return PromptSet(version=merged["version"], eval_template=merged["eval_template"],
+                     train_template=merged["train_template"], generic_template=merged["generic_template"],
+                     themes=tuple(merged["themes"]))

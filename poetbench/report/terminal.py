@@ -107,3 +107,74 @@ def classifier_tables(report: dict, title: str = "Style classifier, held-out tes
         conf.add_row(label, *(f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)
                              for i in [labels.index(label)]))
     return [summary, per, conf]
+
+
+HEADLINE = [("p_target", "P(author)"), ("is_target", "reads as author"), ("regularity", "meter regularity"),
+            ("rhyme_rate", "rhymed lines"), ("four_quatrains", "4 quatrains"), ("copied_line_share", "copied lines")]
+
+
+def eval_summary_table(summary: list[dict], lm: list[dict]) -> Table:
+    """One row per model x author: headline means with 95% CIs and held-out perplexity; the best
+    value of each column in bold."""
+    table = Table(title="poetbench eval: summary (mean [95% CI])")
+    table.add_column("model")
+    table.add_column("author")
+    for _, header in HEADLINE:
+        table.add_column(header, justify="right")
+    table.add_column("held-out ppl", justify="right")
+    cells = {}
+    for row in summary:
+        cells[(row["model"], row["author"], row["metric"])] = row
+    ppl = {(r["model"], r["author"]): r["perplexity"] for r in lm}
+    pairs = sorted({(r["model"], r["author"]) for r in summary if r["metric"] == "p_target"},
+                   key=lambda p: (p[1], p[0] != "base", p[0]))
+    best = {}
+    for metric, _ in HEADLINE:
+        values = [cells[(m, a, metric)]["mean"] for m, a in pairs if (m, a, metric) in cells]
+        if values:
+            best[metric] = min(values) if metric == "copied_line_share" else max(values)
+    best_ppl = {a: min(v for (m2, a2), v in ppl.items() if a2 == a and (m2, a2) in pairs) for _, a in pairs
+                if any((m2, a) in ppl for m2, _ in pairs)}
+    for model, author in pairs:
+        row = [model, author]
+        for metric, _ in HEADLINE:
+            c = cells.get((model, author, metric))
+            if c is None:
+                row.append("—")
+                continue
+            text = f"{c['mean']:.2f} [{c['ci_low']:.2f}, {c['ci_high']:.2f}]"
+            row.append(f"[bold]{text}[/]" if c["mean"] == best.get(metric) else text)
+        p = ppl.get((model, author))
+        row.append("—" if p is None else (f"[bold]{p:.1f}[/]" if p == best_ppl.get(author) else f"{p:.1f}"))
+        table.add_row(*row)
+    return table
+
+
+def comparison_table(comparisons: list[dict]) -> Table:
+    table = Table(title="Adapter minus base on the same prompts and seeds (paired)")
+    for col in ("model", "metric", "difference [95% CI]", "effect size", "p (Wilcoxon)"):
+        table.add_column(col, justify="left" if col in ("model", "metric") else "right")
+    for c in comparisons:
+        if c["metric"] not in dict(HEADLINE):
+            continue
+        mark = "[bold]" if c["p_value"] == c["p_value"] and c["p_value"] < 0.05 else ""
+        table.add_row(c["model"], c["metric"], f"{mark}{c['diff']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]",
+                      f"{c['effect_size']:+.2f}", f"{c['p_value']:.3g}")
+    return table
+
+
+def lm_matrix_table(lm: list[dict], metric: str = "perplexity") -> Table:
+    """Held-out cross matrix: rows are models, columns are the authors whose test poems are scored."""
+    authors = list(dict.fromkeys(r["author"] for r in lm))
+    models = list(dict.fromkeys(r["model"] for r in lm))
+    table = Table(title=f"Held-out {metric} (rows: model, columns: author's test poems)")
+    table.add_column("model")
+    for a in authors:
+        table.add_column(a, justify="right")
+    values = {(r["model"], r["author"]): r[metric] for r in lm}
+    for m in models:
+        col_best = {a: (min if metric in ("perplexity", "loss", "entropy") else max)(
+            values[(x, a)] for x in models if (x, a) in values) for a in authors}
+        table.add_row(m, *(("[bold]" if values.get((m, a)) == col_best[a] else "") + f"{values[(m, a)]:.3f}"
+                           if (m, a) in values else "—" for a in authors))
+    return table

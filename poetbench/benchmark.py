@@ -1,0 +1,293 @@
+"""`poetbench eval`: generate poems with the base model and each adapter, score them, compare.
+
+Files in the output folder (default ``reports/<run>/``), all readable by pandas:
+``generations.jsonl`` (append-only cache, one row per poem), ``scores.jsonl`` (one row per poem),
+``lm.jsonl`` (held-out perplexity/entropy/accuracy per model x author), ``summary.csv`` and
+``summary.json`` (one row per model x author x metric with a 95% CI, and paired comparisons with the
+base), ``run.json`` (config, sampling, versions, git commit, timings).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.generate import (
+    GENERATIONS, GenerateError, Job, ModelBank, ModelEntry, SamplingParams, generate, job_key, newest_run,
+    parse_models,
+)
+from poetbench.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from poetbench.prompts import PromptSet, default_prompts, load_prompts, theme_for_poem
+
+POEM_METRICS = ["p_target", "is_target", "regularity", "rhyme_rate", "exact_rhyme_share", "four_quatrains",
+                "longest_copied_run", "copied_line_share", "words", "distinct_1", "distinct_2", "repeated_lines"]
+LM_METRICS = ["perplexity", "entropy", "mean_token_accuracy"]
+
+
+@dataclass
+class EvalOptions:
+    models: str = "base,lora"
+    adapters: Path | None = None
+    samples: int = 2
+    themes: int | None = None
+    output_dir: Path | None = None
+    prompts_file: Path | None = None
+    batch_size: int = 8
+    seed: int = 42
+    params: SamplingParams = field(default_factory=SamplingParams)
+    lm: bool = True
+
+
+@dataclass
+class EvalResult:
+    output_dir: Path
+    summary: list[dict]
+    comparisons: list[dict]
+    lm: list[dict]
+    run: dict
+
+
+def _base_of(entries: list[ModelEntry], config: RunConfig, log) -> tuple[str, str]:
+    """(path or hub id to load, id recorded in keys) of the base all adapters were trained on."""
+    from poetbench.train import prepare_corpora
+    from poetbench.tiny import all_train_records, ensure_tiny_base
+
+    bases = {}
+    for e in entries:
+        if e.is_base:
+            continue
+        manifest = e.adapter_path / "poetbench.json"
+        if manifest.exists():
+            bases[e.name] = json.loads(manifest.read_text(encoding="utf-8"))["base_model"]
+        else:
+            cfg = json.loads((e.adapter_path / "adapter_config.json").read_text(encoding="utf-8"))
+            bases[e.name] = {"id": cfg.get("base_model_name_or_path"), "path": cfg.get("base_model_name_or_path")}
+    ids = {(b.get("id"), b.get("tiny_key")) for b in bases.values()}
+    if len(ids) > 1:
+        raise GenerateError("the adapters were trained on different base models: " +
+                            ", ".join(f"{n}: {b.get('id')}" for n, b in bases.items()))
+    wanted = "tiny" if config.is_tiny else config.base_model
+    if ids:
+        base_id, tiny_key = ids.pop()
+        if base_id != wanted:
+            raise GenerateError(f"the adapters were trained on base {base_id!r}, not {wanted!r} "
+                                f"(pass --preset/--base-model to match)")
+    if not config.is_tiny:
+        return config.base_model, config.base_model + (f"@{config.base_revision}" if config.base_revision else "")
+    _, metas = prepare_corpora(config, authors=[], log=log)
+    path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
+                            log=log)
+    return str(path), "tiny:" + json.loads((path / "poetbench_base.json").read_text())["key"]
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def build_jobs(entries: list[ModelEntry], authors: dict[str, str], prompts: PromptSet, themes: list[str],
+               samples: int, seed: int, base_id: str, params: SamplingParams) -> list[Job]:
+    """base x every author; each adapter x its own author; x themes x samples."""
+    jobs = []
+    for e in entries:
+        pairs = list(authors) if e.is_base else [e.author] if e.author in authors else []
+        for author in pairs:
+            for theme in themes:
+                prompt = prompts.eval_prompt(theme, authors[author])
+                for k in range(samples):
+                    jobs.append(Job(e.name, author, theme, k, prompt, job_key(base_id, e, prompt, params, seed + k)))
+    return jobs
+
+
+def score_rows(rows: list[dict], train_texts: dict[str, list[str]], classifier) -> list[dict]:
+    """Per-poem scores: prosody, style, memorisation and text statistics."""
+    from poetbench.metrics.text import Memorisation, text_stats
+    from poetbench.prosody.scan import scan_poem
+
+    memo = {a: Memorisation(t) for a, t in train_texts.items()}
+    proba = classifier.predict_proba([r["text"] for r in rows]) if rows else []
+    out = []
+    for r, p in zip(rows, proba):
+        s = scan_poem(r["text"])
+        probs = dict(zip(classifier.authors, map(float, p)))
+        predicted = max(probs, key=probs.get)
+        m = memo[r["author"]]
+        out.append({
+            "key": r["key"], "model": r["model"], "author": r["author"], "theme": r["theme"], "sample": r["sample"],
+            "meter": s.meter, "feet": s.feet, "regularity": s.regularity, "rhyme_scheme": s.rhyme_scheme,
+            "rhyme_rate": s.rhyme_rate, "exact_rhyme_share": s.exact_rhyme_share,
+            "four_quatrains": float(s.four_quatrains), "stanza_sizes": s.stanza_sizes,
+            "syllables": [ln.syllables for ln in s.lines if ln.text.strip()],
+            "p_target": probs.get(r["author"], 0.0), "predicted_author": predicted,
+            "is_target": float(predicted == r["author"]),
+            "longest_copied_run": m.longest_run(r["text"]), "copied_line_share": m.copied_line_share(r["text"]),
+            **text_stats(r["text"]),
+        })
+    return out
+
+
+def _distribution(scans: list[dict], what: str) -> Counter:
+    if what == "meter":
+        return Counter(f"{s['meter']}{s['feet'] or ''}" for s in scans)
+    if what == "line_syllables":
+        return Counter(min(n, 20) for s in scans for n in s["syllables"])
+    return Counter(p for s in scans for p in s["rhyme_scheme"].split())
+
+
+def _real_profile(texts: list[str]) -> list[dict]:
+    from poetbench.prosody.scan import scan_poem
+
+    out = []
+    for t in texts:
+        s = scan_poem(t)
+        out.append({"meter": s.meter, "feet": s.feet, "rhyme_scheme": s.rhyme_scheme,
+                    "syllables": [ln.syllables for ln in s.lines if ln.text.strip()]})
+    return out
+
+
+def summarise(scores: list[dict], entries: list[ModelEntry], real: dict[str, list[dict]],
+              corpora: dict[str, list[str]], generations: dict[str, dict], seed: int) -> tuple[list[dict], list[dict]]:
+    from poetbench.metrics.style import cosine_delta
+    from poetbench.stats import bootstrap_ci, js_divergence, paired_comparison
+
+    summary, comparisons = [], []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for s in scores:
+        groups.setdefault((s["model"], s["author"]), []).append(s)
+    for (model, author), rows in sorted(groups.items()):
+        for metric in POEM_METRICS:
+            mean, low, high = bootstrap_ci([r[metric] for r in rows], seed=seed)
+            summary.append({"model": model, "author": author, "metric": metric, "mean": mean, "ci_low": low,
+                            "ci_high": high, "n": len(rows)})
+        for what in ("meter", "line_syllables", "rhyme_scheme"):
+            summary.append({"model": model, "author": author, "metric": f"js_{what}",
+                            "mean": js_divergence(_distribution(rows, what), _distribution(real[author], what)),
+                            "ci_low": None, "ci_high": None, "n": len(rows)})
+        pool = [generations[r["key"]]["text"] for r in rows]
+        delta = cosine_delta(pool, corpora)
+        summary.append({"model": model, "author": author, "metric": "cosine_delta", "mean": delta[author],
+                        "ci_low": None, "ci_high": None, "n": len(rows)})
+        summary.append({"model": model, "author": author, "metric": "delta_closest_is_target",
+                        "mean": float(min(delta, key=delta.get) == author), "ci_low": None, "ci_high": None,
+                        "n": len(rows)})
+    base_rows = {(s["author"], s["theme"], s["sample"]): s for s in scores if s["model"] == "base"}
+    for e in entries:
+        if e.is_base:
+            continue
+        mine = [s for s in scores if s["model"] == e.name]
+        pairs = [(s, base_rows[(s["author"], s["theme"], s["sample"])]) for s in mine
+                 if (s["author"], s["theme"], s["sample"]) in base_rows]
+        if not pairs:
+            continue
+        for metric in POEM_METRICS:
+            c = paired_comparison([a[metric] for a, _ in pairs], [b[metric] for _, b in pairs], seed=seed)
+            comparisons.append({"model": e.name, "author": e.author, "metric": metric, **c})
+    return summary, comparisons
+
+
+def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[[str], None] = print) -> EvalResult:
+    from poetbench.classifier import ensure_classifier
+    from poetbench.metrics.lm import completion_stats
+    from poetbench.models import load_model, load_tokenizer
+    from poetbench.runtime import versions
+    from poetbench.train import prepare_corpora
+
+    t0 = time.time()
+    if opts.samples < 1:
+        raise GenerateError("--samples must be at least 1")
+    adapters_dir = opts.adapters if opts.adapters is not None else newest_run()
+    entries = parse_models(opts.models, adapters_dir)
+    prompts = load_prompts(opts.prompts_file) if opts.prompts_file else default_prompts()
+    themes = list(prompts.themes[: opts.themes] if opts.themes else prompts.themes)
+    if not themes:
+        raise GenerateError("no themes to generate for (--themes must be at least 1)")
+    adapter_authors = [e.author for e in entries if not e.is_base]
+    if any(a is None for a in adapter_authors):
+        raise GenerateError("an adapter without poetbench.json has no author to pair with; train it with poetbench")
+    wanted = list(dict.fromkeys(adapter_authors)) or list(config.authors)
+    selected, metas = prepare_corpora(config, authors=wanted, log=log)
+    names = {a.id: a.name for a in selected}
+    base_path, base_id = _base_of(entries, config, log)
+    run_name = adapters_dir.name if adapters_dir is not None and any(not e.is_base for e in entries) else \
+        f"{config.preset}-base"
+    out_dir = opts.output_dir or Path("reports") / run_name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = opts.params
+
+    tokenizer = load_tokenizer(base_path, config.base_revision, config.trust_remote_code)
+    model = load_model(base_path, config.base_revision, config.dtype, config.trust_remote_code,
+                       config.attn_implementation)
+    bank = ModelBank(model, tokenizer, entries)
+    probe = prompts.eval_prompt(themes[0], names[wanted[0]])
+    changes = bank.verify_adapters(probe)
+    jobs = build_jobs(entries, names, prompts, themes, opts.samples, opts.seed, base_id, params)
+    t_gen = time.time()
+    done = generate(bank, jobs, out_dir / GENERATIONS, params, opts.batch_size, base_id, progress)
+    gen_s = time.time() - t_gen
+    rows = [done[j.key] for j in jobs]
+
+    train_texts = {a: [r["text"] for r in corpus_mod.load_records(config.corpus_dir, a, "train")] for a in metas}
+    classifier = ensure_classifier(config, log=log)
+    scores = score_rows(rows, {a: train_texts[a] for a in wanted}, classifier)
+    atomic_write_jsonl(out_dir / "scores.jsonl", scores)
+
+    lm_rows = []
+    if opts.lm:
+        for author in wanted:
+            test = corpus_mod.load_records(config.corpus_dir, author, "test")
+            ps = [prompts.train_prompt(theme_for_poem(r.get("title"), r["text"]), names[author]) for r in test]
+            cs = [r["text"] for r in test]
+            for e in entries:
+                with bank.use(e.name) as m:
+                    stats = completion_stats(m, tokenizer, ps, cs, batch_size=opts.batch_size,
+                                             max_length=config.max_length)
+                lm_rows.append({"model": e.name, "model_author": e.author, "author": author, "split": "test",
+                                "poems": len(test), **stats})
+        atomic_write_jsonl(out_dir / "lm.jsonl", lm_rows)
+
+    real = {a: _real_profile(train_texts[a]) for a in wanted}
+    summary, comparisons = summarise(scores, entries, real, train_texts, done, opts.seed)
+    for r in lm_rows:
+        for metric in LM_METRICS:
+            summary.append({"model": r["model"], "author": r["author"], "metric": f"heldout_{metric}",
+                            "mean": r[metric], "ci_low": None, "ci_high": None, "n": r["poems"]})
+    write_summary(out_dir, summary, comparisons)
+    run = {
+        "format": "poetbench-eval/1", "config": config.to_dict(), "options": {
+            "models": opts.models, "adapters": str(adapters_dir) if adapters_dir else None, "samples": opts.samples,
+            "themes": themes, "batch_size": opts.batch_size, "seed": opts.seed, "sampling": params.to_dict(),
+            "prompts": prompts.to_dict()},
+        "base": {"path": base_path, "id": base_id},
+        "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
+                    "adapter_sha256": e.adapter_sha256, "probe_change": changes.get(e.name)} for e in entries],
+        "authors": wanted, "corpora": {a: metas[a]["corpus_sha256"] for a in wanted},
+        "classifier": str(classifier.path), "versions": versions(), "git_commit": _git_commit(),
+        "timings": {"generation_s": round(gen_s, 1), "total_s": round(time.time() - t0, 1),
+                    "poems": len(jobs), "poems_per_s": round(len(jobs) / gen_s, 2) if gen_s > 0 else None},
+    }
+    atomic_write_json(out_dir / "run.json", run)
+    return EvalResult(out_dir, summary, comparisons, lm_rows, run)
+
+
+def write_summary(out_dir: Path, summary: list[dict], comparisons: list[dict]) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["model", "author", "metric", "mean", "ci_low", "ci_high", "n"])
+    w.writeheader()
+    w.writerows(summary)
+    atomic_write_text(out_dir / "summary.csv", buf.getvalue())
+    atomic_write_json(out_dir / "summary.json", {"summary": summary, "comparisons": comparisons})
+
+
+__all__ = ["EvalOptions", "EvalResult", "run_eval", "build_jobs", "score_rows", "summarise", "asdict"]

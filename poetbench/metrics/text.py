@@ -1,0 +1,64 @@
+"""Text statistics and memorisation of generated poems (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+WORD = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)?")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower().replace("ё", "е"))
+
+
+def distinct_n(tokens: list[str], n: int) -> float:
+    grams = [tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def text_stats(text: str) -> dict[str, float]:
+    """Length, lexical diversity (distinct-1/2) and repetition (share of repeated lines)."""
+    w = words(text)
+    lines = [ln.strip().lower() for ln in text.split("\n") if ln.strip()]
+    repeated = sum(c - 1 for c in Counter(lines).values() if c > 1)
+    return {"words": len(w), "lines": len(lines), "distinct_1": distinct_n(w, 1), "distinct_2": distinct_n(w, 2),
+            "repeated_lines": repeated / len(lines) if lines else 0.0}
+
+
+class Memorisation:
+    """Copying from an author's training poems: the longest run of words shared with any of them,
+    and the share of generated lines that appear verbatim in them."""
+
+    def __init__(self, training_texts: list[str], n: int = 8):
+        self.n = n
+        self.lines = {ln.strip().lower() for t in training_texts for ln in t.split("\n") if len(ln.split()) >= 3}
+        self.texts = [words(t) for t in training_texts]
+        self.grams = {k: {tuple(t[i: i + k]) for t in self.texts for i in range(len(t) - k + 1)}
+                      for k in range(1, n + 1)}
+        self.positions: dict[str, list[tuple[int, int]]] = {}
+        for ti, t in enumerate(self.texts):
+            for j, tok in enumerate(t):
+                self.positions.setdefault(tok, []).append((ti, j))
+
+    def longest_run(self, text: str) -> int:
+        w = words(text)
+        best = 0
+        for k in range(1, self.n + 1):
+            if any(tuple(w[i: i + k]) in self.grams[k] for i in range(len(w) - k + 1)):
+                best = k
+            else:
+                return best
+        for i in range(len(w) - self.n + 1):  # runs of n words or more: extend them to full length
+            if tuple(w[i: i + self.n]) not in self.grams[self.n]:
+                continue
+            for ti, j in self.positions.get(w[i], ()):
+                t, k = self.texts[ti], 0
+                while i + k < len(w) and j + k < len(t) and w[i + k] == t[j + k]:
+                    k += 1
+                best = max(best, k)
+        return best
+
+    def copied_line_share(self, text: str) -> float:
+        lines = [ln.strip().lower() for ln in text.split("\n") if len(ln.split()) >= 3]
+        return sum(ln in self.lines for ln in lines) / len(lines) if lines else 0.0
