@@ -1,0 +1,159 @@
+"""`poetbench eval` on the micro model: generation cache and resume, adapter checks, scores, CIs."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from poetbench.benchmark import EvalOptions, run_eval
+from poetbench.errors import PoetbenchError
+from poetbench.generate import GENERATIONS, SamplingParams, parse_models, read_done
+from poetbench.stats import bootstrap_ci, paired_comparison
+from tests.conftest import SHARED, micro_config
+
+pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
+                                reason="needs ../shared/prosody (scores use the prosody engine)")
+
+PARAMS = SamplingParams(max_new_tokens=24)
+
+
+@pytest.fixture
+def run(corpus_env, tmp_path, monkeypatch):
+    """Micro adapters for alpha and beta (trained once per test), and eval options."""
+    from poetbench.train import train
+
+    monkeypatch.setenv("POETBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
+    cfg = micro_config(corpus_env)
+    adapters = tmp_path / "adapters"
+    train(cfg, output_dir=adapters, log=lambda m: None)
+    opts = EvalOptions(models="base,lora", adapters=adapters, samples=2, themes=2, output_dir=tmp_path / "out",
+                       batch_size=3, params=PARAMS)
+    return cfg, opts, tmp_path
+
+
+def test_eval_writes_every_output_pandas_can_read(run):
+    import pandas as pd
+
+    cfg, opts, tmp = run
+    result = run_eval(cfg, opts, log=lambda m: None)
+    rows = [json.loads(line) for line in (opts.output_dir / GENERATIONS).read_text().splitlines()]
+    # base x 2 authors + each adapter x its author, x 2 themes x 2 samples
+    assert len(rows) == (2 + 2) * 2 * 2 and len({r["key"] for r in rows}) == len(rows)
+    assert {r["model"] for r in rows} == {"base", "lora:alpha", "lora:beta"}
+    scores = pd.read_json(opts.output_dir / "scores.jsonl", lines=True)
+    assert len(scores) == len(rows) and {"p_target", "regularity", "longest_copied_run", "distinct_2"} <= set(scores)
+    summary = pd.read_csv(opts.output_dir / "summary.csv")
+    assert {"model", "author", "metric", "mean", "ci_low", "ci_high"} <= set(summary.columns)
+    with_ci = summary.dropna(subset=["ci_low"])
+    assert ((with_ci.ci_low <= with_ci["mean"] + 1e-9) & (with_ci["mean"] <= with_ci.ci_high + 1e-9)).all()
+    run_info = json.loads((opts.output_dir / "run.json").read_text())
+    assert run_info["options"]["sampling"]["max_new_tokens"] == 24 and run_info["versions"]["trl"]
+    assert {c["model"] for c in result.comparisons} == {"lora:alpha", "lora:beta"}
+
+
+def test_heldout_matrix_uses_test_split_only(run):
+    from poetbench import corpus as C
+
+    cfg, opts, tmp = run
+    result = run_eval(cfg, opts, log=lambda m: None)
+    tests = {a: len(C.load_records(cfg.corpus_dir, a, "test")) for a in ("alpha", "beta")}
+    assert {(r["model"], r["author"]) for r in result.lm} == {(m, a) for m in ("base", "lora:alpha", "lora:beta")
+                                                              for a in ("alpha", "beta")}
+    assert all(r["poems"] == tests[r["author"]] and r["split"] == "test" for r in result.lm)
+    assert all(r["perplexity"] > 1 and 0 <= r["mean_token_accuracy"] <= 1 for r in result.lm)
+
+
+def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
+    import poetbench.benchmark as B
+    import poetbench.generate as G
+
+    cfg, opts, tmp = run
+    full = opts.output_dir
+    run_eval(cfg, opts, log=lambda m: None)
+    expected = {k: r["text"] for k, r in read_done(full / GENERATIONS).items()}
+
+    interrupted = EvalOptions(**{**opts.__dict__, "output_dir": tmp / "again"})
+    real_generate = G.generate
+
+    def stop_after_two(*a, **kw):
+        def boom(n):
+            if n == 1:
+                raise KeyboardInterrupt
+        return real_generate(*a, **kw, after_batch=boom)
+
+    monkeypatch.setattr(B, "generate", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(cfg, interrupted, log=lambda m: None)
+    partial = read_done(tmp / "again" / GENERATIONS)
+    assert 0 < len(partial) < len(expected)
+    with open(tmp / "again" / GENERATIONS, "a") as f:  # a kill in the middle of writing a row
+        f.write('{"key": "torn", "te')
+    monkeypatch.setattr(B, "generate", real_generate)
+    run_eval(cfg, interrupted, log=lambda m: None)
+    lines = (tmp / "again" / GENERATIONS).read_text().splitlines()
+    got = {json.loads(line)["key"]: json.loads(line)["text"] for line in lines}
+    assert len(lines) == len(got) == len(expected)  # nothing lost, nothing duplicated
+    assert got == expected
+
+
+def test_noop_adapter_is_rejected(run):
+    from peft import get_peft_model
+
+    from poetbench.models import load_model
+    from poetbench.train import lora_config
+
+    cfg, opts, tmp = run
+    manifest = json.loads((opts.adapters / "alpha" / "poetbench.json").read_text())
+    base = load_model(manifest["base_model"]["path"])
+    noop = get_peft_model(base, lora_config(cfg))  # LoRA B starts at zero: changes nothing
+    noop.save_pretrained(str(tmp / "noop"))
+    (tmp / "noop" / "poetbench.json").write_text(json.dumps({**manifest, "author": {"id": "alpha", "name": "A"}}))
+    with pytest.raises(PoetbenchError, match="does not change the base"):
+        run_eval(cfg, EvalOptions(**{**opts.__dict__, "models": f"base,{tmp / 'noop'}"}), log=lambda m: None)
+
+
+@pytest.mark.parametrize("models,message", [
+    ("base,,lora", "comma-separated"),
+    ("lora:nobody", "no adapter for 'nobody'"),
+    ("gpt5", "is not base, lora"),
+    ("base,base", "names a model twice"),
+])
+def test_bad_models_values(tmp_path, models, message):
+    with pytest.raises(PoetbenchError, match=message):
+        parse_models(models, tmp_path)
+
+
+def test_missing_adapter_run_and_foreign_base(run):
+    cfg, opts, tmp = run
+    with pytest.raises(PoetbenchError, match="no adapter run folder"):
+        parse_models("lora", tmp / "nowhere")
+    other = cfg.replace(preset="seed", base_model="Qwen/Qwen2.5-3B-Instruct")
+    with pytest.raises(PoetbenchError, match="trained on base 'tiny'"):
+        run_eval(other, opts, log=lambda m: None)
+
+
+def test_cli_eval_errors_are_one_line(run):
+    from poetbench.cli import cli
+    from poetbench.config import save_config
+
+    cfg, opts, tmp = run
+    save_config(cfg, tmp / "c.toml")
+    result = CliRunner().invoke(cli, ["eval", "--config", str(tmp / "c.toml"), "--samples", "0"])
+    assert result.exit_code == 2 and "at least 1" in result.output
+    result = CliRunner().invoke(cli, ["eval", "--config", str(tmp / "c.toml"), "--models", "lora:zed",
+                                      "--adapters", str(opts.adapters)])
+    assert result.exit_code == 2 and "no adapter for 'zed'" in result.output and "Traceback" not in result.output
+
+
+def test_cis_contain_the_mean_and_shrink_with_more_samples():
+    rng = np.random.default_rng(1)
+    small = rng.normal(0.5, 0.2, 20)
+    large = rng.normal(0.5, 0.2, 400)
+    m1, lo1, hi1 = bootstrap_ci(small)
+    m2, lo2, hi2 = bootstrap_ci(large)
+    assert lo1 <= m1 <= hi1 and lo2 <= m2 <= hi2
+    assert (hi2 - lo2) < (hi1 - lo1) / 2
+    c = paired_comparison(large + 0.1, large)
+    assert c["p_value"] < 1e-6 and c["ci_low"] > 0.09 and c["diff"] == pytest.approx(0.1)
