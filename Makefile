@@ -38,6 +38,7 @@ demo: $(STAMP)
 	fi
 	$(BIN)/poetbench corpus stats --preset tiny
 	$(BIN)/poetbench train --preset tiny
+	$(BIN)/poetbench eval --preset tiny --models base,lora --samples 2 --themes 20
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -1,0 +1,43 @@
+"""Time `poetbench eval` on the tiny preset: 3 authors x 20 themes x 2 samples, on this CPU.
+
+    .venv/bin/python bench/eval_tiny.py
+
+Needs trained tiny adapters (`poetbench train --preset tiny`, i.e. `make demo`). Generates into a
+fresh temporary folder (nothing cached), prints a table and updates bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import markdown_table, update_section  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.time()
+        subprocess.run([sys.executable, "-m", "poetbench.cli", "eval", "--preset", "tiny", "--models", "base,lora",
+                        "--samples", "2", "--themes", "20", "--output-dir", tmp, "--quiet"], cwd=ROOT, check=True)
+        wall = time.time() - t0
+        run = json.loads((Path(tmp) / "run.json").read_text())
+    t = run["timings"]
+    md = markdown_table(["measure", "value"], [
+        ["authors x themes x samples", f"{len(run['authors'])} x 20 x 2"],
+        ["poems generated (base for every author + each adapter for its own)", t["poems"]],
+        ["generation", f"{t['generation_s']} s ({t['poems_per_s']} poems/s, batch 8, ≤160 new tokens)"],
+        ["whole command (load, probe, generate, score, held-out matrix, statistics)", f"{wall:.0f} s"],
+    ])
+    print(md)
+    update_section("eval-tiny", "## `poetbench eval --preset tiny` (CPU)\n\n" + md)
+
+
+if __name__ == "__main__":
+    main()
