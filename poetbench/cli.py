@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
+from rich.text import Text
 
 from poetbench.errors import PoetbenchError
 
@@ -35,10 +38,17 @@ class PoetbenchGroup(click.Group):
             ctx.exit(130)
 
 
+class RateColumn(ProgressColumn):
+    """Items per second (poems/s while generating, steps/s while training)."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.2f}/s" if task.speed else "", style="cyan")
+
+
 def progress_bar() -> Progress:
     """A rich progress display on stderr that stays silent when stderr is not a terminal."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
         TimeRemainingColumn(), console=err_console, disable=not err_console.is_terminal, transient=False,
     )
 

@@ -10,7 +10,6 @@ import copy
 import dataclasses
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,13 +163,10 @@ def _from_dict(cls, data: dict[str, Any], where: str):
 
 def load_config(path: str | Path) -> RunConfig:
     """Read a TOML file; fields not given come from its ``preset`` (default: seed)."""
+    from poetbench.io import read_toml
+
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    data = read_toml(path, "config file")
     base = preset(data.get("preset", "seed"))
     merged = base.to_dict()
     for key, value in data.items():

@@ -66,3 +66,17 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         if not isinstance(obj, dict):
             raise CorpusError("each line must be a JSON object", path, lineno)
         yield lineno, obj
+
+
+def read_toml(path: Path, what: str = "file") -> dict:
+    """A TOML file as a dict; a missing or malformed file is a ConfigError naming it."""
+    import tomllib
+
+    from poetbench.errors import ConfigError
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None

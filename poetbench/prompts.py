@@ -114,7 +114,7 @@ def load_prompts(path) -> PromptSet:
     from pathlib import Path
 
     from poetbench.errors import ConfigError
-    from poetbench.io import iter_jsonl
+    from poetbench.io import iter_jsonl, read_toml
 
     path = Path(path)
     base = default_prompts()
@@ -128,12 +128,7 @@ def load_prompts(path) -> PromptSet:
             themes.append(obj["theme"].strip())
         data = {"themes": themes}
     else:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: prompts file not found") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        data = read_toml(path, "prompts file")
         unknown = set(data) - _PROMPT_KEYS
         if unknown:
             raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_PROMPT_KEYS))})")

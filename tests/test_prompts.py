@@ -23,3 +23,25 @@ def test_theme_from_salient_noun_when_title_is_long_or_an_incipit():
     assert theme_for_poem("«Листья падают в саду…»", text) == "сад"
     assert theme_for_poem("Очень длинное название этого стихотворения тут", text) == "сад"
     assert theme_for_poem(None, "Ах, ох, ух, эх,\nой, ай!") == "жизнь"
+
+
+def test_user_prompt_files(tmp_path):
+    import pytest
+
+    from poetbench.errors import ConfigError
+    from poetbench.prompts import load_prompts
+
+    (tmp_path / "t.toml").write_text('themes = ["море", "степь"]\n', encoding="utf-8")
+    p = load_prompts(tmp_path / "t.toml")
+    assert p.themes == ("море", "степь") and p.eval_template == default_prompts().eval_template
+    (tmp_path / "t.jsonl").write_text('{"theme": "зной"}\n{"theme": "ветер"}\n', encoding="utf-8")
+    assert load_prompts(tmp_path / "t.jsonl").themes == ("зной", "ветер")
+    (tmp_path / "bad.toml").write_text('topics = ["x"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown field"):
+        load_prompts(tmp_path / "bad.toml")
+    (tmp_path / "bad.jsonl").write_text('{"theme": "x", "weight": 2}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.jsonl:1"):
+        load_prompts(tmp_path / "bad.jsonl")
+    (tmp_path / "tpl.toml").write_text('eval_template = "Стихи о {theme}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="author_name"):
+        load_prompts(tmp_path / "tpl.toml")
