@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install
+.PHONY: demo test install browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,5 +40,12 @@ demo: $(STAMP)
 	$(BIN)/poetbench train --preset tiny
 	$(BIN)/poetbench eval --preset tiny --models base,lora --samples 2 --themes 20
 
-test: $(STAMP)
+# The HTML report's test opens it in Debian's headless Chromium; install it when missing (needs
+# root and apt; without it that one test is skipped).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+	  || echo "chromium could not be installed: the browser test will be skipped"; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -96,10 +96,14 @@ def _git_commit() -> str | None:
 
 def build_jobs(entries: list[ModelEntry], authors: dict[str, str], prompts: PromptSet, themes: list[str],
                samples: int, seed: int, base_id: str, params: SamplingParams) -> list[Job]:
-    """base x every author; each adapter x its own author; x themes x samples."""
+    """base x every author; each adapter x its own author (an adapter of unknown author, e.g. not
+    trained by poetbench, x every author); x themes x samples."""
     jobs = []
     for e in entries:
-        pairs = list(authors) if e.is_base else [e.author] if e.author in authors else []
+        if e.is_base or e.author is None:
+            pairs = list(authors)
+        else:
+            pairs = [e.author] if e.author in authors else []
         for author in pairs:
             for theme in themes:
                 prompt = prompts.eval_prompt(theme, authors[author])
@@ -210,9 +214,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     themes = list(prompts.themes[: opts.themes] if opts.themes else prompts.themes)
     if not themes:
         raise GenerateError("no themes to generate for (--themes must be at least 1)")
-    adapter_authors = [e.author for e in entries if not e.is_base]
-    if any(a is None for a in adapter_authors):
-        raise GenerateError("an adapter without poetbench.json has no author to pair with; train it with poetbench")
+    adapter_authors = [e.author for e in entries if not e.is_base and e.author is not None]
     wanted = list(dict.fromkeys(adapter_authors)) or list(config.authors)
     selected, metas = prepare_corpora(config, authors=wanted, log=log)
     names = {a.id: a.name for a in selected}

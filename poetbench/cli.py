@@ -369,6 +369,9 @@ def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_d
     with progress_bar() as progress:
         result = run_eval(config, opts, progress=progress, log=_log)
     if as_json:
+        from poetbench.report.html import write_report
+
+        write_report(result.output_dir)
         click.echo((result.output_dir / "summary.json").read_text(encoding="utf-8"))
         return
     if not quiet:
@@ -377,7 +380,28 @@ def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_d
             console.print(comparison_table(result.comparisons))
         if result.lm:
             console.print(lm_matrix_table(result.lm))
-    console.print(f"outputs: {result.output_dir} (generations.jsonl, scores.jsonl, summary.csv, summary.json, run.json)")
+    from poetbench.report.html import write_report
+
+    report = write_report(result.output_dir)
+    console.print(f"outputs: {result.output_dir} (generations.jsonl, scores.jsonl, summary.csv, summary.json, "
+                  f"run.json) and {report}")
+
+
+@cli.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="[default: RUN_DIR/report.html]")
+def report_cmd(run_dir, out):
+    """Write the self-contained HTML report of an eval run (inline CSS and SVG, works offline).
+
+    \b
+    Example:
+      poetbench report reports/tiny-d0464e6c/
+    """
+    from poetbench.report.html import write_report
+
+    if not Path(run_dir).is_dir():
+        raise click.BadParameter(f"{run_dir} is not a folder", param_hint="RUN_DIR")
+    console.print(f"report: {write_report(Path(run_dir), out)}")
 
 
 # --------------------------------------------------------------------------------------------
