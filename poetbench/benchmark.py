@@ -262,7 +262,10 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         for metric in LM_METRICS:
             summary.append({"model": r["model"], "author": r["author"], "metric": f"heldout_{metric}",
                             "mean": r[metric], "ci_low": None, "ci_high": None, "n": r["poems"]})
-    write_summary(out_dir, summary, comparisons)
+    from poetbench.prosody.meter import meter_label
+
+    real_meters = {a: dict(Counter(meter_label(r["meter"], r["feet"]) for r in real[a])) for a in wanted}
+    write_summary(out_dir, summary, comparisons, {"meters": real_meters})
     run = {
         "format": "poetbench-eval/1", "config": config.to_dict(), "options": {
             "models": opts.models, "adapters": str(adapters_dir) if adapters_dir else None, "samples": opts.samples,
@@ -280,7 +283,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     return EvalResult(out_dir, summary, comparisons, lm_rows, run)
 
 
-def write_summary(out_dir: Path, summary: list[dict], comparisons: list[dict]) -> None:
+def write_summary(out_dir: Path, summary: list[dict], comparisons: list[dict], real: dict | None = None) -> None:
     import csv
     import io
 
@@ -289,7 +292,8 @@ def write_summary(out_dir: Path, summary: list[dict], comparisons: list[dict]) -
     w.writeheader()
     w.writerows(summary)
     atomic_write_text(out_dir / "summary.csv", buf.getvalue())
-    atomic_write_json(out_dir / "summary.json", {"summary": summary, "comparisons": comparisons})
+    atomic_write_json(out_dir / "summary.json", {"summary": summary, "comparisons": comparisons,
+                                                 "real_author": real or {}})
 
 
 __all__ = ["EvalOptions", "EvalResult", "run_eval", "build_jobs", "score_rows", "summarise", "asdict"]

@@ -69,7 +69,7 @@ def bars(groups: dict[str, dict[str, float]], title: str, ylabel: str) -> str:
     """Grouped bars: ``groups[series][category] = value``."""
     plt = _plt()
     cats = sorted({c for g in groups.values() for c in g})
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * len(cats) * max(1, len(groups)) + 1.5), 3.0))
+    fig, ax = plt.subplots(figsize=(min(9.0, max(4.0, 0.3 * len(cats) * max(1, len(groups)) + 1.5)), 3.2))
     width = 0.8 / max(1, len(groups))
     for k, (name, values) in enumerate(groups.items()):
         ax.bar([i + k * width for i in range(len(cats))], [values.get(c, 0.0) for c in cats], width, label=name)
@@ -78,6 +78,22 @@ def bars(groups: dict[str, dict[str, float]], title: str, ylabel: str) -> str:
     ax.set_title(title)
     ax.legend(fontsize=7)
     return _svg(fig)
+
+
+def _top_categories(series: dict[str, dict[str, float]], k: int) -> dict[str, dict[str, float]]:
+    """Keep the ``k`` categories with the largest total share; fold the rest into "other"."""
+    totals = Counter()
+    for values in series.values():
+        totals.update(values)
+    keep = {c for c, _ in totals.most_common(k)}
+    out = {}
+    for name, values in series.items():
+        folded = {c: v for c, v in values.items() if c in keep}
+        rest = sum(v for c, v in values.items() if c not in keep)
+        if rest:
+            folded["other"] = rest
+        out[name] = folded
+    return out
 
 
 def _share(counter: Counter) -> dict[str, float]:
@@ -142,6 +158,10 @@ def build_context(run_dir: Path) -> dict:
         series = {m: _share(Counter(meter_label(s["meter"], s["feet"]) for s in scores
                                     if s["model"] == m and s["author"] == author))
                   for m, a in pairs if a == author}
+        real_meters = summary.get("real_author", {}).get("meters", {}).get(author)
+        if real_meters:
+            series[f"real {author}"] = _share(Counter(real_meters))
+        series = _top_categories(series, 8)
         real = cells.get(("base", author, "js_meter"))
         title = f"meters of generated poems, {author}" + (f" (JS to the real author, base: {real['mean']:.2f})" if real else "")
         prosody_charts.append(bars(series, title, "share of poems"))
