@@ -28,12 +28,14 @@ def main() -> None:
                         "--samples", "2", "--themes", "20", "--output-dir", tmp, "--quiet"], cwd=ROOT, check=True)
         wall = time.time() - t0
         run = json.loads((Path(tmp) / "run.json").read_text())
+        report_mb = (Path(tmp) / "report.html").stat().st_size / 1e6
     t = run["timings"]
     md = markdown_table(["measure", "value"], [
         ["authors x themes x samples", f"{len(run['authors'])} x 20 x 2"],
         ["poems generated (base for every author + each adapter for its own)", t["poems"]],
         ["generation", f"{t['generation_s']} s ({t['poems_per_s']} poems/s, batch 8, ≤160 new tokens)"],
-        ["whole command (load, probe, generate, score, held-out matrix, statistics)", f"{wall:.0f} s"],
+        ["whole command (load, probe, generate, score, held-out matrix, statistics, report)", f"{wall:.0f} s"],
+        ["report.html size (target < 5 MB)", f"{report_mb:.2f} MB"],
     ])
     print(md)
     update_section("eval-tiny", "## `poetbench eval --preset tiny` (CPU)\n\n" + md)

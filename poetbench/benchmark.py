@@ -222,7 +222,12 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     run_name = adapters_dir.name if adapters_dir is not None and any(not e.is_base for e in entries) else \
         f"{config.preset}-base"
     out_dir = opts.output_dir or Path("reports") / run_name
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / ".write-test").touch()
+        (out_dir / ".write-test").unlink()
+    except OSError as e:
+        raise GenerateError(f"cannot write to the output folder {out_dir}: {e.strerror or e}") from None
     params = opts.params
 
     tokenizer = load_tokenizer(base_path, config.base_revision, config.trust_remote_code)

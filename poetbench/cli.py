@@ -475,7 +475,14 @@ def classifier_eval(config, model_dir, csv_out, as_json):
     from poetbench.io import atomic_write_text
     from poetbench.report.terminal import classifier_tables
 
+    from poetbench.classifier import ClassifierError, corpora_for_classifier
+
     model = _get_model(config, model_dir)
+    current = {a: m["corpus_sha256"] for a, m in corpora_for_classifier(config, log=_log).items()}
+    if model.meta.get("corpora") != current:
+        raise ClassifierError(f"{model.path} was trained on other corpora than the configured ones, so their "
+                              "test splits are not held out from it; evaluate it on its own corpora or retrain "
+                              "(`poetbench classifier train`)")
     texts, labels, _ = _split_texts(config, model.authors, "test")
     report = evaluate(model, texts, labels)
     if csv_out:
@@ -503,9 +510,9 @@ def classifier_predict(config, model_dir, jsonl_in, out):
     import json
 
     from poetbench.classifier import predict_records
-    from poetbench.io import atomic_write_text, iter_jsonl
+    from poetbench.io import atomic_write_text, read_text_records
 
-    records = [obj for _, obj in iter_jsonl(Path(jsonl_in))]
+    records = read_text_records(Path(jsonl_in))
     model = _get_model(config, model_dir)
     rows = [json.dumps(r, ensure_ascii=False) for r in predict_records(model, records)]
     if out:
@@ -547,8 +554,11 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
 
     if (file is None) == (jsonl_in is None):
         raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
-    dic = default_dictionary(prosody_dir)
     if jsonl_in:
+        from poetbench.io import read_text_records
+
+        read_text_records(Path(jsonl_in), ("poem_text", "text"))  # bad input fails before any work
+        dic = default_dictionary(prosody_dir)
         with progress_bar() as progress:
             n = scan_jsonl(Path(jsonl_in), Path(out) if out else None, dic, progress=progress,
                            echo=None if out else click.echo)
@@ -556,7 +566,7 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
             err_console.print(f"{n} poems -> {out}")
         return
     text = click.open_file(file, encoding="utf-8").read() if file == "-" else _read_poem(file)
-    result = scan_poem(text, dic)
+    result = scan_poem(text, default_dictionary(prosody_dir))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -156,7 +156,7 @@ class ModelBank:
                     self.model = PeftModel.from_pretrained(model, str(e.adapter_path), adapter_name=name)
                 else:
                     self.model.load_adapter(str(e.adapter_path), adapter_name=name)
-            except (ValueError, RuntimeError, KeyError, OSError) as err:
+            except Exception as err:  # peft/safetensors raise many types for a foreign or damaged adapter
                 first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
                 raise GenerateError(f"{e.adapter_path}: cannot attach this adapter to the base model ({first[:200]}); "
                                     "was it trained on another base?") from None

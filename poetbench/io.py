@@ -87,3 +87,20 @@ def read_toml(path: Path, what: str = "file") -> dict:
         raise ConfigError(f"{path}: {what} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+
+
+def read_text_records(path: Path, fields: tuple[str, ...] = ("text",)) -> list[dict]:
+    """JSONL records that each carry a string in one of ``fields`` (the first present is used) and,
+    when they have an ``id``, a unique one; a record that does not is an error naming its line."""
+    records, seen = [], {}
+    for line, obj in iter_jsonl(path):
+        field = next((f for f in fields if f in obj), None)
+        if field is None or not isinstance(obj[field], str):
+            raise CorpusError("missing or not a string", path, line, fields[0] if field is None else field)
+        if "id" in obj:
+            key = json.dumps(obj["id"])
+            if key in seen:
+                raise CorpusError(f"duplicate id {obj['id']!r} (first at line {seen[key]})", path, line, "id")
+            seen[key] = line
+        records.append(obj)
+    return records

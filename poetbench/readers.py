@@ -25,6 +25,7 @@ from poetbench.io import iter_jsonl, read_text
 
 FIELDS = ("text", "title", "year", "source")
 FORMATS = ("jsonl", "csv", "json", "txt", "txt-archive", "text-collection")
+MAX_POEM_CHARS = 200_000  # ~4,000 lines: anything longer is a book or a broken export, not a poem
 
 
 @dataclass
@@ -60,6 +61,9 @@ def records_to_poems(records: Iterable[tuple[int | None, dict]], path, fields: d
                           path, field="fields")
     poems, seen_columns = [], None
     for line, obj in records:
+        if isinstance(obj, dict) and isinstance(obj.get(mapping["text"]), str) and len(obj[mapping["text"]]) > MAX_POEM_CHARS:
+            raise CorpusError(f"poem of {len(obj[mapping['text']]):,} characters (limit {MAX_POEM_CHARS:,}): "
+                              "split the work into poems first", path, line, mapping["text"])
         if not isinstance(obj, dict):
             raise CorpusError("each record must be an object", path, line)
         if seen_columns is None:
@@ -107,6 +111,9 @@ def _json_records(path: Path, json_key: str | None):
 
 
 def _txt_poem(text: str, name: str, where: str) -> RawPoem:
+    if len(text) > MAX_POEM_CHARS:
+        raise CorpusError(f"poem of {len(text):,} characters (limit {MAX_POEM_CHARS:,}): split the work into "
+                          "poems first", where)
     text = text.replace("\r\n", "\n").strip("\n")
     lines = text.split("\n")
     # A short first line followed by a blank line is the title; otherwise the file name is.

@@ -35,12 +35,12 @@ def scan_record(record: dict, dic: StressDictionary | None = None) -> dict:
 def scan_jsonl(path: Path, out: Path | None, dic: StressDictionary | None = None, progress=None,
                echo: Callable[[str], None] | None = None) -> int:
     """Scan every record of a JSONL file; write rows to ``out`` (atomically) or pass them to ``echo``."""
-    from poetbench.io import atomic_write_text, iter_jsonl
+    from poetbench.io import atomic_write_text, read_text_records
 
-    records = list(iter_jsonl(path))
+    records = read_text_records(path, ("poem_text", "text"))
     task = progress.add_task("scan", total=len(records)) if progress is not None else None
     rows = []
-    for _, rec in records:
+    for rec in records:
         line = json.dumps(scan_record(rec, dic), ensure_ascii=False)
         if echo is not None:
             echo(line)

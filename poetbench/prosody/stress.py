@@ -218,4 +218,6 @@ def default_dictionary(prosody_dir: str | None = None) -> StressDictionary:
 
 
 def default_prosody_dir() -> Path:
-    return Path("../shared/prosody")
+    """``../shared/prosody`` beside the current folder, else beside the project checkout."""
+    candidates = [Path("../shared/prosody"), Path(__file__).resolve().parents[3] / "shared" / "prosody"]
+    return next((c for c in candidates if (c / "accent.dic").exists()), candidates[0])
