@@ -67,7 +67,9 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "aut
     from transformers import AutoModelForCausalLM
 
     quiet_transformers()
-    kwargs = {"revision": revision, "dtype": resolve_dtype(dtype), "trust_remote_code": trust_remote_code}
+    # safetensors only: a pickled pytorch_model.bin from a user path could run arbitrary code
+    kwargs = {"revision": revision, "dtype": resolve_dtype(dtype), "trust_remote_code": trust_remote_code,
+              "use_safetensors": True}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     if device_map is not None:

@@ -64,8 +64,10 @@ def cuda_available() -> bool:
 
 
 def last_checkpoint(folder: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    if not folder.is_dir():
+    """The newest complete checkpoint in ``folder``: one a kill interrupted while it was being
+    written (no ``trainer_state.json`` yet, which the Trainer writes after the weights) is skipped."""
+    if not Path(folder).is_dir():
         return None
-    return get_last_checkpoint(str(folder))
+    done = [p for p in Path(folder).glob("checkpoint-*") if (p / "trainer_state.json").exists()
+            and p.name.split("-")[-1].isdigit()]
+    return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None

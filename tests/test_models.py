@@ -57,3 +57,17 @@ def test_dtypes():
     assert resolve_dtype("fp32") is torch.float32 and resolve_dtype("bf16") is torch.bfloat16
     with pytest.raises(ModelError):
         resolve_dtype("int3")
+
+
+def test_pickled_weights_are_refused(tmp_path):
+    """A model folder with only pytorch_model.bin (pickle) is not loaded."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    model = Qwen2ForCausalLM(Qwen2Config(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=1))
+    model.save_pretrained(str(tmp_path / "m"))
+    (tmp_path / "m" / "model.safetensors").unlink()
+    torch.save(model.state_dict(), tmp_path / "m" / "pytorch_model.bin")
+    with pytest.raises(ModelError, match="cannot load"):
+        load_model(str(tmp_path / "m"))

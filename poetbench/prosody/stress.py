@@ -133,7 +133,8 @@ class StressDictionary:
         for name in ("words", "codes", "rwords", "rcodes"):
             np.save(tmp / f"{name}.npy", getattr(self, name))
         (tmp / "table.txt").write_text("\n".join(self.table), encoding="utf-8")
-        for f in tmp.iterdir():
+        # table.txt is what marks a complete cache, so it goes last
+        for f in sorted(tmp.iterdir(), key=lambda f: f.name == "table.txt"):
             os.replace(f, folder / f.name)
         tmp.rmdir()
 
