@@ -6,7 +6,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install browser
+.PHONY: demo test install browser bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,11 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# CPU benchmarks: each prints a table and updates bench/RESULTS.md and bench/results.json.
+# generation.py needs trained tiny adapters (run `make demo` first).
+bench: $(STAMP)
+	$(BIN)/python bench/prosody.py
+	$(BIN)/python bench/prosody_accuracy.py
+	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/generation.py
