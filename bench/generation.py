@@ -91,9 +91,7 @@ def main() -> None:
         def __exit__(self, *a):
             return False
 
-    t0 = time.perf_counter()
-    switched = per_adapter(lambda e: bank.use(e.name))
-    switched_total = time.perf_counter() - t0
+    switched_total = per_adapter(lambda e: bank.use(e.name))
     reloaded = per_adapter(Reload)
     rows = [
         [f"{args.prompts} poems, one prompt at a time", f"{sequential:.1f} s", ""],
