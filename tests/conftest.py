@@ -37,6 +37,21 @@ def write_corpus(path: Path, author: str, n: int, seed: int = 0) -> Path:
     return path
 
 
+def module_workspace(tmp: Path, extra_authors: str = "") -> tuple[dict, pytest.MonkeyPatch]:
+    """For module-scoped fixtures: synthetic corpora of the three authors, an authors.toml (plus
+    ``extra_authors`` TOML), and cache/classifier folders inside ``tmp``. Undo the returned
+    MonkeyPatch when done."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("POETBENCH_CACHE", str(tmp / "cache"))
+    mp.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp / "classifiers"))
+    for author in VOCAB:
+        write_corpus(tmp / "texts" / f"{author}.jsonl", author, 60)
+    (tmp / "authors.toml").write_text(
+        'corpus_root = "texts"\n' + "".join(f'[authors.{a}]\nname = "{a.title()} Поэт"\npath = "{a}.jsonl"\n'
+                                            for a in VOCAB) + extra_authors, encoding="utf-8")
+    return {"authors_file": tmp / "authors.toml", "corpus_dir": tmp / "normalized", "tmp": tmp}, mp
+
+
 @pytest.fixture
 def corpus_env(tmp_path: Path) -> dict:
     """An authors.toml with three synthetic authors (60 poems each) and one declared without texts."""

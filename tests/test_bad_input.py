@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from poetbench.cli import cli
 from poetbench.config import save_config
-from tests.conftest import SHARED, VOCAB, micro_config, write_corpus
+from tests.conftest import SHARED, micro_config, module_workspace
 
 needs_prosody = (SHARED / "prosody" / "accent.dic").exists()
 
@@ -24,16 +24,7 @@ def ws(tmp_path_factory):
     from poetbench.train import train
 
     tmp = tmp_path_factory.mktemp("bad")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("POETBENCH_CACHE", str(tmp / "cache"))
-    mp.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp / "classifiers"))
-    for author in VOCAB:
-        write_corpus(tmp / "texts" / f"{author}.jsonl", author, 60)
-    (tmp / "authors.toml").write_text(
-        'corpus_root = "texts"\n' + "".join(f'[authors.{a}]\nname = "{a.title()} Поэт"\npath = "{a}.jsonl"\n'
-                                            for a in VOCAB)
-        + '[authors.ghost]\nname = "Нет"\npath = "ghost.jsonl"\n', encoding="utf-8")
-    env = {"authors_file": tmp / "authors.toml", "corpus_dir": tmp / "normalized", "tmp": tmp}
+    env, mp = module_workspace(tmp, '[authors.ghost]\nname = "Нет"\npath = "ghost.jsonl"\n')
     cfg = micro_config(env)
     save_config(cfg, tmp / "c.toml")
     train(cfg, output_dir=tmp / "adapters", log=lambda m: None)

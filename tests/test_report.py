@@ -22,18 +22,10 @@ EVIL = "<script>alert('x')</script></div><b>жирный</b>"
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     from poetbench.train import train
-    from tests.conftest import VOCAB, write_corpus
+    from tests.conftest import module_workspace
 
     tmp = tmp_path_factory.mktemp("report")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("POETBENCH_CACHE", str(tmp / "cache"))
-    mp.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp / "classifiers"))
-    for author in VOCAB:
-        write_corpus(tmp / "texts" / f"{author}.jsonl", author, 60)
-    (tmp / "authors.toml").write_text(
-        'corpus_root = "texts"\n' + "".join(f'[authors.{a}]\nname = "{a.title()} Поэт"\npath = "{a}.jsonl"\n'
-                                            for a in VOCAB), encoding="utf-8")
-    env = {"authors_file": tmp / "authors.toml", "corpus_dir": tmp / "normalized", "tmp": tmp}
+    env, mp = module_workspace(tmp)
     cfg = micro_config(env)
     out = tmp / "run"
     train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
