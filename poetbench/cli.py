@@ -271,9 +271,15 @@ def _log(msg: str) -> None:
 @click.option("--resume", is_flag=True, help="Continue an interrupted author from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Retrain authors whose adapter is already complete.")
 @click.option("--trust-remote-code", is_flag=True, help="Allow the model repository to run its own code.")
+@click.option("--bf16/--no-bf16", default=None, help="bf16 mixed precision (used only on a GPU that has it).")
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
+              help="Trade compute for memory (GPU).")
+@click.option("--packing/--no-packing", default=None, help="Pack examples into full sequences (padding-free batches).")
+@click.option("--attn-implementation", type=click.Choice(["sdpa", "eager", "flash_attention_2"]), default=None,
+              help="Attention kernel; flash_attention_2 needs the flash-attn extra.")
 @click.option("--save-config", type=click.Path(dir_okay=False), default=None, help="Also write the effective config as TOML.")
 def train(config, authors, base_model, revision, output_dir, max_steps, seed, resume, force, trust_remote_code,
-          save_config):
+          bf16, gradient_checkpointing, packing, attn_implementation, save_config):
     """Fine-tune one LoRA adapter per author (peft + TRL SFTTrainer).
 
     Each adapter is a standard peft folder plus poetbench.json (base model, corpus hash, prompts,
@@ -305,6 +311,10 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
         changes["seed"] = seed
     if trust_remote_code:
         changes["trust_remote_code"] = True
+    for name, value in (("bf16", bf16), ("gradient_checkpointing", gradient_checkpointing), ("packing", packing),
+                        ("attn_implementation", attn_implementation)):
+        if value is not None:
+            changes[name] = value
     config = config.replace(**changes)
     if save_config:
         write_config(config, save_config)

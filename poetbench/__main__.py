@@ -1,0 +1,5 @@
+"""`python -m poetbench ...` (and `accelerate launch -m poetbench train ...`)."""
+
+from poetbench.cli import main
+
+main()
