@@ -74,6 +74,7 @@ def _base_of(entries: list[ModelEntry], config: RunConfig, log) -> tuple[str, st
         raise GenerateError("the adapters were trained on different base models: " +
                             ", ".join(f"{n}: {b.get('id')}" for n, b in bases.items()))
     wanted = "tiny" if config.is_tiny else config.base_model
+    tiny_key = None
     if ids:
         base_id, tiny_key = ids.pop()
         if base_id != wanted:
@@ -84,7 +85,11 @@ def _base_of(entries: list[ModelEntry], config: RunConfig, log) -> tuple[str, st
     _, metas = prepare_corpora(config, authors=[], log=log)
     path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
                             log=log)
-    return str(path), "tiny:" + json.loads((path / "poetbench_base.json").read_text())["key"]
+    key = json.loads((path / "poetbench_base.json").read_text())["key"]
+    if tiny_key is not None and tiny_key != key:
+        raise GenerateError(f"the adapters were trained on another tiny base ({tiny_key}; the corpora or the tiny "
+                            f"config have changed since, giving {key}): retrain them with `poetbench train --force`")
+    return str(path), "tiny:" + key
 
 
 def _git_commit() -> str | None:
