@@ -43,6 +43,7 @@ class EvalOptions:
     seed: int = 42
     params: SamplingParams = field(default_factory=SamplingParams)
     lm: bool = True
+    backend: str = "hf"  # hf (transformers generate) or vllm (optional extra, GPU)
 
 
 @dataclass
@@ -243,7 +244,15 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     changes = bank.verify_adapters(probe)
     jobs = build_jobs(entries, names, prompts, themes, opts.samples, opts.seed, base_id, params)
     t_gen = time.time()
-    done = generate(bank, jobs, out_dir / GENERATIONS, params, opts.batch_size, base_id, progress)
+    if opts.backend == "vllm":
+        from poetbench.vllm_backend import generate_vllm
+
+        done = generate_vllm(entries, jobs, out_dir / GENERATIONS, params, opts.batch_size, base_id, base_path,
+                             config, progress)
+    elif opts.backend == "hf":
+        done = generate(bank, jobs, out_dir / GENERATIONS, params, opts.batch_size, base_id, progress)
+    else:
+        raise GenerateError(f"unknown backend {opts.backend!r}: use hf or vllm")
     gen_s = time.time() - t_gen
     rows = [done[j.key] for j in jobs]
 
@@ -280,6 +289,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         "format": "poetbench-eval/1", "config": config.to_dict(), "options": {
             "models": opts.models, "adapters": str(adapters_dir) if adapters_dir else None, "samples": opts.samples,
             "themes": themes, "batch_size": opts.batch_size, "seed": opts.seed, "sampling": params.to_dict(),
+            "backend": opts.backend,
             "prompts": prompts.to_dict()},
         "base": {"path": base_path, "id": base_id},
         "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,

@@ -345,11 +345,13 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
 @click.option("--temperature", type=float, default=0.8, show_default=True)
 @click.option("--top-p", type=float, default=0.95, show_default=True)
 @click.option("--seed", type=int, default=None, help="[default: the config's seed]")
+@click.option("--backend", type=click.Choice(["hf", "vllm"]), default="hf", show_default=True,
+              help="Generation engine: transformers, or one vLLM engine with LoRA (pip install 'poetbench[vllm]').")
 @click.option("--no-lm", is_flag=True, help="Skip the held-out perplexity/entropy/accuracy matrix.")
 @click.option("--quiet", is_flag=True, help="Print only where the outputs are.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
 def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_dir, batch_size, max_new_tokens,
-             temperature, top_p, seed, no_lm, quiet, as_json):
+             temperature, top_p, seed, backend, no_lm, quiet, as_json):
     """Generate poems with the base model and each adapter, score them, and compare with 95% CIs.
 
     Every poem is appended to generations.jsonl as its batch finishes; rerunning the same command
@@ -375,7 +377,7 @@ def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_d
     opts = EvalOptions(models=models, adapters=Path(adapters) if adapters else None, samples=samples,
                        themes=n_themes, output_dir=Path(output_dir) if output_dir else None,
                        prompts_file=Path(prompts_file) if prompts_file else None, batch_size=batch_size,
-                       seed=config.seed if seed is None else seed, params=params, lm=not no_lm)
+                       seed=config.seed if seed is None else seed, params=params, lm=not no_lm, backend=backend)
     with progress_bar() as progress:
         result = run_eval(config, opts, progress=progress, log=_log)
     if as_json:
