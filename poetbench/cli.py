@@ -318,8 +318,12 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
     config = config.replace(**changes)
     if save_config:
         write_config(config, save_config)
+    from poetbench.runtime import is_main_process
+
     with progress_bar() as progress:
         result = run_train(config, output_dir=output_dir, resume=resume, force=force, progress=progress, log=_log)
+    if not is_main_process():  # `accelerate launch`: rank 0 reports
+        return
     console.print(training_table(training_rows(result), TABLE_HEADERS, result.run))
     console.print(f"adapters: {result.run_dir}   table: {result.training_csv}")
 

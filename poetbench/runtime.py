@@ -71,3 +71,16 @@ def last_checkpoint(folder: Path) -> str | None:
     done = [p for p in Path(folder).glob("checkpoint-*") if (p / "trainer_state.json").exists()
             and p.name.split("-")[-1].isdigit()]
     return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
+
+
+def is_main_process() -> bool:
+    """True unless this is a non-zero rank of a distributed run (`accelerate launch`, torchrun)."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def wait_for_everyone() -> None:
+    """A barrier across the ranks of a distributed run; nothing in a single process."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from accelerate import PartialState
+
+        PartialState().wait_for_everyone()

@@ -15,7 +15,10 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.io import atomic_write_json
 from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
-from poetbench.runtime import cuda_available, default_cache_dir, last_checkpoint, progress_callback, quiet_trainer, versions
+from poetbench.runtime import (
+    cuda_available, default_cache_dir, is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions,
+    wait_for_everyone,
+)
 
 
 
@@ -73,19 +76,21 @@ def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes
     quiet_trainer(trainer)
     last = last_checkpoint(work)
     trainer.train(resume_from_checkpoint=last)
-    tmp = root / f".{key}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    trainer.save_model(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    atomic_write_json(tmp / "poetbench_base.json", {
-        "kind": "poetbench-tiny-base", "key": key, "config": key_data, "pretrain_loss_first": losses[0],
-        "pretrain_loss_last": losses[-1], "wall_time_s": round(time.time() - t0, 1), "versions": versions(),
-    })
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
-    shutil.rmtree(work, ignore_errors=True)
+    if is_main_process():  # in a distributed run every rank trains; rank 0 writes
+        tmp = root / f".{key}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        trainer.save_model(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+        atomic_write_json(tmp / "poetbench_base.json", {
+            "kind": "poetbench-tiny-base", "key": key, "config": key_data, "pretrain_loss_first": losses[0],
+            "pretrain_loss_last": losses[-1], "wall_time_s": round(time.time() - t0, 1), "versions": versions(),
+        })
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+        shutil.rmtree(work, ignore_errors=True)
+    wait_for_everyone()
     return path
 
 

@@ -22,7 +22,9 @@ from poetbench.config import RunConfig
 from poetbench.errors import TrainError
 from poetbench.io import atomic_write_json, atomic_write_text
 from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
-from poetbench.runtime import last_checkpoint, progress_callback, quiet_trainer, versions
+from poetbench.runtime import (
+    is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions, wait_for_everyone,
+)
 from poetbench.tiny import all_train_records, ensure_tiny_base
 
 MANIFEST = "poetbench.json"
@@ -233,8 +235,8 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
             _train_one(config, author, per_author[author.id], meta, base_model, base_info, tokenizer, run_dir,
                        name, prompts, resume, force, progress, SFTTrainer, Dataset, load_model, count_parameters)
         )
-    result.training_csv = write_training_csv(result, Path("reports") / name / "training.csv"
-                                             if output_dir is None else run_dir / "training.csv")
+    csv_path = Path("reports") / name / "training.csv" if output_dir is None else run_dir / "training.csv"
+    result.training_csv = write_training_csv(result, csv_path) if is_main_process() else csv_path
     return result
 
 
@@ -244,8 +246,9 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
     out = run_dir / author.id
     ckpt_dir = run_dir / ".checkpoints" / author.id
     last = last_checkpoint(ckpt_dir) if resume else None
-    if not resume and ckpt_dir.exists():
+    if not resume and ckpt_dir.exists() and is_main_process():
         shutil.rmtree(ckpt_dir)
+    wait_for_everyone()
     t0 = time.time()
     model = load_model(base_model, config.base_revision, config.dtype, config.trust_remote_code,
                        config.attn_implementation)
@@ -269,6 +272,9 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
         ev = trainer.evaluate()
         metrics["val"] = {k: ev[k] for k in VAL_COLUMNS if k in ev}
     wall = round(time.time() - t0, 1)
+    if not is_main_process():  # in a distributed run rank 0 writes the adapter
+        wait_for_everyone()
+        return AuthorResult(author.id, out, False, metrics, wall)
 
     tmp = run_dir / f".{author.id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -290,7 +296,8 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
         "prompts": prompts.to_dict(),
         "hyperparameters": config.to_dict(),
         "effective": {"bf16": args.bf16, "gradient_checkpointing": args.gradient_checkpointing,
-                      "max_steps": trainer.state.max_steps, "resumed_from": last},
+                      "max_steps": trainer.state.max_steps, "resumed_from": last,
+                      "world_size": int(os.environ.get("WORLD_SIZE", "1"))},
         "seed": config.seed,
         "trainable_parameters": trainable,
         "total_parameters": total,
@@ -304,6 +311,7 @@ def _train_one(config, author, data, meta, base_model, base_info, tokenizer, run
         shutil.rmtree(out)
     os.replace(tmp, out)
     shutil.rmtree(ckpt_dir, ignore_errors=True)
+    wait_for_everyone()
     return AuthorResult(author.id, out, False, metrics, wall)
 
 

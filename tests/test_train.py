@@ -131,3 +131,33 @@ def test_bad_input_is_one_clear_error(corpus_env, changes, message):
     cfg = micro_config(corpus_env, **changes)
     with pytest.raises(PoetbenchError, match=message):
         train(cfg, output_dir=corpus_env["tmp"] / "run", cache_dir=corpus_env["tmp"] / "cache", log=lambda m: None)
+
+
+def test_accelerate_launch_two_processes_gloo(corpus_env, tmp_path):
+    """`accelerate launch -m poetbench train` runs data-parallel unchanged (2 CPU processes, gloo)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from poetbench.config import save_config
+
+    launcher = shutil.which("accelerate") or str(Path(sys.executable).with_name("accelerate"))
+    if not Path(launcher).exists():
+        pytest.skip("accelerate's launcher is not installed")
+    cfg = micro_config(corpus_env, authors=["alpha"])
+    save_config(cfg, tmp_path / "c.toml")
+    # the multi-GPU launch line as a GPU user types it; with no GPU visible each rank trains on the CPU
+    # and the process group uses gloo
+    env = {**os.environ, "POETBENCH_CACHE": str(tmp_path / "cache"), "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "poetbench", "train",
+                           "--config", str(tmp_path / "c.toml"), "--output-dir", str(tmp_path / "out")],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    manifest = json.loads((tmp_path / "out" / "alpha" / MANIFEST).read_text())
+    assert manifest["effective"]["world_size"] == 2
+    losses = _losses(manifest["log_history"])
+    assert losses[-1] < losses[0]
+    assert (tmp_path / "out" / "alpha" / "adapter_model.safetensors").exists()
+    assert proc.stdout.count("Training — run") == 1  # rank 0 reports, once
