@@ -13,7 +13,7 @@ import json
 import subprocess
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -316,4 +316,3 @@ def write_summary(out_dir: Path, summary: list[dict], comparisons: list[dict], r
                                                  "real_author": real or {}})
 
 
-__all__ = ["EvalOptions", "EvalResult", "run_eval", "build_jobs", "score_rows", "summarise", "asdict"]
