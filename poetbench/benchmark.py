@@ -133,10 +133,9 @@ def score_rows(rows: list[dict], train_texts: dict[str, list[str]], classifier) 
         m = memo[r["author"]]
         out.append({
             "key": r["key"], "model": r["model"], "author": r["author"], "theme": r["theme"], "sample": r["sample"],
-            "meter": s.meter, "feet": s.feet, "regularity": s.regularity, "rhyme_scheme": s.rhyme_scheme,
-            "rhyme_rate": s.rhyme_rate, "exact_rhyme_share": s.exact_rhyme_share,
-            "four_quatrains": float(s.four_quatrains), "stanza_sizes": s.stanza_sizes,
-            "syllables": [ln.syllables for ln in s.lines if ln.text.strip()],
+            **_profile(s), "regularity": s.regularity, "rhyme_rate": s.rhyme_rate,
+            "exact_rhyme_share": s.exact_rhyme_share, "four_quatrains": float(s.four_quatrains),
+            "stanza_sizes": s.stanza_sizes,
             "p_target": probs.get(r["author"], 0.0), "predicted_author": predicted,
             "is_target": float(predicted == r["author"]),
             "longest_copied_run": m.longest_run(r["text"]), "copied_line_share": m.copied_line_share(r["text"]),
@@ -153,15 +152,16 @@ def _distribution(scans: list[dict], what: str) -> Counter:
     return Counter(p for s in scans for p in s["rhyme_scheme"].split())
 
 
+def _profile(scan) -> dict:
+    """What the distribution distances compare, for generated and real poems alike."""
+    return {"meter": scan.meter, "feet": scan.feet, "rhyme_scheme": scan.rhyme_scheme,
+            "syllables": [ln.syllables for ln in scan.lines if ln.text.strip()]}
+
+
 def _real_profile(texts: list[str]) -> list[dict]:
     from poetbench.prosody.scan import scan_poem
 
-    out = []
-    for t in texts:
-        s = scan_poem(t)
-        out.append({"meter": s.meter, "feet": s.feet, "rhyme_scheme": s.rhyme_scheme,
-                    "syllables": [ln.syllables for ln in s.lines if ln.text.strip()]})
-    return out
+    return [_profile(scan_poem(t)) for t in texts]
 
 
 def summarise(scores: list[dict], entries: list[ModelEntry], real: dict[str, list[dict]],

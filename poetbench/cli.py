@@ -382,12 +382,12 @@ def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_d
                        themes=n_themes, output_dir=Path(output_dir) if output_dir else None,
                        prompts_file=Path(prompts_file) if prompts_file else None, batch_size=batch_size,
                        seed=config.seed if seed is None else seed, params=params, lm=not no_lm, backend=backend)
+    from poetbench.report.html import write_report
+
     with progress_bar() as progress:
         result = run_eval(config, opts, progress=progress, log=_log)
+    report = write_report(result.output_dir)
     if as_json:
-        from poetbench.report.html import write_report
-
-        write_report(result.output_dir)
         click.echo((result.output_dir / "summary.json").read_text(encoding="utf-8"))
         return
     if not quiet:
@@ -396,9 +396,6 @@ def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_d
             console.print(comparison_table(result.comparisons))
         if result.lm:
             console.print(lm_matrix_table(result.lm))
-    from poetbench.report.html import write_report
-
-    report = write_report(result.output_dir)
     console.print(f"outputs: {result.output_dir} (generations.jsonl, scores.jsonl, summary.csv, summary.json, "
                   f"run.json) and {report}")
 

@@ -18,7 +18,6 @@ import tomli_w
 
 from poetbench.errors import ConfigError
 
-SEED_AUTHORS = ["pushkin", "lermontov", "brodsky"]
 DEMO_AUTHORS = ["pushkin", "lermontov", "tyutchev"]
 
 

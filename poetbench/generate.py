@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -60,7 +60,6 @@ class Job:
     sample: int
     prompt: str
     key: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ everything downstream loads it exactly like ``Qwen/Qwen2.5-3B-Instruct``: by pat
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Iterable
@@ -154,9 +153,3 @@ def count_parameters(model) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     return trainable, total
-
-
-def read_model_info(path: Path) -> dict:
-    """``poetbench_base.json`` beside a tiny base, or {} for any other model."""
-    info = Path(path) / "poetbench_base.json"
-    return json.loads(info.read_text(encoding="utf-8")) if info.exists() else {}

@@ -53,9 +53,6 @@ class Source:
     def location(self) -> str:
         return self.path or self.url or self.hf or self.dataset or ""
 
-    def describe(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "", {}, [])}
-
 
 def load_sources(path: str | Path) -> dict[str, list[Source]]:
     """``[[sources.<author>]]`` tables of a TOML file; unknown keys and bad values are errors."""
@@ -227,20 +224,11 @@ def source_poems(src: Source, cache_dir: Path, lock: Lock, progress=None) -> tup
     )).encode()).hexdigest()
     if src.sha256 and digest != src.sha256:
         raise CorpusError(f"checksum mismatch: expected sha256 {src.sha256}, got {digest}", src.location)
-    fmt = src.format or _format_from_name(src.location)
-    poems = read_source(path, fmt, src.fields, src.filter, src.json_key, src.members)
+    # without a declared format, the file's name decides (downloads keep the URL's file name)
+    poems = read_source(path, src.format, src.fields, src.filter, src.json_key, src.members)
     for p in poems:
         p.source = p.source or src.location
     return poems, digest
-
-
-def _format_from_name(location: str) -> str | None:
-    name = urllib.parse.urlparse(location).path.lower()
-    for suffix, fmt in ((".jsonl", "jsonl"), (".csv", "csv"), (".json", "json"), (".zip", "txt-archive"),
-                        (".tar.gz", "txt-archive"), (".tgz", "txt-archive")):
-        if name.endswith(suffix):
-            return fmt
-    return None  # read_source infers from the downloaded file's name
 
 
 def fetch_author(author: Author, sources: list[Source], corpus_dir: str | Path, settings: CorpusSettings,

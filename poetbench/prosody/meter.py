@@ -256,15 +256,6 @@ def line_fits(words: list[Word]) -> tuple[LineFit, ...]:
     return _fits(line_structure(words))
 
 
-def best_line_fit(words: list[Word]) -> LineFit:
-    fits = line_fits(words)
-    best = min(fits, key=lambda f: (f.cost, f.meter == "dolnik"))
-    if best.cost > FIT_THRESHOLD:
-        n = sum(len(w.vowels) for w in words)
-        return LineFit("free" if n else "none", 0, best.cost, best.stresses)
-    return best
-
-
 @lru_cache(maxsize=256)
 def meter_label(meter: str, feet: int) -> str:
     if meter in ("dolnik", "free", "none") or feet == 0:

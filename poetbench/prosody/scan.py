@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from poetbench.prosody.meter import METERS, LineFit, Word, meter_label, poem_meter, scan_words
+from poetbench.prosody.meter import FIT_THRESHOLD, METERS, LineFit, Word, meter_label, poem_meter, scan_words
 from poetbench.prosody.rhyme import ending_key, rhyme_key, scheme
 from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
 
@@ -116,9 +116,10 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     keys: dict[int, list[str]] = {}
     endings: dict[int, tuple[str, bool]] = {}
     alts: dict[int, list[int]] = {}
+    lasts: dict[int, int | None] = {}  # each line's last stressed word (the rhyme's), found once
     for i, ln in verse:
         chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i), pm.feet)
-        last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
+        lasts[i] = last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
         keys[i], alts[i] = [""], []
         if last is not None:
             w = words[i][last]
@@ -154,20 +155,18 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
         for i, c, sc, pick in zip(st, sch, scores, picks):
             letters[i] = (c, sc)
             if 0 < pick < len(alts[i]):  # the rhyme chose another reading of the line-final word
-                last = max(k for k, c2 in enumerate(chosen[i]) if c2 >= 0)
-                chosen[i][last] = alts[i][pick]
+                chosen[i][lasts[i]] = alts[i][pick]
     rhyme_scheme = " ".join(parts)
 
     lines: dict[int, dict] = {}
     for i, ln in verse:
         accented, pattern, n = _accent(ln, words[i], chosen[i])
-        last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
+        last = lasts[i]
         clausula = CLAUSULA.get(n - 1 - chosen[i][last], "hyperdactylic") if last is not None else None
         fit = fits.get(i)
-        label = meter_label(fit.meter, fit.feet) if fit and fit.cost <= 0.65 else ("free" if n else "none")
+        label = meter_label(fit.meter, fit.feet) if fit and fit.cost <= FIT_THRESHOLD else ("free" if n else "none")
         lines[i] = {"text": ln, "accented": accented, "syllables": n, "pattern": pattern, "meter": label,
                     "clausula": clausula}
-
 
     out_lines = []
     for i, ln in enumerate(raw_lines):

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from poetbench.errors import PoetbenchError
-from poetbench.io import atomic_write_text
+from poetbench.io import atomic_write_text, iter_jsonl
 
 HEADLINE = [("p_target", "P(author)"), ("is_target", "reads as author"), ("regularity", "meter regularity"),
             ("rhyme_rate", "rhymed lines"), ("exact_rhyme_share", "exact rhymes"), ("four_quatrains", "4 quatrains"),
@@ -24,10 +24,6 @@ MEMO_THRESHOLD = 8  # words in a row shared with a training poem
 
 class ReportError(PoetbenchError):
     pass
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _svg(fig) -> str:
@@ -113,11 +109,11 @@ def build_context(run_dir: Path) -> dict:
                           "run `poetbench eval` first")
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    scores = _read_jsonl(run_dir / "scores.jsonl")
-    gens = {r["key"]: r for r in _read_jsonl(run_dir / "generations.jsonl")}
+    scores = [r for _, r in iter_jsonl(run_dir / "scores.jsonl")]
+    gens = {r["key"]: r for _, r in iter_jsonl(run_dir / "generations.jsonl")}
     if not scores:
         raise ReportError(f"{run_dir}: the run has no generated poems to report on")
-    lm = _read_jsonl(run_dir / "lm.jsonl") if (run_dir / "lm.jsonl").exists() else []
+    lm = [r for _, r in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").exists() else []
 
     cells = {(r["model"], r["author"], r["metric"]): r for r in summary["summary"]}
     pairs = sorted({(s["model"], s["author"]) for s in scores}, key=lambda p: (p[1], p[0] != "base", p[0]))

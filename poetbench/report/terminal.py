@@ -5,20 +5,6 @@ from __future__ import annotations
 from rich.table import Table
 
 
-def _fmt(value, digits: int = 4) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 1000:
-            return f"{int(value):,}"
-        return f"{value:.{digits}g}" if abs(value) < 1e-3 else f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
-
-
 def authors_table(authors) -> Table:
     table = Table(title="Declared authors")
     for col in ("id", "name", "texts", "path"):
