@@ -138,11 +138,12 @@ def _word_stress(text: str, dic_id: int) -> tuple[tuple[int, ...], str]:
 
 def scan_words(line: str, dic: StressDictionary) -> list[Word]:
     words: list[Word] = []
+    append = words.append
     dic_id = _dict_id(dic)
     for m in WORD.finditer(line):
         start = m.start()
         for text, offset, vowels, opts, kind in _token_parts(m.group(), dic_id):
-            words.append(Word(text, start + offset, [start + v for v in vowels], opts, kind))
+            append(Word(text, start + offset, [start + v for v in vowels] if start else list(vowels), opts, kind))
     return words
 
 

@@ -16,6 +16,8 @@ def _analyzer():
 def lemmas(word: str, limit: int = 2) -> tuple[str, ...]:
     """Distinct normal forms of the most probable parses (dictionary words only, no guesses)."""
     out: list[str] = []
+    if not _analyzer().word_is_known(word):  # a cheap check first: parsing an unknown word is slow
+        return ()
     for parse in _analyzer().parse(word)[:limit]:
         if not parse.is_known:
             continue

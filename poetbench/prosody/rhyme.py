@@ -135,12 +135,24 @@ def rhyme_score(a: str, b: str) -> float:
     return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
 
 
-def _best_pair(a: list[str], b: list[str]) -> tuple[float, int, int]:
+def _vowel_class(key: str) -> str:
+    """What must match before two keys can rhyme at all: the stressed vowel (е, э and о are one
+    class: е is written for э and for ё), or "~" for a line-final syllable key."""
+    if not key or key[0] == "~":
+        return "~"
+    v = key.split("|", 2)[1]
+    return "е" if v in "эо" else v
+
+
+def _best_pair(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> tuple[float, int, int]:
     """Best score over the candidate keys of two lines (a line-final homograph has several), and
-    which candidates of ``a`` and of ``b`` gave it."""
+    which candidates of ``a`` and of ``b`` gave it. Keys come with their vowel class, so pairs that
+    cannot rhyme are skipped without scoring."""
     best, wa, wb = 0.0, 0, 0
-    for ia, ka in enumerate(a):
-        for ib, kb in enumerate(b):
+    for ia, (ka, ca) in enumerate(a):
+        for ib, (kb, cb) in enumerate(b):
+            if ca != cb:
+                continue
             sc = rhyme_score(ka, kb)
             if sc > best:
                 best, wa, wb = sc, ia, ib
@@ -164,10 +176,11 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
         return x
 
     best = [0.0] * n
+    classed = [[(k, _vowel_class(k)) for k in ks] for ks in keys]
     pair: dict[tuple[int, int], tuple[float, int]] = {}
     for i in range(n):
         for j in range(i + 1, min(n, i + window + 1)):
-            sc, wi, wj = _best_pair(keys[i], keys[j])
+            sc, wi, wj = _best_pair(classed[i], classed[j])
             pair[i, j], pair[j, i] = (sc, wi), (sc, wj)
     for i in range(n):
         cands = []
