@@ -75,7 +75,7 @@ def test_stress_sources(dic):
 
 
 def test_rhyme_exact_and_slant():
-    from poetbench.prosody.rhyme import rhyme_key, rhyme_score
+    from poetbench.prosody.rhyme import SCORES, rhyme_key, rhyme_score
 
     def key(word, stressed):
         return rhyme_key(word[stressed:], word[:stressed])
@@ -87,6 +87,24 @@ def test_rhyme_exact_and_slant():
     assert rhyme_score(key("мечта", 4), key("красота", 6)) == 1.0
     assert rhyme_score(key("мечта", 4), key("зима", 3)) == 0.0  # open rhyme needs its support consonant
     assert rhyme_score(key("окно", 4), key("дом", 1)) == 0.0
+    assert rhyme_score(key("звёзд", 2), key("гроз", 2)) == SCORES["closed"]  # one more final consonant
+    assert rhyme_score(key("сизую", 1), key("ризою", 1)) == SCORES["vowels"]  # у-у stays two vowels
+    assert rhyme_score(key("озарить", 4), key("вид", 1)) == 1.0  # ь only softens: Rifma counts it
+
+
+def test_rhyme_may_shift_a_dictionary_stress(dic):
+    """A line-final word may take a stress the dictionary lacks (му́зыка read музы́ка) when the
+    meter puts an ictus there and the shifted reading rhymes exactly; a slant rhyme is not enough."""
+    from poetbench.prosody.scan import SHIFTED_STRESS_WEIGHT, scan_poem
+
+    poem = ("Над нами вновь звучит музыка,\nГорит вечерняя звезда,\n"
+            "И пахнет в воздухе клубника,\nИ в небе тихая вода.")
+    result = scan_poem(poem, dic)
+    assert result.meter_label == "iamb tetrameter" and result.rhyme_scheme == "ABAB"
+    assert result.lines[0].accented.endswith("музы́ка,")
+    assert result.lines[0].rhyme_score == SHIFTED_STRESS_WEIGHT  # a licence: not counted as exact
+    slant = scan_poem(poem.replace("клубника", "клубнике"), dic)  # a slant partner does not move the stress
+    assert slant.rhyme_scheme == "-A-A" and slant.lines[0].accented.endswith("му́зыка,")
 
 
 def test_stanzas_and_four_quatrains(dic):

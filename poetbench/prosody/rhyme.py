@@ -24,7 +24,7 @@ SLANT_THRESHOLD = 0.72
 SCORES = {
     "vowels": 0.9,  # same consonants, other unstressed vowels or voicing: се́рдце / две́рца
     "trailing": 0.85,  # the same but for a final consonant: де́дом / бе́ды
-    "closed": 0.75,  # closed masculine with the same support, other final consonants: жира́ф / жира́х
+    "closed": 0.75,  # closed masculine, same support, other final consonants (жира́ф / жира́х) or one more (звё́зд / гро́з)
     "open_closed": 0.8,  # open vs closed masculine by one consonant: поля́ / ковыля́м
     "mono_end": 0.75,  # line-final monosyllable vs the unstressed last syllable: мы / ри́тмы
 }
@@ -39,7 +39,7 @@ _OG = re.compile(r"[ое]г$")
 _TC = re.compile(r"[тд]ц")
 _SEPARATING = re.compile(r"[ьъ](?=[аеёиоуыэюя])")
 _FINAL_J = re.compile(r"([аиуэо])й$")
-_DOUBLE = re.compile(r"(.)\1")
+_DOUBLE = re.compile(r"([бвгджзйклмнпрстфхцчшщ])\1")  # doubled consonants; two vowels stay two syllables
 _LAST_SYLLABLE = re.compile(r"[^аеёиоуыэюя]?[аеёиоуыэюя][^аеёиоуыэюя]*$")
 _END_J = re.compile(r"й$")
 IOTATED = set("яюеёи")
@@ -68,7 +68,7 @@ def rhyme_key(tail: str, before: str = "") -> str:
         if chars[i] in DEVOICE and (nxt is None or nxt in VOICELESS):
             chars[i] = DEVOICE[chars[i]]
     post = _DOUBLE.sub(r"\1", "".join(chars))
-    prior = _NON_LETTER_SPACE.sub("", before.lower()).rstrip()
+    prior = _NON_LETTER_SPACE.sub("", before.lower())  # a space before the vowel: it starts a word
     prev = prior[-1:]
     if v in IOTATED and (not prev or prev in SUPPORT_VOWELS or prev == " "):
         support = "й"
@@ -128,42 +128,54 @@ def rhyme_score(a: str, b: str) -> float:
         return SCORES["vowels"] * factor
     if "V" in ka and "V" in kb and ka.rstrip("бвгджзйклмнпрстфхцчшщ") == kb.rstrip("бвгджзйклмнпрстфхцчшщ"):
         return SCORES["trailing"]
-    if "V" not in ka and "V" not in kb and DEVOICE.get(sa, sa) == DEVOICE.get(sb, sb) and sa:
-        return SCORES["closed"]  # closed masculine, same support, other final consonants: жира́ф / жира́х, се́ть / се́сть
+    if "V" not in ka and "V" not in kb:  # closed masculine endings
+        if DEVOICE.get(sa, sa) == DEVOICE.get(sb, sb) and sa:
+            return SCORES["closed"]  # same support, other final consonants: жира́ф / жира́х, се́ть / се́сть
+        if abs(len(ka) - len(kb)) == 1 and (ka.startswith(kb) or kb.startswith(ka)):
+            return SCORES["closed"]  # one more final consonant: звё́зд / гро́з
     if ka[0] == "V" or kb[0] == "V":
         return 0.0
+    return _skeleton_similarity(ka, kb)
+
+
+@lru_cache(maxsize=100_000)
+def _skeleton_similarity(ka: str, kb: str) -> float:
+    """Slant score of two consonant skeletons (few distinct pairs: cached apart from the keys)."""
     return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
 
 
 def _vowel_class(key: str) -> str:
     """What must match before two keys can rhyme at all: the stressed vowel (е, э and о are one
-    class: е is written for э and for ё), or "~" for a line-final syllable key."""
-    if not key or key[0] == "~":
-        return "~"
+    class: е is written for э and for ё), or for a line-final syllable key that syllable."""
+    if not key:
+        return ""
+    if key[0] == "~":
+        return key[2:]
     v = key.split("|", 2)[1]
     return "е" if v in "эо" else v
 
 
-def _best_pair(a: list[tuple[str, str]], b: list[tuple[str, str]]) -> tuple[float, int, int]:
-    """Best score over the candidate keys of two lines (a line-final homograph has several), and
-    which candidates of ``a`` and of ``b`` gave it. Keys come with their vowel class, so pairs that
-    cannot rhyme are skipped without scoring."""
+def _best_pair(a: list[tuple[str, str, float]], b: list[tuple[str, str, float]]) -> tuple[float, int, int]:
+    """Best weighted score over the candidate keys of two lines (a line-final homograph has several),
+    and which candidates of ``a`` and of ``b`` gave it. Keys come with their vowel class, so pairs
+    that cannot rhyme are skipped without scoring, and with their weight."""
     best, wa, wb = 0.0, 0, 0
-    for ia, (ka, ca) in enumerate(a):
-        for ib, (kb, cb) in enumerate(b):
+    for ia, (ka, ca, qa) in enumerate(a):
+        for ib, (kb, cb, qb) in enumerate(b):
             if ca != cb:
                 continue
-            sc = rhyme_score(ka, kb)
+            sc = rhyme_score(ka, kb) * qa * qb
             if sc > best:
                 best, wa, wb = sc, ia, ib
     return best, wa, wb
 
 
-def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRESHOLD
-           ) -> tuple[str, list[float], list[int]]:
+def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRESHOLD,
+           weights: list[list[float]] | None = None) -> tuple[str, list[float], list[int]]:
     """Rhyme letters for one stanza, Rifma's notation. ``keys[i]`` are line i's candidate rhyme keys
-    (first = default reading). Each line links to its best partner within ``window`` lines (exact
-    rhymes and nearer lines first); linked lines share a letter. Also returns each line's best score
+    (first = default reading); ``weights[i]`` scale their scores (a reading the dictionary or the
+    meter does not give weighs less). Each line links to its best partner within ``window`` lines
+    (exact rhymes and nearer lines first); linked lines share a letter. Also returns each line's best score
     (0 when unrhymed) and the index of the candidate key that rhymed."""
     n = len(keys)
     chosen = [0] * n
@@ -176,21 +188,21 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
         return x
 
     best = [0.0] * n
-    classed = [[(k, _vowel_class(k)) for k in ks] for ks in keys]
-    pair: dict[tuple[int, int], tuple[float, int]] = {}
+    weights = weights or [[1.0] * len(ks) for ks in keys]
+    classed = [[(k, _vowel_class(k), q) for k, q in zip(ks, qs)] for ks, qs in zip(keys, weights)]
+    classes = [{c for _, c, _ in ks} for ks in classed]
+    cands: list[list[tuple[float, int, int, int]]] = [[] for _ in range(n)]
     for i in range(n):
         for j in range(i + 1, min(n, i + window + 1)):
+            if classes[i].isdisjoint(classes[j]):
+                continue
             sc, wi, wj = _best_pair(classed[i], classed[j])
-            pair[i, j], pair[j, i] = (sc, wi), (sc, wj)
+            if sc >= threshold:
+                cands[i].append((sc, i - j, j, wi))
+                cands[j].append((sc, i - j, i, wj))
     for i in range(n):
-        cands = []
-        for j in range(max(0, i - window), min(n, i + window + 1)):
-            if j != i:
-                sc, which = pair[i, j]
-                if sc >= threshold:
-                    cands.append((sc, -abs(i - j), j, which))
-        if cands:
-            sc, _, j, which = max(cands)
+        if cands[i]:
+            sc, _, j, which = max(cands[i])
             best[i], chosen[i] = sc, which
             parent[find(i)] = find(j)
     roots = [find(i) for i in range(n)]

@@ -15,6 +15,9 @@ from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
 
 CLAUSULA = {0: "masculine", 1: "feminine", 2: "dactylic"}
 METER_SHAPE = {name: (period, first) for name, period, first in METERS}
+# weight of a line-final word's reading that neither the dictionary nor the meter gives: such a
+# reading may rhyme exactly (1.0 x 0.75 clears SLANT_THRESHOLD) but not slantly (0.9 x 0.75 does not)
+SHIFTED_STRESS_WEIGHT = 0.75
 MAX_LINES = 2000  # longer input is analysed up to here, so a huge text cannot stall a batch
 
 
@@ -70,6 +73,9 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0) -> t
             chosen.append(-1)
         elif not w.options:
             chosen.append(n if wi == last_vocalic else -1)
+        elif len(w.options) == 1 and wi != last_vocalic:  # one reading: nothing to choose
+            p = w.options[0]
+            chosen.append(n + p - 1 if 1 <= p <= k else -1)
         else:
             cands = [n + p - 1 for p in w.options if 1 <= p <= k]
             fitting = [c for c in cands if c in stressed] or cands
@@ -116,17 +122,27 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     keys: dict[int, list[str]] = {}
     endings: dict[int, tuple[str, bool]] = {}
     alts: dict[int, list[int]] = {}
+    weights: dict[int, list[float]] = {}
     lasts: dict[int, int | None] = {}  # each line's last stressed word (the rhyme's), found once
     for i, ln in verse:
         chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i), pm.feet)
         lasts[i] = last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
-        keys[i], alts[i] = [""], []
+        keys[i], alts[i], weights[i] = [""], [], [1.0]
         if last is not None:
             w = words[i][last]
             n_before = sum(len(x.vowels) for x in words[i][:last])
             options = [chosen[i][last]] + [a for a in last_alts if a != chosen[i][last]]
-            if w.kind in ("suffix", "guess"):  # an unknown word: its rhyme partner may tell the stress
+            weights[i] = [1.0] * len(options)
+            unknown = w.kind in ("suffix", "guess")
+            if unknown:  # an unknown word: its rhyme partner may tell the stress
                 options += [n_before + k for k in range(len(w.vowels)) if n_before + k not in options]
+            elif w.kind in ("dict", "lemma"):
+                # poets shift stress for a rhyme (Ру́си / Руси́): other syllables on the meter's strong
+                # positions are read too, but weighed so that they can only rhyme exactly
+                period, first = METER_SHAPE.get(pm.meter, (0, 0))
+                options += [c for c in range(n_before, n_before + len(w.vowels)) if c not in options
+                            and (not period or (c >= first and (c - first) % period == 0))]
+            weights[i] += [1.0 if unknown else SHIFTED_STRESS_WEIGHT] * (len(options) - len(weights[i]))
             vposes = [w.vowels[c - n_before] for c in options]
             # only the few letters before the stressed vowel matter (support consonant, -ого)
             keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 4):v]) for v in vposes]
@@ -139,6 +155,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     if any(mono for _, mono in endings.values()):
         for i, (word, mono) in endings.items():
             keys[i].append(ending_key(word, mono))
+            weights[i].append(1.0)
 
     # stanzas: blank-line separated blocks
     stanzas: list[list[int]] = []
@@ -150,7 +167,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     letters: dict[int, tuple[str, float]] = {}
     parts = []
     for st in stanzas:
-        sch, scores, picks = scheme([keys[i] for i in st])
+        sch, scores, picks = scheme([keys[i] for i in st], weights=[weights[i] for i in st])
         parts.append(sch)
         for i, c, sc, pick in zip(st, sch, scores, picks):
             letters[i] = (c, sc)
