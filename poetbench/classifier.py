@@ -57,7 +57,7 @@ class StyleModel:
 
 
 def classifier_key(corpus_hashes: dict[str, str]) -> str:
-    data = {"corpora": dict(sorted(corpus_hashes.items())), "features": FEATURE_CONFIG}
+    data = {"corpora": dict(sorted(corpus_hashes.items())), "features": FEATURE_CONFIG, "splits": TRAIN_SPLITS}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -172,13 +172,21 @@ def load(folder: str | Path, expected_corpora: dict[str, str] | None = None,
 # --------------------------------------------------------------------------------------------
 
 
-def _split_texts(config: RunConfig, authors: list[str], split: str) -> tuple[list[str], list[str], list[str]]:
+# The classifier learns from every poem that is not held out for testing. The val split exists for
+# the adapters' validation loss; the classifier has no use for it as validation (its calibration
+# cross-validates inside the train data), and its accuracy is measured on the test split, which
+# neither the classifier nor the adapters ever see.
+TRAIN_SPLITS = ("train", "val")
+
+
+def _split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[str], list[str], list[str]]:
     texts, labels, ids = [], [], []
     for a in authors:
-        for r in corpus_mod.load_records(config.corpus_dir, a, split):
-            texts.append(r["text"])
-            labels.append(a)
-            ids.append(r["id"])
+        for split in splits:
+            for r in corpus_mod.load_records(config.corpus_dir, a, split):
+                texts.append(r["text"])
+                labels.append(a)
+                ids.append(r["id"])
     return texts, labels, ids
 
 
@@ -196,7 +204,7 @@ def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print
 
 
 def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False) -> StyleModel:
-    """Fit on the train splits of all available authors, evaluate on their test splits, save."""
+    """Fit on the train and val splits of all available authors, evaluate on their test splits, save."""
     from poetbench.runtime import versions
 
     metas = corpora_for_classifier(config, log)
@@ -205,15 +213,16 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     if (folder / MODEL_FILE).exists() and not force:
         return load(folder, hashes)
     authors = sorted(metas)
-    texts, labels, train_ids = _split_texts(config, authors, "train")
+    texts, labels, train_ids = _split_texts(config, authors, *TRAIN_SPLITS)
     log(f"training the style classifier on {len(texts)} poems of {', '.join(authors)}")
     t0 = time.time()
     pipeline = slim(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)).fit(texts, labels))
     train_s = round(time.time() - t0, 1)
     model = StyleModel(pipeline, {
         "format": "poetbench-style-classifier/1", "authors": authors, "corpora": hashes,
-        "features": FEATURE_CONFIG, "train_poems": len(texts), "train_ids_sha256":
-        hashlib.sha256("\n".join(sorted(train_ids)).encode()).hexdigest(), "train_seconds": train_s,
+        "features": FEATURE_CONFIG, "train_splits": list(TRAIN_SPLITS), "train_poems": len(texts),
+        "train_ids_sha256": hashlib.sha256("\n".join(sorted(train_ids)).encode()).hexdigest(),
+        "train_seconds": train_s,
         "versions": versions() | {"scikit-learn": __import__("sklearn").__version__,
                                   "skops": __import__("skops").__version__},
     })

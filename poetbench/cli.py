@@ -454,8 +454,8 @@ def _get_model(config, model_dir):
 @config_options
 @click.option("--force", is_flag=True, help="Retrain even when a classifier for these corpora exists.")
 def classifier_train(config, force):
-    """Train on the train splits of every author with texts (at least 3), evaluate on their test
-    splits, and save under reports/classifier/<key>/.
+    """Train on the train and val splits of every author with texts (at least 3), evaluate on
+    their held-out test splits, and save under reports/classifier/<key>/.
 
     \b
     Example:

@@ -58,11 +58,15 @@ def trained(corpus_env, tmp_path, monkeypatch):
 
 @needs_prosody
 def test_held_out_report_uses_unseen_poems_and_round_trips(trained):
-    from poetbench.classifier import _split_texts, evaluation_of, load
+    import hashlib
+
+    from poetbench.classifier import TRAIN_SPLITS, _split_texts, evaluation_of, load
 
     cfg, model = trained
-    _, _, train_ids = _split_texts(cfg, model.authors, "train")
+    _, _, train_ids = _split_texts(cfg, model.authors, *TRAIN_SPLITS)
     _, _, test_ids = _split_texts(cfg, model.authors, "test")
+    assert "test" not in TRAIN_SPLITS and model.meta["train_splits"] == list(TRAIN_SPLITS)
+    assert model.meta["train_ids_sha256"] == hashlib.sha256("\n".join(sorted(train_ids)).encode()).hexdigest()
     assert test_ids and not set(train_ids) & set(test_ids)
     report = evaluation_of(model)
     assert report["poems"] == len(test_ids) and report["macro_f1"] > 0.8

@@ -145,7 +145,7 @@ FEATURE_CONFIG = {
     "lemmas": "pymorphy3 lemma 1-2 tf-idf (sublinear, min_df 2)",
     "function_words": f"{len(FUNCTION_WORDS)} function words per 100 words, weight 0.1",
     "prosody": "meter, feet, syllables/line, clausulas, rhyme scheme and exactness, stanzas; weight 0.1",
-    "classifier": "LinearSVC(C=0.5), sigmoid-calibrated on 3-fold cross-validated decisions",
+    "classifier": "LinearSVC(C=0.5, tol=1e-3), sigmoid-calibrated on 3-fold cross-validated decisions",
     "prosody_max_lines": 32,
     "version": 2,
 }
@@ -175,8 +175,8 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
     return Pipeline([
         ("normalise", Normaliser()),
         ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
-        ("classify", CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight), cv=calibration_folds, method="sigmoid",
-                                            ensemble=False)),
+        ("classify", CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, tol=1e-3), cv=calibration_folds,
+                                            method="sigmoid", ensemble=False, n_jobs=n_jobs)),
     ])
 
 
