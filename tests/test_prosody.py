@@ -70,6 +70,8 @@ def test_stress_sources(dic):
     assert word_stress("молоко", dic) == ((3,), "dict")
     assert word_stress("в", dic)[1] == "none" and word_stress("на", dic)[1] == "clitic"
     assert word_stress("сомненье", dic)[0] == (2,)  # poetic -ье form of сомнение
+    assert word_stress("подобьем", dic)[0] == (2, 3)  # подо́бьем (of подобие) before the verb подобьём
+    assert word_stress("копьем", dic)[0] == (2,)
     opts, kind = word_stress("глокая", dic)  # unknown: fitted fallback
     assert kind in ("suffix", "guess") and len(opts) >= 1
 

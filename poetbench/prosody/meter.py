@@ -54,6 +54,12 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
         return (1,), "mono"
     if opts is not None:
         readings = tuple(p for p in opts.without_yo() if 1 <= p <= nvowels)
+        if readings and all(opts.yo) and _POETIC_SOFT.search(key):
+            # every reading needs ё, but the text has е: a poetic -ье form may be meant (подо́бьем,
+            # not подобьём): its reading goes first
+            alt = dic.lookup(_POETIC_SOFT.sub(r"и\1", key))
+            extra = tuple(p for p in (alt.without_yo() if alt else ()) if 1 <= p <= nvowels and p not in readings)
+            readings = extra + readings
         if readings:
             return readings, "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
