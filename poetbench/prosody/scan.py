@@ -18,6 +18,9 @@ METER_SHAPE = {name: (period, first) for name, period, first in METERS}
 # weight of a line-final word's reading that neither the dictionary nor the meter gives: such a
 # reading may rhyme exactly (1.0 x 0.75 clears SLANT_THRESHOLD) but not slantly (0.9 x 0.75 does not)
 SHIFTED_STRESS_WEIGHT = 0.75
+# the other readings of a word the dictionary lacks weigh a little less than its guessed one, so that
+# a rhyme needing two unlikely readings (a shifted one and a guessed one) does not count
+GUESSED_STRESS_WEIGHT = 0.9
 MAX_LINES = 2000  # longer input is analysed up to here, so a huge text cannot stall a batch
 
 
@@ -142,7 +145,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
                 period, first = METER_SHAPE.get(pm.meter, (0, 0))
                 options += [c for c in range(n_before, n_before + len(w.vowels)) if c not in options
                             and (not period or (c >= first and (c - first) % period == 0))]
-            weights[i] += [1.0 if unknown else SHIFTED_STRESS_WEIGHT] * (len(options) - len(weights[i]))
+            weights[i] += [GUESSED_STRESS_WEIGHT if unknown else SHIFTED_STRESS_WEIGHT] * (len(options) - len(weights[i]))
             vposes = [w.vowels[c - n_before] for c in options]
             # only the few letters before the stressed vowel matter (support consonant, -ого)
             keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 4):v]) for v in vposes]
