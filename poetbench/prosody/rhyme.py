@@ -140,7 +140,10 @@ def rhyme_score(a: str, b: str) -> float:
 
 @lru_cache(maxsize=100_000)
 def _skeleton_similarity(ka: str, kb: str) -> float:
-    """Slant score of two consonant skeletons (few distinct pairs: cached apart from the keys)."""
+    """Slant score of two consonant skeletons (few distinct pairs: cached apart from the keys); 0 when
+    even their lengths rule out reaching SLANT_THRESHOLD (a single edit apart at most, for short ones)."""
+    if 2 * min(len(ka), len(kb)) / (len(ka) + len(kb)) * 0.85 < SLANT_THRESHOLD:
+        return 0.0
     return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
 
 

@@ -147,8 +147,8 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
                             and (not period or (c >= first and (c - first) % period == 0))]
             weights[i] += [GUESSED_STRESS_WEIGHT if unknown else SHIFTED_STRESS_WEIGHT] * (len(options) - len(weights[i]))
             vposes = [w.vowels[c - n_before] for c in options]
-            # only the few letters before the stressed vowel matter (support consonant, -ого)
-            keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 4):v]) for v in vposes]
+            # only the two letters before the stressed vowel matter (support consonant, -ого)
+            keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 2):v]) for v in vposes]
             alts[i] = options
             if last == len(words[i]) - 1:
                 endings[i] = (w.text, len(w.vowels) == 1)

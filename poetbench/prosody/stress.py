@@ -24,8 +24,11 @@ _VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
 FORMAT_VERSION = 1
 
 
+_DROP_VOWELS = str.maketrans("", "", VOWELS + VOWELS.upper())
+
+
 def vowel_count(word: str) -> int:
-    return sum(1 for ch in word if ch in _VOWEL_SET)
+    return len(word) - len(word.translate(_DROP_VOWELS))
 
 
 def key_of(word: str) -> str:
@@ -47,6 +50,8 @@ class Options:
 
     def without_yo(self) -> tuple[int, ...]:
         """Readings for a word written with е: those that need ё go last."""
+        if not any(self.yo):
+            return self.primary
         plain = [p for p, y in zip(self.primary, self.yo) if not y]
         return tuple(plain + [p for p in self.primary if p not in plain])
 
@@ -140,7 +145,8 @@ class StressDictionary:
 
     @classmethod
     def load(cls, folder: Path) -> "StressDictionary":
-        arrays = [np.load(folder / f"{n}.npy", mmap_mode="r") for n in ("words", "codes", "rwords", "rcodes")]
+        # plain ndarray views of the memory maps: indexing a np.memmap costs a Python-level wrapper
+        arrays = [np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in ("words", "codes", "rwords", "rcodes")]
         table = (folder / "table.txt").read_text(encoding="utf-8").split("\n")
         return cls(*arrays, table)
 
