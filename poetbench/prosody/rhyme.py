@@ -24,7 +24,8 @@ SLANT_THRESHOLD = 0.72
 SCORES = {
     "vowels": 0.9,  # same consonants, other unstressed vowels or voicing: се́рдце / две́рца
     "trailing": 0.85,  # the same but for a final consonant: де́дом / бе́ды
-    "closed": 0.75,  # closed masculine, same support, other final consonants (жира́ф / жира́х) or one more (звё́зд / гро́з)
+    # closed masculine, same support and other final consonants (жира́ф / жира́х), or one more (звё́зд / гро́з)
+    "closed": 0.75,
     "open_closed": 0.8,  # open vs closed masculine by one consonant: поля́ / ковыля́м
     "mono_end": 0.75,  # line-final monosyllable vs the unstressed last syllable: мы / ри́тмы
 }
@@ -178,8 +179,8 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
     """Rhyme letters for one stanza, Rifma's notation. ``keys[i]`` are line i's candidate rhyme keys
     (first = default reading); ``weights[i]`` scale their scores (a reading the dictionary or the
     meter does not give weighs less). Each line links to its best partner within ``window`` lines
-    (exact rhymes and nearer lines first); linked lines share a letter. Also returns each line's best score
-    (0 when unrhymed) and the index of the candidate key that rhymed."""
+    (exact rhymes and nearer lines first); linked lines share a letter. Also returns each line's
+    best score (0 when unrhymed) and the index of the candidate key that rhymed."""
     n = len(keys)
     chosen = [0] * n
     parent = list(range(n))

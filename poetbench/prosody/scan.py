@@ -145,7 +145,8 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
                 period, first = METER_SHAPE.get(pm.meter, (0, 0))
                 options += [c for c in range(n_before, n_before + len(w.vowels)) if c not in options
                             and (not period or (c >= first and (c - first) % period == 0))]
-            weights[i] += [GUESSED_STRESS_WEIGHT if unknown else SHIFTED_STRESS_WEIGHT] * (len(options) - len(weights[i]))
+            extra_weight = GUESSED_STRESS_WEIGHT if unknown else SHIFTED_STRESS_WEIGHT
+            weights[i] += [extra_weight] * (len(options) - len(weights[i]))
             vposes = [w.vowels[c - n_before] for c in options]
             # only the two letters before the stressed vowel matter (support consonant, -ого)
             keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 2):v]) for v in vposes]
