@@ -57,14 +57,17 @@ class PoemScan:
         return asdict(self)
 
 
-def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0) -> tuple[list[int], list[int]]:
+def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0
+                     ) -> tuple[list[int], list[int], int | None, int]:
     """Syllable index of each word's stress (or -1), choosing among readings the one the meter
-    wants; and the metrically acceptable alternatives for the line's last stressed word (a rhyme
-    can still decide between them). A line-final clitic is stressed: the line ends on an ictus."""
+    wants; the metrically acceptable alternatives for the line's last stressed word (a rhyme can
+    still decide between them); and that word's index (None when nothing is stressed) with the
+    syllables before it. A line-final clitic is stressed: the line ends on an ictus."""
     chosen, n = [], 0
     stressed = fit.allowed if fit else set()
     period, first = METER_SHAPE.get(fit.meter if fit else "", (0, 0))
     last_alts: list[int] = []
+    last, n_before_last = None, 0
     last_vocalic = -1
     for i in range(len(words) - 1, -1, -1):
         if words[i].vowels and words[i].kind != "postfix":
@@ -72,23 +75,27 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0) -> t
             break
     for wi, w in enumerate(words):
         k = len(w.vowels)
+        options = w.options
         if k == 0:
             chosen.append(-1)
-        elif not w.options:
-            chosen.append(n if wi == last_vocalic else -1)
-        elif len(w.options) == 1 and wi != last_vocalic:  # one reading: nothing to choose
-            p = w.options[0]
-            chosen.append(n + p - 1 if 1 <= p <= k else -1)
+            continue
+        if not options:
+            c = n if wi == last_vocalic else -1
+        elif len(options) == 1 and wi != last_vocalic:  # one reading: nothing to choose
+            c = n + options[0] - 1 if 1 <= options[0] <= k else -1
         else:
-            cands = [n + p - 1 for p in w.options if 1 <= p <= k]
+            cands = [n + p - 1 for p in options if 1 <= p <= k]
             fitting = [c for c in cands if c in stressed] or cands
             if wi == last_vocalic and period and feet:  # the reading that gives the poem's feet first
                 fitting.sort(key=lambda c: abs((c - first) // period + 1 - feet))
-            chosen.append(fitting[0] if fitting else -1)
+            c = fitting[0] if fitting else -1
             if wi == last_vocalic:
                 last_alts = fitting
+        chosen.append(c)
+        if c >= 0:
+            last, n_before_last = wi, n
         n += k
-    return chosen, last_alts
+    return chosen, last_alts, last, n_before_last
 
 
 def _accent(line: str, words: list[Word], chosen: list[int]) -> tuple[str, str, int]:
@@ -128,12 +135,11 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     weights: dict[int, list[float]] = {}
     lasts: dict[int, int | None] = {}  # each line's last stressed word (the rhyme's), found once
     for i, ln in verse:
-        chosen[i], last_alts = _chosen_stresses(words[i], fits.get(i), pm.feet)
-        lasts[i] = last = max((k for k, c in enumerate(chosen[i]) if c >= 0), default=None)
+        chosen[i], last_alts, last, n_before = _chosen_stresses(words[i], fits.get(i), pm.feet)
+        lasts[i] = last
         keys[i], alts[i], weights[i] = [""], [], [1.0]
         if last is not None:
             w = words[i][last]
-            n_before = sum(len(x.vowels) for x in words[i][:last])
             options = [chosen[i][last]] + [a for a in last_alts if a != chosen[i][last]]
             weights[i] = [1.0] * len(options)
             unknown = w.kind in ("suffix", "guess")
@@ -179,23 +185,15 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
                 chosen[i][lasts[i]] = alts[i][pick]
     rhyme_scheme = " ".join(parts)
 
-    lines: dict[int, dict] = {}
+    lines: dict[int, LineScan] = {}
     for i, ln in verse:
         accented, pattern, n = _accent(ln, words[i], chosen[i])
         last = lasts[i]
         clausula = CLAUSULA.get(n - 1 - chosen[i][last], "hyperdactylic") if last is not None else None
         fit = fits.get(i)
         label = meter_label(fit.meter, fit.feet) if fit and fit.cost <= FIT_THRESHOLD else ("free" if n else "none")
-        lines[i] = {"text": ln, "accented": accented, "syllables": n, "pattern": pattern, "meter": label,
-                    "clausula": clausula}
-
-    out_lines = []
-    for i, ln in enumerate(raw_lines):
-        if i in lines:
-            c, s = letters[i]
-            out_lines.append(LineScan(rhyme=c, rhyme_score=s, **lines[i]))
-        elif ln.strip() == "":
-            out_lines.append(LineScan(ln, ln, 0, "", "", None, "", 0.0))
+        lines[i] = LineScan(ln, accented, n, pattern, label, clausula, *letters[i])
+    out_lines = [lines.get(i) or LineScan(ln, ln, 0, "", "", None, "", 0.0) for i, ln in enumerate(raw_lines)]
     rhymed = [l for l in out_lines if l.rhyme not in ("", "-")]
     sizes = [len(s) for s in stanzas]
     quatrains = sum(1 for s in sizes if s == expected_lines)
