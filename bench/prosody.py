@@ -3,7 +3,8 @@
     .venv/bin/python bench/prosody.py
 
 Scans the shared corpora (about 50,000 lines of verse) after a warm-up pass over Rifma dev, in one
-process (Python runs the engine on one core). This shared VM's speed varies by a quarter from minute
+process (Python runs the engine on one core), through `scan_poems`, the batch path that
+`poetbench scan --jsonl`, eval and the classifier use. This shared VM's speed varies by a quarter from minute
 to minute, so the scan runs three times, each in a fresh process, and the fastest run is reported
 (as timeit does). Prints a table; updates bench/RESULTS.md and bench/results.json.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, update_json, update_section  # noqa: E402
 
-from poetbench.prosody.scan import scan_poem  # noqa: E402
+from poetbench.prosody.scan import scan_poems  # noqa: E402
 from poetbench.prosody.stress import StressDictionary  # noqa: E402
 
 PROSODY = Path(__file__).resolve().parents[1].parent / "shared" / "prosody"
@@ -36,13 +37,11 @@ def scan_rate(cache: Path) -> tuple[float, int]:
     poems = [json.loads(l)["poem_text"] for l in open(PROSODY / "rifma_dev.jsonl", encoding="utf-8")]
     # warm up on Rifma (imports, caches of frequent words); time the shared corpora's poems, which
     # were not scanned before. CPU time of this process: steadier than wall time on a busy machine.
-    for p in poems:
-        scan_poem(p, dic)
+    scan_poems(poems, dic)
     timed = [json.loads(l)["text"] for f in sorted(CORPORA.glob("*.jsonl")) for l in open(f, encoding="utf-8")]
     lines = sum(1 for p in timed for l in p.split("\n") if l.strip())
     t0 = time.process_time()
-    for p in timed:
-        scan_poem(p, dic)
+    scan_poems(timed, dic)
     return lines / (time.process_time() - t0), lines
 
 

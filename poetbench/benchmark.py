@@ -121,13 +121,13 @@ def build_jobs(entries: list[ModelEntry], authors: dict[str, str], prompts: Prom
 def score_rows(rows: list[dict], train_texts: dict[str, list[str]], classifier) -> list[dict]:
     """Per-poem scores: prosody, style, memorisation and text statistics."""
     from poetbench.metrics.text import Memorisation, text_stats
-    from poetbench.prosody.scan import scan_poem
+    from poetbench.prosody.scan import scan_poems
 
     memo = {a: Memorisation(t) for a, t in train_texts.items()}
     proba = classifier.predict_proba([r["text"] for r in rows]) if rows else []
+    scans = scan_poems(r["text"] for r in rows)
     out = []
-    for r, p in zip(rows, proba):
-        s = scan_poem(r["text"])
+    for r, p, s in zip(rows, proba, scans):
         probs = dict(zip(classifier.authors, map(float, p)))
         predicted = max(probs, key=probs.get)
         m = memo[r["author"]]
@@ -159,9 +159,9 @@ def _profile(scan) -> dict:
 
 
 def _real_profile(texts: list[str]) -> list[dict]:
-    from poetbench.prosody.scan import scan_poem
+    from poetbench.prosody.scan import scan_poems
 
-    return [_profile(scan_poem(t)) for t in texts]
+    return [_profile(s) for s in scan_poems(texts)]
 
 
 def summarise(scores: list[dict], entries: list[ModelEntry], real: dict[str, list[dict]],

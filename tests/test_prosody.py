@@ -175,3 +175,19 @@ def test_scan_cli_single_poem(dic, tmp_path):
     assert data["meter_label"] == "trochee tetrameter" and data["rhyme_scheme"] == "ABAB"
     result = CliRunner().invoke(cli, ["scan"])
     assert result.exit_code == 2
+
+
+def test_scan_poems_is_scan_poem_in_a_batch_and_restores_the_collector(dic):
+    import gc
+
+    from poetbench.prosody.scan import scan_poem, scan_poems
+
+    texts = ["Над нами вновь звучит музыка,", "", "Горит вечерняя звезда,\n\nИ в небе тихая вода."]
+    assert [s.to_dict() for s in scan_poems(texts, dic)] == [scan_poem(t, dic).to_dict() for t in texts]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        scan_poems(texts, dic)
+        assert not gc.isenabled()  # a caller's own setting is kept
+    finally:
+        gc.enable()

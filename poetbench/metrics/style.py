@@ -107,7 +107,14 @@ def prosody_features(text: str) -> dict[str, float]:
     """Prosodic profile of one poem (its first ``PROSODY_MAX_LINES`` lines) as named numbers."""
     from poetbench.prosody.scan import scan_poem
 
-    s = scan_poem("\n".join(text.split("\n")[:PROSODY_MAX_LINES]))
+    return _scan_features(scan_poem(_head(text)))
+
+
+def _head(text: str) -> str:
+    return "\n".join(text.split("\n")[:PROSODY_MAX_LINES])
+
+
+def _scan_features(s) -> dict[str, float]:
     lines = [ln for ln in s.lines if ln.text.strip()]
     n = max(1, len(lines))
     syl = np.array([ln.syllables for ln in lines] or [0], dtype=float)
@@ -136,7 +143,9 @@ class ProsodyFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        return [prosody_features(t) for t in X]
+        from poetbench.prosody.scan import scan_poems
+
+        return [_scan_features(s) for s in scan_poems(_head(t) for t in X)]
 
 
 FEATURE_CONFIG = {

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from poetbench.prosody.scan import PoemScan, scan_poem
+from poetbench.prosody.scan import PoemScan, paused_gc, scan_poem, scan_poems
 from poetbench.prosody.stress import StressDictionary, default_dictionary
 
-__all__ = ["PoemScan", "scan_poem", "scan_record", "scan_jsonl", "default_dictionary"]
+__all__ = ["PoemScan", "scan_poem", "scan_poems", "scan_record", "scan_jsonl", "default_dictionary"]
 
 
 def scan_record(record: dict, dic: StressDictionary | None = None) -> dict:
@@ -40,13 +40,14 @@ def scan_jsonl(path: Path, out: Path | None, dic: StressDictionary | None = None
     records = read_text_records(path, ("poem_text", "text"))
     task = progress.add_task("scan", total=len(records)) if progress is not None else None
     rows = []
-    for rec in records:
-        line = json.dumps(scan_record(rec, dic), ensure_ascii=False)
-        if echo is not None:
-            echo(line)
-        rows.append(line)
-        if task is not None:
-            progress.advance(task)
+    with paused_gc():
+        for rec in records:
+            line = json.dumps(scan_record(rec, dic), ensure_ascii=False)
+            if echo is not None:
+                echo(line)
+            rows.append(line)
+            if task is not None:
+                progress.advance(task)
     if out is not None:
         atomic_write_text(out, "".join(r + "\n" for r in rows))
     return len(rows)
