@@ -104,6 +104,7 @@ def test_rhyme_may_shift_a_dictionary_stress(dic):
     result = scan_poem(poem, dic)
     assert result.meter_label == "iamb tetrameter" and result.rhyme_scheme == "ABAB"
     assert result.lines[0].accented.endswith("музы́ка,")
+    assert result.lines[0].meter == "iamb tetrameter" and result.regularity == 1.0  # the line fits once shifted
     assert result.lines[0].rhyme_score == SHIFTED_STRESS_WEIGHT  # a licence: not counted as exact
     slant = scan_poem(poem.replace("клубника", "клубнике"), dic)  # a slant partner does not move the stress
     assert slant.rhyme_scheme == "-A-A" and slant.lines[0].accented.endswith("му́зыка,")

@@ -12,7 +12,10 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
-from poetbench.prosody.meter import FIT_THRESHOLD, METERS, LineFit, Word, meter_label, poem_meter, scan_words
+from poetbench.prosody.meter import (
+    FIT_THRESHOLD, METERS, LineFit, Word, fit_classical, fit_dolnik, line_structure, meter_label, poem_meter,
+    scan_words,
+)
 from poetbench.prosody.rhyme import ending_key, rhyme_key, scheme
 from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
 
@@ -101,6 +104,18 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0
     return chosen, last_alts, last, n_before_last
 
 
+def _refit(words: list[Word], last: int, syllable: int, meter: str) -> LineFit | None:
+    """The line's fit to the poem's meter once its rhyme has chosen the stress of the last word
+    (at line syllable ``syllable``): that word then counts as if the stress were marked."""
+    n_before = sum(len(w.vowels) for w in words[:last])
+    w = words[last]
+    pinned = Word(w.text, w.start, w.vowels, (syllable - n_before + 1,), "mark")
+    structure = line_structure(words[:last] + [pinned] + words[last + 1:])
+    if meter == "dolnik":
+        return fit_dolnik(structure)
+    return fit_classical(structure, meter, *METER_SHAPE[meter]) if meter in METER_SHAPE else None
+
+
 def _accent(line: str, words: list[Word], chosen: list[int]) -> tuple[str, str, int]:
     marks, n = set(), 0
     for w, c in zip(words, chosen):
@@ -179,6 +194,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             stanzas[-1].append(i)
     letters: dict[int, tuple[str, float]] = {}
     parts = []
+    refitted = False
     for st in stanzas:
         sch, scores, picks = scheme([keys[i] for i in st], weights=[weights[i] for i in st])
         parts.append(sch)
@@ -186,7 +202,14 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             letters[i] = (c, sc)
             if 0 < pick < len(alts[i]):  # the rhyme chose another reading of the line-final word
                 chosen[i][lasts[i]] = alts[i][pick]
+                refit = _refit(words[i], lasts[i], alts[i][pick], pm.meter)
+                if refit is not None:
+                    fits[i] = refit
+                    refitted = True
     rhyme_scheme = " ".join(parts)
+    regularity = pm.regularity
+    if refitted and pm.meter not in ("free", "none"):
+        regularity = round(sum(1 for f in fits.values() if f.cost <= FIT_THRESHOLD) / len(fits), 3)
 
     lines: dict[int, LineScan] = {}
     for i, ln in verse:
@@ -204,7 +227,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     if len(raw_lines) < len(text.split("\n")):
         accented_text += "\n" + "\n".join(text.split("\n")[MAX_LINES:])
     return PoemScan(
-        meter=pm.meter, feet=pm.feet, meter_label=meter_label(pm.meter, pm.feet), regularity=pm.regularity,
+        meter=pm.meter, feet=pm.feet, meter_label=meter_label(pm.meter, pm.feet), regularity=regularity,
         rhyme_scheme=rhyme_scheme,
         rhyme_rate=round(len(rhymed) / len(verse), 3) if verse else 0.0,
         exact_rhyme_share=round(sum(1 for l in rhymed if l.rhyme_score >= 1.0) / len(rhymed), 3) if rhymed else 0.0,
