@@ -91,6 +91,7 @@ def test_rhyme_exact_and_slant():
     assert rhyme_score(key("окно", 4), key("дом", 1)) == 0.0
     assert rhyme_score(key("звёзд", 2), key("гроз", 2)) == SCORES["closed"]  # one more final consonant
     assert rhyme_score(key("сизую", 1), key("ризою", 1)) == SCORES["vowels"]  # у-у stays two vowels
+    assert rhyme_score(key("капли", 1), key("ослабли", 3)) == SCORES["voicing"] < SCORES["vowels"]
     assert rhyme_score(key("озарить", 4), key("вид", 1)) == 1.0  # ь only softens: Rifma counts it
 
 

@@ -22,7 +22,8 @@ VOWELS = set("аеёиоуыэюя")
 SLANT_THRESHOLD = 0.72
 # Scores of the slant classes (exact = 1.0); a pair rhymes at SLANT_THRESHOLD or above.
 SCORES = {
-    "vowels": 0.9,  # same consonants, other unstressed vowels or voicing: се́рдце / две́рца
+    "vowels": 0.9,  # same consonants, other unstressed vowels: се́рдце / две́рца
+    "voicing": 0.75,  # a voiced consonant for a voiceless one inside the ending: ка́пли / осла́бли
     "trailing": 0.85,  # the same but for a final consonant: де́дом / бе́ды
     # closed masculine, same support and other final consonants (жира́ф / жира́х), or one more (звё́зд / гро́з)
     "closed": 0.75,
@@ -92,14 +93,16 @@ def ending_key(word: str, monosyllable: bool) -> str:
     return ("~m|" if monosyllable else "~f|") + syl
 
 
+_VOWELS_ONLY = str.maketrans({c: "V" for c in "аиуэо"})
 _NEUTRAL = str.maketrans({**{k: v for k, v in DEVOICE.items()}, **{c: "V" for c in "аиуэо"}})
 
 
 @lru_cache(maxsize=200_000)
 def rhyme_score(a: str, b: str) -> float:
-    """1.0 exact; 0.9 same consonants with other unstressed vowels or voicing; 0.85 the same but a
-    final consonant; a lower slant score for close consonant skeletons; 0 when the stressed vowels
-    differ or an open masculine ending lacks the same support."""
+    """1.0 exact; 0.9 same consonants with other unstressed vowels; 0.75 a consonant voiced in one and
+    voiceless in the other; 0.85 the same but a final consonant; a lower slant score for close
+    consonant skeletons; 0 when the stressed vowels differ or an open masculine ending lacks the
+    same support."""
     if not a or not b:
         return 0.0
     if a[0] == "~" or b[0] == "~":  # a line-final monosyllable against an unstressed last syllable
@@ -126,6 +129,8 @@ def rhyme_score(a: str, b: str) -> float:
         return factor
     ka, kb = pa.translate(_NEUTRAL), pb.translate(_NEUTRAL)
     if ka == kb:
+        if pa.translate(_VOWELS_ONLY) != pb.translate(_VOWELS_ONLY):
+            return SCORES["voicing"] * factor
         return SCORES["vowels"] * factor
     if "V" in ka and "V" in kb and ka.rstrip("бвгджзйклмнпрстфхцчшщ") == kb.rstrip("бвгджзйклмнпрстфхцчшщ"):
         return SCORES["trailing"]
