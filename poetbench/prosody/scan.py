@@ -161,11 +161,10 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             options = [chosen[i][last]] + [a for a in last_alts if a != chosen[i][last]]
             weights[i] = [1.0] * len(options)
             unknown = w.kind in ("suffix", "guess")
-            if unknown:  # an unknown word: its rhyme partner may tell the stress
-                options += [n_before + k for k in range(len(w.vowels)) if n_before + k not in options]
-            elif w.kind in ("dict", "lemma"):
-                # poets shift stress for a rhyme (Ру́си / Руси́): other syllables on the meter's strong
-                # positions are read too, but weighed so that they can only rhyme exactly
+            if unknown or w.kind in ("dict", "lemma"):
+                # the rhyme partner may tell an unknown word's stress, and poets shift a known word's
+                # stress for a rhyme (Ру́си / Руси́): the word's other syllables on the meter's strong
+                # positions are read too, weighed so that a shifted one can only rhyme exactly
                 period, first = METER_SHAPE.get(pm.meter, (0, 0))
                 options += [c for c in range(n_before, n_before + len(w.vowels)) if c not in options
                             and (not period or (c >= first and (c - first) % period == 0))]
