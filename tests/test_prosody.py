@@ -193,3 +193,13 @@ def test_scan_poems_is_scan_poem_in_a_batch_and_restores_the_collector(dic):
         assert not gc.isenabled()  # a caller's own setting is kept
     finally:
         gc.enable()
+
+
+def test_rubai_third_line_is_lettered_but_unrhymed(dic):
+    """Rifma letters the rubai's unrhymed third line (AABA); it still does not count as rhymed."""
+    from poetbench.prosody.scan import scan_poem
+
+    result = scan_poem("Горит вечерняя звезда,\nТечёт спокойная вода,\nНад лесом тихий ветер веет,\n"
+                       "И не вернётся никогда.", dic)
+    assert result.rhyme_scheme == "AABA"
+    assert result.rhyme_rate == 0.75 and result.lines[2].rhyme_score == 0.0

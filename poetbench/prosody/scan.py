@@ -219,7 +219,7 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
         label = meter_label(fit.meter, fit.feet) if fit and fit.cost <= FIT_THRESHOLD else ("free" if n else "none")
         lines[i] = LineScan(ln, accented, n, pattern, label, clausula, *letters[i])
     out_lines = [lines.get(i) or LineScan(ln, ln, 0, "", "", None, "", 0.0) for i, ln in enumerate(raw_lines)]
-    rhymed = [l for l in out_lines if l.rhyme not in ("", "-")]
+    rhymed = [l for l in out_lines if l.rhyme_score > 0]  # (the rubai's lettered third line is unrhymed)
     sizes = [len(s) for s in stanzas]
     quatrains = sum(1 for s in sizes if s == expected_lines)
     accented_text = "\n".join(l.accented for l in out_lines)
