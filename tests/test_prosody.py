@@ -77,7 +77,7 @@ def test_stress_sources(dic):
 
 
 def test_rhyme_exact_and_slant():
-    from poetbench.prosody.rhyme import SCORES, rhyme_key, rhyme_score
+    from poetbench.prosody.rhyme import SCORES, SLANT_THRESHOLD, rhyme_key, rhyme_score
 
     def key(word, stressed):
         return rhyme_key(word[stressed:], word[:stressed])
@@ -92,6 +92,9 @@ def test_rhyme_exact_and_slant():
     assert rhyme_score(key("звёзд", 2), key("гроз", 2)) == SCORES["closed"]  # one more final consonant
     assert rhyme_score(key("сизую", 1), key("ризою", 1)) == SCORES["vowels"]  # у-у stays two vowels
     assert rhyme_score(key("капли", 1), key("ослабли", 3)) == SCORES["voicing"] < SCORES["vowels"]
+    assert rhyme_score(key("вещи", 1), key("резче", 1)) == 1.0  # сч is read щ
+    assert rhyme_score(key("детской", 1), key("немецкой", 3)) == 1.0  # тск is read цк
+    assert SLANT_THRESHOLD <= rhyme_score(key("тягостной", 1), key("радостный", 1)) < SCORES["trailing"]
     assert rhyme_score(key("озарить", 4), key("вид", 1)) == 1.0  # ь only softens: Rifma counts it
 
 

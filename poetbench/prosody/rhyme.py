@@ -20,6 +20,9 @@ UNSTRESSED = str.maketrans({"о": "а", "е": "и", "я": "и", "э": "и", "ы"
 DEVOICE = {"б": "п", "в": "ф", "г": "к", "д": "т", "ж": "ш", "з": "с"}
 VOWELS = set("аеёиоуыэюя")
 SLANT_THRESHOLD = 0.72
+# a slant score from the similarity of two consonant skeletons: one consonant more (3 against 4) or
+# one other consonant among six (тя́гостной / ра́достный) clears the threshold, shorter differences not
+SKELETON_FACTOR = 0.87
 # Scores of the slant classes (exact = 1.0); a pair rhymes at SLANT_THRESHOLD or above.
 SCORES = {
     "vowels": 0.9,  # same consonants, other unstressed vowels: се́рдце / две́рца
@@ -39,6 +42,8 @@ _TSYA = re.compile(r"ть?ся$")
 _OGO = re.compile(r"([ое])го$")
 _OG = re.compile(r"[ое]г$")
 _TC = re.compile(r"[тд]ц")
+_SCH = re.compile(r"[сзж]ч")  # ре́зче = ве́щи: [щ]
+_TSK = re.compile(r"[тд]ск")  # де́тской = неме́цкой: [цк]
 _SEPARATING = re.compile(r"[ьъ](?=[аеёиоуыэюя])")
 _FINAL_J = re.compile(r"([аиуэо])й$")
 _DOUBLE = re.compile(r"([бвгджзйклмнпрстфхцчшщ])\1")  # doubled consonants; two vowels stay two syllables
@@ -59,7 +64,7 @@ def rhyme_key(tail: str, before: str = "") -> str:
         return ""
     tail = _TSYA.sub("ца", tail)
     tail = _OGO.sub(r"\1во", tail)  # -ого/-его read -ово/-ево
-    tail = _TC.sub("ц", tail)
+    tail = _TSK.sub("цк", _SCH.sub("щ", _TC.sub("ц", tail)))
     v = tail[0]
     # a separating ь/ъ before a vowel is a [j] (зо́рье ≠ мо́ре); elsewhere it only softens
     post = _SEPARATING.sub("й", tail[1:]).replace("ь", "").replace("ъ", "").translate(UNSTRESSED)
@@ -148,9 +153,9 @@ def rhyme_score(a: str, b: str) -> float:
 def _skeleton_similarity(ka: str, kb: str) -> float:
     """Slant score of two consonant skeletons (few distinct pairs: cached apart from the keys); 0 when
     even their lengths rule out reaching SLANT_THRESHOLD (a single edit apart at most, for short ones)."""
-    if 2 * min(len(ka), len(kb)) / (len(ka) + len(kb)) * 0.85 < SLANT_THRESHOLD:
+    if 2 * min(len(ka), len(kb)) / (len(ka) + len(kb)) * SKELETON_FACTOR < SLANT_THRESHOLD:
         return 0.0
-    return round(difflib.SequenceMatcher(None, ka, kb).ratio() * 0.85, 3)
+    return round(difflib.SequenceMatcher(None, ka, kb).ratio() * SKELETON_FACTOR, 3)
 
 
 def _vowel_class(key: str) -> str:
