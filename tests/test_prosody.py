@@ -93,6 +93,7 @@ def test_rhyme_exact_and_slant():
     assert rhyme_score(key("сизую", 1), key("ризою", 1)) == SCORES["vowels"]  # у-у stays two vowels
     assert rhyme_score(key("капли", 1), key("ослабли", 3)) == SCORES["voicing"] < SCORES["vowels"]
     assert rhyme_score(key("вещи", 1), key("резче", 1)) == 1.0  # сч is read щ
+    assert rhyme_score(key("плечо", 4), key("ещё", 2)) == 1.0  # supports ч and щ: both soft hushing
     assert rhyme_score(key("детской", 1), key("немецкой", 3)) == 1.0  # тск is read цк
     assert SLANT_THRESHOLD <= rhyme_score(key("тягостной", 1), key("радостный", 1)) < SCORES["trailing"]
     assert rhyme_score(key("озарить", 4), key("вид", 1)) == 1.0  # ь only softens: Rifma counts it

@@ -50,6 +50,8 @@ _DOUBLE = re.compile(r"([бвгджзйклмнпрстфхцчшщ])\1")  # dou
 _LAST_SYLLABLE = re.compile(r"[^аеёиоуыэюя]?[аеёиоуыэюя][^аеёиоуыэюя]*$")
 _END_J = re.compile(r"й$")
 IOTATED = set("яюеёи")
+# a support consonant stands for its class: voicing aside, and the soft hushing щ as ч (плечо́ / ещё́)
+SUPPORT_CLASS = {**DEVOICE, "щ": "ч"}
 SUPPORT_VOWELS = set("аеёиоуыэюяьъ")
 
 
@@ -82,7 +84,7 @@ def rhyme_key(tail: str, before: str = "") -> str:
     elif not post and v == "о" and _OG.search(prior):
         support = "в"  # своего́ / торжество́: the г of -его/-ого is read в
     else:
-        support = DEVOICE.get(prev, prev) if prev not in ("", " ") else ""
+        support = SUPPORT_CLASS.get(prev, prev) if prev not in ("", " ") else ""
     return f"{support}|{v.translate(STRESSED)}|{post}"
 
 
