@@ -26,6 +26,7 @@ from poetbench.prosody.stress import StressDictionary  # noqa: E402
 
 PROSODY = Path(__file__).resolve().parents[1].parent / "shared" / "prosody"
 CORPORA = PROSODY.parent / "corpora"
+DICTIONARIES = [PROSODY / "accent.dic", PROSODY / "accent1.dic"]
 
 
 RUNS = 3
@@ -33,7 +34,7 @@ RUNS = 3
 
 def scan_rate(cache: Path) -> tuple[float, int]:
     """Lines per second of CPU time over the shared corpora, after a warm-up over Rifma dev."""
-    dic = StressDictionary.from_files([PROSODY / "accent.dic", PROSODY / "accent1.dic"], cache)
+    dic = StressDictionary.from_files(DICTIONARIES, cache)
     poems = [json.loads(l)["poem_text"] for l in open(PROSODY / "rifma_dev.jsonl", encoding="utf-8")]
     # warm up on Rifma (imports, caches of frequent words); time the shared corpora's poems, which
     # were not scanned before. CPU time of this process: steadier than wall time on a busy machine.
@@ -49,13 +50,12 @@ def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one-run":  # a child process: one timed scan
         print(json.dumps(scan_rate(Path(sys.argv[2]))))
         return
-    paths = [PROSODY / "accent.dic", PROSODY / "accent1.dic"]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        StressDictionary.from_files(paths, Path(tmp))
+        StressDictionary.from_files(DICTIONARIES, Path(tmp))
         build = time.perf_counter() - t0
         t0 = time.perf_counter()
-        StressDictionary.from_files(paths, Path(tmp))
+        StressDictionary.from_files(DICTIONARIES, Path(tmp))
         load = time.perf_counter() - t0
         runs = [json.loads(subprocess.run([sys.executable, __file__, "--one-run", tmp], check=True,
                                           capture_output=True, text=True).stdout) for _ in range(RUNS)]

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, key_of, vowel_count
+from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, vowel_count
 
 _VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
 _POETIC_SOFT = re.compile(r"ь([яеюи])")
@@ -53,23 +53,18 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
             return (), "clitic"
         return (1,), "mono"
     if opts is not None:
-        readings = tuple(p for p in opts.without_yo() if 1 <= p <= nvowels)
-        if readings and all(opts.yo) and _POETIC_SOFT.search(key):
+        readings = _readings(opts, nvowels)
+        if readings and all(opts.yo):
             # every reading needs ё, but the text has е: a poetic -ье form may be meant (подо́бьем,
-            # not подобьём): its reading goes first
-            alt = dic.lookup(_POETIC_SOFT.sub(r"и\1", key))
-            extra = tuple(p for p in (alt.without_yo() if alt else ()) if 1 <= p <= nvowels and p not in readings)
-            readings = extra + readings
+            # not подобьём): its readings go first
+            readings = tuple(p for p in _poetic_soft(key, dic, nvowels) if p not in readings) + readings
         if readings:
             return readings, "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
         return (), "split"
-    if _POETIC_SOFT.search(key):  # poetic -ье/-ья forms of -ие/-ия words: сомне́нье, сия́нье
-        alt = dic.lookup(_POETIC_SOFT.sub(r"и\1", key))
-        if alt is not None:
-            readings = tuple(p for p in alt.without_yo() if 1 <= p <= nvowels)
-            if readings:
-                return readings, "dict"
+    soft = _poetic_soft(key, dic, nvowels)
+    if soft:
+        return soft, "dict"
     if key.endswith(("ся", "сь")) and nvowels > 2:  # archaic/poetic reflexives: радуяся, становяся
         base = dic.lookup(key[:-2])
         if base is not None and base.primary and 1 <= base.primary[0] < nvowels:
@@ -81,6 +76,16 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
     if guess:
         return guess, "suffix"
     return (max(1, nvowels - 1),), "guess"  # penultimate: the commonest place
+
+
+def _readings(opts: Options | None, nvowels: int) -> tuple[int, ...]:
+    """A dictionary entry's readings that fit a word of ``nvowels`` vowels, ё-readings last."""
+    return tuple(p for p in opts.without_yo() if 1 <= p <= nvowels) if opts is not None else ()
+
+
+def _poetic_soft(key: str, dic: StressDictionary, nvowels: int) -> tuple[int, ...]:
+    """Readings of a poetic -ье/-ья form from its -ие/-ия word (сомне́нье, сия́нье); () otherwise."""
+    return _readings(dic.lookup(_POETIC_SOFT.sub(r"и\1", key)), nvowels) if _POETIC_SOFT.search(key) else ()
 
 
 def _stress_from_lemma(key: str, dic: StressDictionary) -> tuple[int, ...] | None:

@@ -82,7 +82,7 @@ def rhyme_key(tail: str, before: str = "") -> str:
     if v in IOTATED and (not prev or prev in SUPPORT_VOWELS or prev == " "):
         support = "й"
     elif not post and v == "о" and _OG.search(prior):
-        support = "в"  # своего́ / торжество́: the г of -его/-ого is read в
+        support = SUPPORT_CLASS["в"]  # своего́ / торжество́: the г of -его/-ого is read в
     else:
         support = SUPPORT_CLASS.get(prev, prev) if prev not in ("", " ") else ""
     return f"{support}|{v.translate(STRESSED)}|{post}"
@@ -127,7 +127,7 @@ def rhyme_score(a: str, b: str) -> float:
         else:
             return 0.0
     if not pa or not pb:  # open masculine needs its supporting consonant
-        if DEVOICE.get(sa, sa) != DEVOICE.get(sb, sb):
+        if sa != sb:  # (supports are stored by their class already)
             return 0.0
         if pa == pb:
             return factor
@@ -142,7 +142,7 @@ def rhyme_score(a: str, b: str) -> float:
     if "V" in ka and "V" in kb and ka.rstrip("бвгджзйклмнпрстфхцчшщ") == kb.rstrip("бвгджзйклмнпрстфхцчшщ"):
         return SCORES["trailing"]
     if "V" not in ka and "V" not in kb:  # closed masculine endings
-        if DEVOICE.get(sa, sa) == DEVOICE.get(sb, sb) and sa:
+        if sa == sb and sa:
             return SCORES["closed"]  # same support, other final consonants: жира́ф / жира́х, се́ть / се́сть
         if abs(len(ka) - len(kb)) == 1 and (ka.startswith(kb) or kb.startswith(ka)):
             return SCORES["closed"]  # one more final consonant: звё́зд / гро́з
