@@ -207,3 +207,45 @@ def test_rubai_third_line_is_lettered_but_unrhymed(dic):
                        "И не вернётся никогда.", dic)
     assert result.rhyme_scheme == "AABA"
     assert result.rhyme_rate == 0.75 and result.lines[2].rhyme_score == 0.0
+
+
+def test_compound_and_postfix_rhymes(dic):
+    """A line ending on a monosyllable may rhyme from the stress of the word before it (мечта́ть я /
+    собра́тья; an unstressed clitic then takes the stress: мне́ бы / потре́ба), and a two-syllable
+    postfix on its own secondary stress (когда́-нибу́дь / гру́дь)."""
+    from poetbench.prosody.scan import scan_poem
+
+    for text in ("И я сижу один, могу мечтать я,\nКак вы придёте, милые собратья.",
+                 "Я б улетел, когда бы крылья мне бы,\nНо держит дом, и служба, и потреба.",
+                 "Я вновь приду сюда когда-нибудь\nИ положу тебе цветы на грудь."):
+        result = scan_poem(text, dic)
+        assert result.rhyme_scheme == "AA", text
+        assert all(line.rhyme_score >= 0.72 for line in result.lines)
+
+
+def test_every_exact_pair_links_and_distant_slant_needs_more(dic):
+    """Exact rhymes three lines apart join one letter even when each line has a nearer partner
+    (AABAAB); a weak slant rhyme (пла́щ / пла́ч, 0.75) links alternate lines but not lines three
+    apart, which need a closer rhyme."""
+    from poetbench.prosody.scan import scan_poem
+
+    six = ("Бежали козы в поле за лугами,\nСтучали звонко острыми рогами,\nИ солнце грело спины им с утра;\n"
+           "Пастух за ними шёл с двумя кнутами,\nИ пёс бежал с весёлыми глазами,\nИ пахло дымом нашего костра.")
+    assert scan_poem(six, dic).rhyme_scheme == "AABAAB"
+    a, b = "Накинул я на плечи старый плащ,", "Но слышал только ветра горький плач"
+    c, d = "Ушёл туда, где ждёт меня дорога,", "И там в тиши просил покоя у порога"
+    assert scan_poem("\n".join([a, c, b, d]), dic).rhyme_scheme == "ABAB"
+    assert scan_poem("\n".join([a, c, d, b]), dic).rhyme_scheme == "-AA-"
+
+
+def test_poroshok_rhymes_its_second_and_fourth_lines(dic):
+    """The порошок (four lowercase lines, 9-8-9-2 syllables) rhymes lines 2 and 4 by its form, often
+    loosely (траву́ / ау́): linked when the stressed vowels agree, with a low score; the same lines
+    written as an ordinary quatrain are not a rhyme."""
+    from poetbench.prosody.scan import scan_poem
+
+    text = "пошёл с утра гулять в лесу я\nи заблудился там в траву\nкричал весь день зови не зови\nау"
+    result = scan_poem(text, dic)
+    assert result.rhyme_scheme == "-A-A"
+    assert 0 < result.lines[1].rhyme_score < 0.72
+    assert scan_poem(text.capitalize(), dic).rhyme_scheme == "----"

@@ -20,6 +20,7 @@ UNSTRESSED = str.maketrans({"о": "а", "е": "и", "я": "и", "э": "и", "ы"
 DEVOICE = {"б": "п", "в": "ф", "г": "к", "д": "т", "ж": "ш", "з": "с"}
 VOWELS = set("аеёиоуыэюя")
 SLANT_THRESHOLD = 0.72
+DIST_STEP = 0.05
 # a slant score from the similarity of two consonant skeletons: one consonant more (3 against 4) or
 # one other consonant among six (тя́гостной / ра́достный) clears the threshold, shorter differences not
 SKELETON_FACTOR = 0.87
@@ -32,6 +33,7 @@ SCORES = {
     "closed": 0.75,
     "open_closed": 0.8,  # open vs closed masculine by one consonant: поля́ / ковыля́м
     "mono_end": 0.75,  # line-final monosyllable vs the unstressed last syllable: мы / ри́тмы
+    "form": 0.5,  # lines the form rhymes, same stressed vowel only: овса́ / офса́йд in a порошок
 }
 
 
@@ -95,6 +97,8 @@ def ending_key(word: str, monosyllable: bool) -> str:
     w = _NON_LETTER.sub("", word.lower()).replace("ь", "").replace("ъ", "")
     m = _LAST_SYLLABLE.search(w)
     if not m:
+        return ""
+    if "е" in m.group() or "ё" in m.group():
         return ""
     syl = _END_J.sub("", m.group().translate(STRESSED).translate(UNSTRESSED))
     return ("~m|" if monosyllable else "~f|") + syl
@@ -187,12 +191,15 @@ def _best_pair(a: list[tuple[str, str, float]], b: list[tuple[str, str, float]])
 
 
 def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRESHOLD,
-           weights: list[list[float]] | None = None) -> tuple[str, list[float], list[int]]:
+           weights: list[list[float]] | None = None, form_pairs: tuple[tuple[int, int], ...] = ()
+           ) -> tuple[str, list[float], list[int]]:
     """Rhyme letters for one stanza, Rifma's notation. ``keys[i]`` are line i's candidate rhyme keys
     (first = default reading); ``weights[i]`` scale their scores (a reading the dictionary or the
     meter does not give weighs less). Each line links to its best partner within ``window`` lines
-    (exact rhymes and nearer lines first); linked lines share a letter. Also returns each line's
-    best score (0 when unrhymed) and the index of the candidate key that rhymed."""
+    (exact rhymes and nearer lines first), and to every exact partner; linked lines share a letter.
+    ``form_pairs`` are lines the stanza's form rhymes (the порошок's 2nd and 4th): they are linked
+    when their stressed vowels agree, however loose the rest. Also returns each line's best score
+    (0 when unrhymed) and the index of the candidate key that rhymed."""
     n = len(keys)
     chosen = [0] * n
     parent = list(range(n))
@@ -208,12 +215,16 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
     classed = [[(k, _vowel_class(k), q) for k, q in zip(ks, qs)] for ks, qs in zip(keys, weights)]
     classes = [{c for _, c, _ in ks} for ks in classed]
     cands: list[list[tuple[float, int, int, int]]] = [[] for _ in range(n)]
+    exact = []
     for i in range(n):
         for j in range(i + 1, min(n, i + window + 1)):
             if classes[i].isdisjoint(classes[j]):
                 continue
             sc, wi, wj = _best_pair(classed[i], classed[j])
-            if sc >= threshold:
+            if sc >= 1.0:
+                exact.append((i, j))
+            gap = DIST_STEP * max(0, j - i - 2)
+            if sc >= threshold + gap or (sc >= threshold and rhyme_score(keys[i][wi], keys[j][wj]) >= 1.0):
                 cands[i].append((sc, i - j, j, wi))
                 cands[j].append((sc, i - j, i, wj))
     for i in range(n):
@@ -221,6 +232,12 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
             sc, _, j, which = max(cands[i])
             best[i], chosen[i] = sc, which
             parent[find(i)] = find(j)
+    for i, j in exact:
+        parent[find(i)] = find(j)
+    for i, j in form_pairs:
+        if find(i) != find(j) and j < n and not classes[i].isdisjoint(classes[j]):
+            parent[find(i)] = find(j)
+            best[i], best[j] = max(best[i], SCORES["form"]), max(best[j], SCORES["form"])
     roots = [find(i) for i in range(n)]
     sizes = Counter(roots)
     letters: dict[int, str] = {}

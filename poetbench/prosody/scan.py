@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections import Counter
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -27,6 +28,11 @@ SHIFTED_STRESS_WEIGHT = 0.75
 # the other readings of a word the dictionary lacks weigh a little less than its guessed one, so that
 # a rhyme needing two unlikely readings (a shifted one and a guessed one) does not count
 GUESSED_STRESS_WEIGHT = 0.9
+# a compound rhyme across the last two words (сра́ч я́ / безбра́чья) weighs as a whole-word one
+COMPOUND_WEIGHT = 0.9
+_JUNCTION = re.compile(r"[^а-яё\u0301]+(?=[яеёю])")
+# the secondary stress of two-syllable postfixes (1-based vowel)
+POSTFIX_STRESS = {"нибудь": 2, "либо": 1, "таки": 2}
 MAX_LINES = 2000  # longer input is analysed up to here, so a huge text cannot stall a batch
 
 
@@ -104,6 +110,52 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0
     return chosen, last_alts, last, n_before_last
 
 
+def _compound_key(line: str, words: list[Word], chosen: list[int], last: int) -> str:
+    """A compound rhyme's key (безбра́чья / сра́ч я́, одино́ко / чесно́к а́): when the line ends on a
+    monosyllable, the rhyme may start at the stress of the word before it and run across the space.
+    A word-initial iotated vowel after the junction is read with its [j] (ть я = тья). "" when
+    the line does not end so."""
+    if len(words[last].vowels) != 1 or any(w.vowels for w in words[last + 1:]):
+        return ""
+    n = sum(len(w.vowels) for w in words[:last])
+    for k in range(last - 1, -1, -1):
+        n -= len(words[k].vowels)
+        if not words[k].vowels:
+            continue
+        if chosen[k] >= 0:
+            v = words[k].vowels[chosen[k] - n]
+        elif len(words[k].vowels) == 1:  # a clitic takes the stress: что́ ли / бо́ли, мне́ бы / тре́бу
+            v = words[k].vowels[0]
+        else:
+            return ""
+        tail = _JUNCTION.sub("ъ", line[v:].lower())
+        return rhyme_key(tail, line[max(0, v - 2):v])
+    return ""
+
+
+def _poroshok(stanza: list[int], lines: list[str], words: dict[int, list[Word]]) -> bool:
+    """The порошок form: four lowercase lines, the last of at most three syllables after three long
+    ones (9-8-9-2); its 2nd and 4th lines rhyme by definition, often loosely (избу́ / из бу́кв)."""
+    if len(stanza) != 4 or any(lines[i] != lines[i].lower() for i in stanza):
+        return False
+    syllables = [sum(len(w.vowels) for w in words[i]) for i in stanza]
+    return 1 <= syllables[3] <= 3 and min(syllables[:3]) >= 6
+
+
+def _postfix_key(line: str, words: list[Word]) -> str:
+    """A line ending on a two-syllable postfix (кто́-нибу́дь, где́-нибу́дь / гру́дь) may rhyme on the
+    postfix's own secondary stress."""
+    vocalic = [w for w in words if w.vowels]
+    if not vocalic or vocalic[-1].kind != "postfix":
+        return ""
+    w = vocalic[-1]
+    p = POSTFIX_STRESS.get(w.text.lower(), 0)
+    if not 1 <= p <= len(w.vowels):
+        return ""
+    v = w.vowels[p - 1]
+    return rhyme_key(line[v:], line[max(0, v - 2):v])
+
+
 def _refit(words: list[Word], last: int, syllable: int, meter: str) -> LineFit | None:
     """The line's fit to the poem's meter once its rhyme has chosen the stress of the last word
     (at line syllable ``syllable``): that word then counts as if the stress were marked."""
@@ -176,6 +228,14 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             alts[i] = options
             if last == len(words[i]) - 1:
                 endings[i] = (w.text, len(w.vowels) == 1)
+            compound = _compound_key(ln, words[i], chosen[i], last)
+            if compound:
+                keys[i].append(compound)
+                weights[i].append(COMPOUND_WEIGHT)
+        postfix = _postfix_key(ln, words[i])
+        if postfix:
+            keys[i].append(postfix)
+            weights[i].append(1.0)
 
     # a line-final monosyllable may rhyme with another line's unstressed last syllable (мы / ри́тмы):
     # those candidate keys are only worth comparing when such a line exists
@@ -195,7 +255,8 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
     parts = []
     refitted = False
     for st in stanzas:
-        sch, scores, picks = scheme([keys[i] for i in st], weights=[weights[i] for i in st])
+        form = ((1, 3),) if _poroshok(st, raw_lines, words) else ()
+        sch, scores, picks = scheme([keys[i] for i in st], weights=[weights[i] for i in st], form_pairs=form)
         parts.append(sch)
         for i, c, sc, pick in zip(st, sch, scores, picks):
             letters[i] = (c, sc)
