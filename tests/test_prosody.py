@@ -101,7 +101,9 @@ def test_rhyme_exact_and_slant():
 
 def test_rhyme_may_shift_a_dictionary_stress(dic):
     """A line-final word may take a stress the dictionary lacks (му́зыка read музы́ка) when the
-    meter puts an ictus there and the shifted reading rhymes exactly; a slant rhyme is not enough."""
+    meter puts an ictus there and the shifted reading rhymes exactly or closely (other unstressed
+    vowels: клубни́ке); a weaker slant rhyme (a voiced consonant for a voiceless: интри́га) is not
+    enough."""
     from poetbench.prosody.scan import SHIFTED_STRESS_WEIGHT, scan_poem
 
     poem = ("Над нами вновь звучит музыка,\nГорит вечерняя звезда,\n"
@@ -111,7 +113,9 @@ def test_rhyme_may_shift_a_dictionary_stress(dic):
     assert result.lines[0].accented.endswith("музы́ка,")
     assert result.lines[0].meter == "iamb tetrameter" and result.regularity == 1.0  # the line fits once shifted
     assert result.lines[0].rhyme_score == SHIFTED_STRESS_WEIGHT  # a licence: not counted as exact
-    slant = scan_poem(poem.replace("клубника", "клубнике"), dic)  # a slant partner does not move the stress
+    close = scan_poem(poem.replace("клубника", "клубнике"), dic)
+    assert close.rhyme_scheme == "ABAB" and close.lines[0].accented.endswith("музы́ка,")
+    slant = scan_poem(poem.replace("клубника", "интрига"), dic)  # a weak slant does not move the stress
     assert slant.rhyme_scheme == "-A-A" and slant.lines[0].accented.endswith("му́зыка,")
 
 
@@ -249,3 +253,14 @@ def test_poroshok_rhymes_its_second_and_fourth_lines(dic):
     assert result.rhyme_scheme == "-A-A"
     assert 0 < result.lines[1].rhyme_score < 0.72
     assert scan_poem(text.capitalize(), dic).rhyme_scheme == "----"
+
+
+def test_a_homograph_rhymes_by_one_reading(dic):
+    """A line-final word with two readings (отли́та / отлита́) may rhyme with one line or with
+    another, not with both at once: a word has one stress."""
+    from poetbench.prosody.scan import scan_poem
+
+    result = scan_poem("Была у нас одна мечта,\nКак будто в камне Афродита,\nИз серебра она отлита.", dic)
+    assert result.rhyme_scheme in ("A-A", "-AA")
+    stressed = result.lines[2].accented
+    assert stressed.endswith("отлита́.") == (result.rhyme_scheme == "A-A")

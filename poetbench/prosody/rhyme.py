@@ -20,6 +20,7 @@ UNSTRESSED = str.maketrans({"о": "а", "е": "и", "я": "и", "э": "и", "ы"
 DEVOICE = {"б": "п", "в": "ф", "г": "к", "д": "т", "ж": "ш", "з": "с"}
 VOWELS = set("аеёиоуыэюя")
 SLANT_THRESHOLD = 0.72
+# a slant rhyme across a longer gap must be closer to be heard: lines three apart need 0.77, four 0.82
 DIST_STEP = 0.05
 # a slant score from the similarity of two consonant skeletons: one consonant more (3 against 4) or
 # one other consonant among six (тя́гостной / ра́достный) clears the threshold, shorter differences not
@@ -195,8 +196,11 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
            ) -> tuple[str, list[float], list[int]]:
     """Rhyme letters for one stanza, Rifma's notation. ``keys[i]`` are line i's candidate rhyme keys
     (first = default reading); ``weights[i]`` scale their scores (a reading the dictionary or the
-    meter does not give weighs less). Each line links to its best partner within ``window`` lines
-    (exact rhymes and nearer lines first), and to every exact partner; linked lines share a letter.
+    meter does not give weighs less). Each line takes the reading its best partner within ``window``
+    lines rhymes with (exact rhymes and nearer lines first); then, as a word has one stress, it links
+    to its best partner among those rhyming with the readings taken, and to every exact one of them
+    (a slant rhyme more than two lines apart needs DIST_STEP more per line). Linked lines share a
+    letter.
     ``form_pairs`` are lines the stanza's form rhymes (the порошок's 2nd and 4th): they are linked
     when their stressed vowels agree, however loose the rest. Also returns each line's best score
     (0 when unrhymed) and the index of the candidate key that rhymed."""
@@ -214,7 +218,7 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
     weights = weights or [[1.0] * len(ks) for ks in keys]
     classed = [[(k, _vowel_class(k), q) for k, q in zip(ks, qs)] for ks, qs in zip(keys, weights)]
     classes = [{c for _, c, _ in ks} for ks in classed]
-    cands: list[list[tuple[float, int, int, int]]] = [[] for _ in range(n)]
+    cands: list[list[tuple[float, int, int, int, int]]] = [[] for _ in range(n)]
     exact = []
     for i in range(n):
         for j in range(i + 1, min(n, i + window + 1)):
@@ -222,18 +226,23 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
                 continue
             sc, wi, wj = _best_pair(classed[i], classed[j])
             if sc >= 1.0:
-                exact.append((i, j))
+                exact.append((i, j, wi, wj))
             gap = DIST_STEP * max(0, j - i - 2)
             if sc >= threshold + gap or (sc >= threshold and rhyme_score(keys[i][wi], keys[j][wj]) >= 1.0):
-                cands[i].append((sc, i - j, j, wi))
-                cands[j].append((sc, i - j, i, wj))
-    for i in range(n):
+                cands[i].append((sc, i - j, j, wi, wj))
+                cands[j].append((sc, i - j, i, wj, wi))
+    for i in range(n):  # each line's reading: the one its best partner rhymes with
         if cands[i]:
-            sc, _, j, which = max(cands[i])
-            best[i], chosen[i] = sc, which
+            chosen[i] = max(cands[i])[3]
+    for i in range(n):  # then its best partner among those that rhyme with the readings chosen
+        fitting = [c for c in cands[i] if c[3] == chosen[i] and c[4] == chosen[c[2]]]
+        if fitting:
+            sc, _, j, _, _ = max(fitting)
+            best[i] = sc
             parent[find(i)] = find(j)
-    for i, j in exact:
-        parent[find(i)] = find(j)
+    for i, j, wi, wj in exact:  # with the readings the lines rhyme by: a word has one stress
+        if chosen[i] == wi and chosen[j] == wj:
+            parent[find(i)] = find(j)
     for i, j in form_pairs:
         if find(i) != find(j) and j < n and not classes[i].isdisjoint(classes[j]):
             parent[find(i)] = find(j)

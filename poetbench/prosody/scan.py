@@ -23,8 +23,11 @@ from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
 CLAUSULA = {0: "masculine", 1: "feminine", 2: "dactylic"}
 METER_SHAPE = {name: (period, first) for name, period, first in METERS}
 # weight of a line-final word's reading that neither the dictionary nor the meter gives: such a
-# reading may rhyme exactly (1.0 x 0.75 clears SLANT_THRESHOLD) but not slantly (0.9 x 0.75 does not)
-SHIFTED_STRESS_WEIGHT = 0.75
+# reading may rhyme exactly or by the closest slant classes (0.85 x 0.9 other unstressed vowels,
+# 0.85 x 0.85 another final consonant: заворо́жен / доро́же clear SLANT_THRESHOLD), not by weaker ones.
+# Stressing a final vowel so (мяте́жные -> мятежные́) makes only an exact rhyme (Ру́си / Руси́)
+SHIFTED_STRESS_WEIGHT = 0.85
+SHIFTED_FINAL_WEIGHT = 0.75
 # the other readings of a word the dictionary lacks weigh a little less than its guessed one, so that
 # a rhyme needing two unlikely readings (a shifted one and a guessed one) does not count
 GUESSED_STRESS_WEIGHT = 0.9
@@ -216,12 +219,18 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
             if unknown or w.kind in ("dict", "lemma"):
                 # the rhyme partner may tell an unknown word's stress, and poets shift a known word's
                 # stress for a rhyme (Ру́си / Руси́): the word's other syllables on the meter's strong
-                # positions are read too, weighed so that a shifted one can only rhyme exactly
+                # positions are read too, weighed so that a shifted one needs a close rhyme
                 period, first = METER_SHAPE.get(pm.meter, (0, 0))
-                options += [c for c in range(n_before, n_before + len(w.vowels)) if c not in options
-                            and (not period or (c >= first and (c - first) % period == 0))]
-            extra_weight = GUESSED_STRESS_WEIGHT if unknown else SHIFTED_STRESS_WEIGHT
-            weights[i] += [extra_weight] * (len(options) - len(weights[i]))
+                final = n_before + len(w.vowels) - 1
+                final_open = w.text[-1].lower() in "аеёиоуыэюя"
+                for c in range(n_before, final + 1):
+                    if c in options or (period and (c < first or (c - first) % period)):
+                        continue
+                    options.append(c)
+                    if unknown:
+                        weights[i].append(GUESSED_STRESS_WEIGHT)
+                    else:
+                        weights[i].append(SHIFTED_FINAL_WEIGHT if c == final and final_open else SHIFTED_STRESS_WEIGHT)
             vposes = [w.vowels[c - n_before] for c in options]
             # only the two letters before the stressed vowel matter (support consonant, -ого)
             keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 2):v]) for v in vposes]
