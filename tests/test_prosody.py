@@ -97,6 +97,10 @@ def test_rhyme_exact_and_slant():
     assert rhyme_score(key("детской", 1), key("немецкой", 3)) == 1.0  # тск is read цк
     assert SLANT_THRESHOLD <= rhyme_score(key("тягостной", 1), key("радостный", 1)) < SCORES["trailing"]
     assert rhyme_score(key("озарить", 4), key("вид", 1)) == 1.0  # ь only softens: Rifma counts it
+    assert rhyme_score(key("жираф", 3), key("жирах", 3)) == SCORES["closed"]  # other final obstruents
+    assert rhyme_score(key("любовь", 3), key("любой", 3)) == 0.0  # an obstruent against й: heard
+    assert rhyme_score(key("искал", 3), key("каскад", 3)) == 0.0  # a sonorant against an obstruent
+    assert rhyme_score(key("дух", 1), key("круг", 2)) == SCORES["closed"]  # velar finals
 
 
 def test_rhyme_may_shift_a_dictionary_stress(dic):

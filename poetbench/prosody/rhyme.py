@@ -30,7 +30,8 @@ SCORES = {
     "vowels": 0.9,  # same consonants, other unstressed vowels: се́рдце / две́рца
     "voicing": 0.75,  # a voiced consonant for a voiceless one inside the ending: ка́пли / осла́бли
     "trailing": 0.85,  # the same but for a final consonant: де́дом / бе́ды
-    # closed masculine, same support and other final consonants (жира́ф / жира́х), or one more (звё́зд / гро́з)
+    # closed masculine: same support and other final consonants, both obstruents or both sonorants
+    # (жира́ф / жира́х), one consonant more (звё́зд / гро́з), or the velars к / х (ду́х / кру́г)
     "closed": 0.75,
     "open_closed": 0.8,  # open vs closed masculine by one consonant: поля́ / ковыля́м
     "mono_end": 0.75,  # line-final monosyllable vs the unstressed last syllable: мы / ри́тмы
@@ -39,6 +40,7 @@ SCORES = {
 
 
 VOICELESS = set("пфктшсхцчщ")
+SONORANTS = set("лмнрй")
 _NON_LETTER = re.compile(r"[^а-яё]")
 _NON_LETTER_SPACE = re.compile(r"[^а-яё ]")
 _TSYA = re.compile(r"ть?ся$")
@@ -147,10 +149,14 @@ def rhyme_score(a: str, b: str) -> float:
     if "V" in ka and "V" in kb and ka.rstrip("бвгджзйклмнпрстфхцчшщ") == kb.rstrip("бвгджзйклмнпрстфхцчшщ"):
         return SCORES["trailing"]
     if "V" not in ka and "V" not in kb:  # closed masculine endings
-        if sa == sb and sa:
-            return SCORES["closed"]  # same support, other final consonants: жира́ф / жира́х, се́ть / се́сть
+        if sa == sb and sa and (ka[-1] in SONORANTS) == (kb[-1] in SONORANTS):
+            # same support, other final consonants of one kind: жира́ф / жира́х, се́ть / се́сть (a
+            # sonorant or й against an obstruent is heard: любо́вь / любо́й)
+            return SCORES["closed"]
         if abs(len(ka) - len(kb)) == 1 and (ka.startswith(kb) or kb.startswith(ka)):
             return SCORES["closed"]  # one more final consonant: звё́зд / гро́з
+        if {ka, kb} == {"к", "х"}:
+            return SCORES["closed"]  # velar finals: ду́х / кру́г
     if ka[0] == "V" or kb[0] == "V":
         return 0.0
     return _skeleton_similarity(ka, kb)
