@@ -207,7 +207,7 @@ def summarise(scores: list[dict], entries: list[ModelEntry], real: dict[str, lis
 def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[[str], None] = print) -> EvalResult:
     from poetbench.classifier import ensure_classifier
     from poetbench.metrics.lm import completion_stats
-    from poetbench.models import load_model, load_tokenizer
+    from poetbench.models import load_model, load_tokenizer, to_accelerator
     from poetbench.runtime import versions
     from poetbench.train import prepare_corpora
 
@@ -237,8 +237,8 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     params = opts.params
 
     tokenizer = load_tokenizer(base_path, config.base_revision, config.trust_remote_code)
-    model = load_model(base_path, config.base_revision, config.dtype, config.trust_remote_code,
-                       config.attn_implementation)
+    model = to_accelerator(load_model(base_path, config.base_revision, config.dtype, config.trust_remote_code,
+                                      config.attn_implementation))
     bank = ModelBank(model, tokenizer, entries)
     probe = prompts.eval_prompt(themes[0], names[wanted[0]])
     changes = bank.verify_adapters(probe)

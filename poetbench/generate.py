@@ -179,7 +179,7 @@ class ModelBank:
         does not (wrong target modules, zero weights, another base) is an error."""
         import torch
 
-        ids = chat_ids(self.tokenizer, [probe])
+        ids = chat_ids(self.tokenizer, [probe]).to(self.model.device)
         with torch.no_grad(), self.use("base") as m:
             ref = m(**ids).logits[:, -1].float()
         changes = {}
@@ -266,7 +266,7 @@ def generate(bank: ModelBank, jobs: list[Job], out_path: Path, params: SamplingP
     tok = bank.tokenizer
     for n, batch in enumerate(todo):
         seed = int(hashlib.sha256("".join(j.key for j in batch).encode()).hexdigest()[:8], 16)
-        ids = chat_ids(tok, [j.prompt for j in batch])
+        ids = chat_ids(tok, [j.prompt for j in batch]).to(bank.model.device)
         torch.manual_seed(seed)
         with torch.no_grad(), bank.use(batch[0].model) as model:
             out = model.generate(**ids, do_sample=True, temperature=params.temperature, top_p=params.top_p,

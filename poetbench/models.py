@@ -79,6 +79,16 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "aut
         raise ModelError(_model_error(name_or_path, e)) from None
 
 
+def to_accelerator(model):
+    """The model on the GPU when there is one (generation and scoring run where the model is;
+    training leaves placement to the Trainer)."""
+    import torch
+
+    if torch.cuda.is_available() and getattr(model, "device", None) is not None and model.device.type == "cpu":
+        model = model.to("cuda")
+    return model
+
+
 def _model_error(name_or_path: str, err: Exception) -> str:
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if Path(name_or_path).exists():

@@ -59,6 +59,10 @@ def sft_records(records: list[dict], author_name: str, prompts: PromptSet) -> li
 # --------------------------------------------------------------------------------------------
 
 
+# attention implementations that keep packed examples apart (TRL's padding-free packing)
+PACKING_ATTENTION = ("flash_attention_2", "flash_attention_3")
+
+
 def _sft_config(config: RunConfig, output_dir: Path, **overrides):
     import torch
     from trl import SFTConfig
@@ -185,6 +189,9 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
 
     from poetbench.models import count_parameters, load_model, load_tokenizer
 
+    if config.packing and config.attn_implementation not in PACKING_ATTENTION:
+        raise TrainError("--packing needs --attn-implementation flash_attention_2: TRL packs examples into one "
+                         "padding-free row, and other attention implementations let them attend to each other")
     disable_progress_bars()
     wanted, metas = prepare_corpora(config, authors, log)
     prompts = default_prompts()

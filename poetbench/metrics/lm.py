@@ -24,9 +24,10 @@ def completion_stats(model, tokenizer, prompts: list[str], completions: list[str
             rows.append(full)
             masks.append([0] * min(len(head), len(full)) + [1] * max(0, len(full) - len(head)))
         width = max(map(len, rows))
-        ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
-        attn = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
-        target_mask = torch.tensor([m + [0] * (width - len(m)) for m in masks], dtype=torch.bool)
+        device = model.device  # the batch goes where the model is (a GPU when there is one)
+        ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=device)
+        attn = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=device)
+        target_mask = torch.tensor([m + [0] * (width - len(m)) for m in masks], dtype=torch.bool, device=device)
         with torch.no_grad():
             logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1].float()
         labels, mask = ids[:, 1:], target_mask[:, 1:]
