@@ -107,8 +107,24 @@ def train_once(base: str, corpus_root: Path, out: Path, steps: int, **options) -
             "effective": manifest["effective"]}
 
 
-def generation(base: str, adapters: Path, out: Path, themes: int, batch_sizes: list[int], max_new_tokens: int) -> dict:
-    """base and the author's adapter x ``themes`` prompts through the hf backend, per batch size."""
+def random_adapter(base: str, path: Path) -> Path:
+    """An adapter of the seed preset's LoRA shape with random weights (for speed alone: no training)."""
+    from peft import get_peft_model
+
+    from poetbench.config import preset
+    from poetbench.models import load_model
+    from poetbench.train import lora_config
+
+    lora = lora_config(preset("seed"))
+    lora.init_lora_weights = False  # random B too, so the adapter changes the output (verify_adapters)
+    get_peft_model(load_model(base), lora).save_pretrained(str(path))
+    return path
+
+
+def generation(base: str, adapters: Path, out: Path, themes: int, batch_sizes: list[int], max_new_tokens: int,
+               samples: int = 1) -> dict:
+    """base and the adapter(s) in ``adapters`` x ``themes`` prompts x ``samples`` through the hf
+    backend, per batch size."""
     import torch
 
     from poetbench.benchmark import build_jobs
@@ -118,7 +134,7 @@ def generation(base: str, adapters: Path, out: Path, themes: int, batch_sizes: l
 
     tok = load_tokenizer(base)
     model = to_accelerator(load_model(base))
-    entries = parse_models("base,lora", adapters)
+    entries = parse_models("base,lora", adapters) if (adapters / AUTHOR).is_dir() else parse_models(f"base,{adapters}", None)
     bank = ModelBank(model, tok, entries)
     prompts = default_prompts()
     names = {AUTHOR: "Александр Сергеевич Пушкин"}
@@ -128,8 +144,9 @@ def generation(base: str, adapters: Path, out: Path, themes: int, batch_sizes: l
     warm = build_jobs(entries[:1], names, prompts, list(prompts.themes[:1]), 1, 7, base, params)
     generate(bank, warm, out / "warmup.jsonl", params, 1, base)
     result = {"device": str(bank.model.device), "max_new_tokens": max_new_tokens, "runs": []}
+    reset_peak()
     for bs in batch_sizes:
-        jobs = build_jobs(entries, names, prompts, list(prompts.themes[:themes]), 1, 42 + bs, base, params)
+        jobs = build_jobs(entries, names, prompts, list(prompts.themes[:themes]), samples, 42 + bs, base, params)
         sync()
         t0 = time.time()
         rows = generate(bank, jobs, out / f"generations-{bs}.jsonl", params, bs, base)
@@ -152,6 +169,9 @@ def main() -> None:
     ap.add_argument("--themes", type=int, default=16)
     ap.add_argument("--batch-sizes", default="8,32")
     ap.add_argument("--max-new-tokens", type=int, default=512)
+    ap.add_argument("--samples", type=int, default=1, help="samples per theme in the generation runs")
+    ap.add_argument("--only-generation", action="store_true",
+                    help="skip training; generate with an adapter of random weights (speed only)")
     ap.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
     args = ap.parse_args()
 
@@ -170,10 +190,14 @@ def main() -> None:
         figures["base"] = f"random weights, {'smoke' if args.smoke else 'Qwen2.5-3B-Instruct'} shapes ({time.time() - t0:.0f} s to build)"
     else:
         figures["base"] = base
+    sizes = [int(b) for b in args.batch_sizes.split(",")]
     stages = [("train_default", lambda: train_once(base, args.corpus_root, work / "default", args.steps)),
               ("train_fast", lambda: train_once(base, args.corpus_root, work / "fast", args.steps, **FAST)),
-              ("generation", lambda: generation(base, work / "default", work, args.themes,
-                                                [int(b) for b in args.batch_sizes.split(",")], args.max_new_tokens))]
+              ("generation", lambda: generation(base, work / "default", work, args.themes, sizes,
+                                                args.max_new_tokens, args.samples))]
+    if args.only_generation:
+        stages = [("generation", lambda: generation(base, random_adapter(base, work / "adapter"), work, args.themes,
+                                                    sizes, args.max_new_tokens, args.samples))]
     for name, run in stages:  # a stage that fails is reported and the others still run
         try:
             figures[name] = run()
@@ -197,13 +221,15 @@ def main() -> None:
         rows.append([f"hf generation, batch {r['batch_size']}: poems/s (tokens/s)",
                      f"{r['poems_per_s']} ({r['tokens_per_s']:,})", "—"])
     md = (f"GPU: **{gpu}**; base model: {figures['base']}; torch {figures['torch']}; {args.steps} optimizer steps of "
-          f"16 sequences per run; generation: {args.themes} themes x (base, LoRA), max_new_tokens "
-          f"{gen.get('max_new_tokens', args.max_new_tokens)}, on {gen.get('device', '?')}.\n\n"
+          f"16 sequences per run; generation: {args.themes} themes x {args.samples} sample(s) x (base, LoRA), "
+          f"max_new_tokens {gen.get('max_new_tokens', args.max_new_tokens)}, on {gen.get('device', '?')}.\n\n"
           + markdown_table(["measure", "default options", "fast options (no checkpointing, 16 x 1, sdpa)"], rows))
     errors = {k: v["error"] for k, v in figures.items() if isinstance(v, dict) and "error" in v}
     if errors:
         md += "\n\nFailed stages: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
     print(md)
+    if args.only_generation:
+        return  # a partial run: printed (and --json), RESULTS.md keeps the full run's section
     if not args.smoke:
         update_section("gpu-seed", "## Seed preset on a GPU (bench/gpu_seed.py)\n\n" + md)
         update_json({"gpu_name": gpu,
