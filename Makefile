@@ -51,7 +51,8 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # CPU benchmarks: each prints a table and updates bench/RESULTS.md and bench/results.json.
-# generation.py needs trained tiny adapters (run `make demo` first).
+# generation.py needs trained tiny adapters (run `make demo` first). bench/gpu_seed.py is the GPU
+# one: run it by hand on a GPU machine (see its docstring).
 bench: $(STAMP)
 	$(BIN)/python bench/prosody.py
 	$(BIN)/python bench/prosody_accuracy.py

@@ -71,3 +71,24 @@ def test_pickled_weights_are_refused(tmp_path):
     torch.save(model.state_dict(), tmp_path / "m" / "pytorch_model.bin")
     with pytest.raises(ModelError, match="cannot load"):
         load_model(str(tmp_path / "m"))
+
+
+def test_to_accelerator_moves_a_cpu_model_to_the_gpu_when_there_is_one(monkeypatch):
+    """eval generates and scores where the model is: on a GPU box it must be put there (the Trainer
+    places the model for training, nothing did for eval)."""
+    import torch
+
+    from poetbench.models import to_accelerator
+
+    class Model:
+        device = torch.device("cpu")
+        moved_to = None
+
+        def to(self, where):
+            self.moved_to = where
+            return self
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert to_accelerator(Model()).moved_to is None
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert to_accelerator(Model()).moved_to == "cuda"
