@@ -274,7 +274,8 @@ def _log(msg: str) -> None:
 @click.option("--bf16/--no-bf16", default=None, help="bf16 mixed precision (used only on a GPU that has it).")
 @click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
               help="Trade compute for memory (GPU).")
-@click.option("--packing/--no-packing", default=None, help="Pack examples into full sequences (padding-free batches; needs flash_attention_2).")
+@click.option("--packing/--no-packing", default=None,
+              help="Pack examples into full sequences (padding-free batches; needs flash_attention_2).")
 @click.option("--attn-implementation", type=click.Choice(["sdpa", "eager", "flash_attention_2"]), default=None,
               help="Attention kernel; flash_attention_2 needs the flash-attn extra.")
 @click.option("--save-config", type=click.Path(dir_okay=False), default=None, help="Also write the effective config as TOML.")

@@ -18,7 +18,7 @@ from poetbench.prosody.meter import (
     scan_words,
 )
 from poetbench.prosody.rhyme import ending_key, rhyme_key, scheme
-from poetbench.prosody.stress import ACUTE, StressDictionary, default_dictionary
+from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, default_dictionary
 
 CLAUSULA = {0: "masculine", 1: "feminine", 2: "dactylic"}
 METER_SHAPE = {name: (period, first) for name, period, first in METERS}
@@ -113,6 +113,12 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0
     return chosen, last_alts, last, n_before_last
 
 
+def _key_at(line: str, v: int, tail: str | None = None) -> str:
+    """The rhyme key from the stressed vowel at ``v`` to the line's end (or ``tail``); only the two
+    letters before the vowel matter (support consonant, -ого)."""
+    return rhyme_key(line[v:] if tail is None else tail, line[max(0, v - 2):v])
+
+
 def _compound_key(line: str, words: list[Word], chosen: list[int], last: int) -> str:
     """A compound rhyme's key (безбра́чья / сра́ч я́, одино́ко / чесно́к а́): when the line ends on a
     monosyllable, the rhyme may start at the stress of the word before it and run across the space.
@@ -131,8 +137,7 @@ def _compound_key(line: str, words: list[Word], chosen: list[int], last: int) ->
             v = words[k].vowels[0]
         else:
             return ""
-        tail = _JUNCTION.sub("ъ", line[v:].lower())
-        return rhyme_key(tail, line[max(0, v - 2):v])
+        return _key_at(line, v, _JUNCTION.sub("ъ", line[v:].lower()))
     return ""
 
 
@@ -155,8 +160,7 @@ def _postfix_key(line: str, words: list[Word]) -> str:
     p = POSTFIX_STRESS.get(w.text.lower(), 0)
     if not 1 <= p <= len(w.vowels):
         return ""
-    v = w.vowels[p - 1]
-    return rhyme_key(line[v:], line[max(0, v - 2):v])
+    return _key_at(line, w.vowels[p - 1])
 
 
 def _refit(words: list[Word], last: int, syllable: int, meter: str) -> LineFit | None:
@@ -222,18 +226,18 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
                 # positions are read too, weighed so that a shifted one needs a close rhyme
                 period, first = METER_SHAPE.get(pm.meter, (0, 0))
                 final = n_before + len(w.vowels) - 1
-                final_open = w.text[-1].lower() in "аеёиоуыэюя"
+                final_open = w.text[-1].lower() in VOWELS
                 for c in range(n_before, final + 1):
                     if c in options or (period and (c < first or (c - first) % period)):
                         continue
                     options.append(c)
                     if unknown:
                         weights[i].append(GUESSED_STRESS_WEIGHT)
+                    elif c == final and final_open:
+                        weights[i].append(SHIFTED_FINAL_WEIGHT)
                     else:
-                        weights[i].append(SHIFTED_FINAL_WEIGHT if c == final and final_open else SHIFTED_STRESS_WEIGHT)
-            vposes = [w.vowels[c - n_before] for c in options]
-            # only the two letters before the stressed vowel matter (support consonant, -ого)
-            keys[i] = [rhyme_key(ln[v:], ln[max(0, v - 2):v]) for v in vposes]
+                        weights[i].append(SHIFTED_STRESS_WEIGHT)
+            keys[i] = [_key_at(ln, w.vowels[c - n_before]) for c in options]
             alts[i] = options
             if last == len(words[i]) - 1:
                 endings[i] = (w.text, len(w.vowels) == 1)
