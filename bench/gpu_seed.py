@@ -47,10 +47,9 @@ FAST = dict(gradient_checkpointing=False, per_device_train_batch_size=16, gradie
 
 
 def corpus_texts(corpus_root: Path) -> list[str]:
-    texts = []
-    for f in sorted(corpus_root.glob("*.jsonl")):
-        texts += [json.loads(line)["text"] for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return texts
+    from poetbench.io import iter_jsonl
+
+    return [row["text"] for f in sorted(corpus_root.glob("*.jsonl")) for _, row in iter_jsonl(f)]
 
 
 def random_base(path: Path, corpus_root: Path, shape: dict) -> None:
@@ -58,15 +57,14 @@ def random_base(path: Path, corpus_root: Path, shape: dict) -> None:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from poetbench.models import train_tiny_tokenizer
+    from poetbench.models import resolve_dtype, train_tiny_tokenizer
 
     tok = train_tiny_tokenizer(corpus_texts(corpus_root), 8000)
     config = Qwen2Config(**shape, bos_token_id=None, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     torch.manual_seed(0)
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
         model = Qwen2ForCausalLM(config)
-    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    model.to(dtype).save_pretrained(path)
+    model.to(resolve_dtype("auto")).save_pretrained(path)  # the dtype `poetbench train` loads it in
     tok.save_pretrained(path)
     del model
 

@@ -82,9 +82,9 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "aut
 def to_accelerator(model):
     """The model on the GPU when there is one (generation and scoring run where the model is;
     training leaves placement to the Trainer)."""
-    import torch
+    from poetbench.runtime import cuda_available
 
-    if torch.cuda.is_available() and getattr(model, "device", None) is not None and model.device.type == "cpu":
+    if cuda_available() and getattr(model, "device", None) is not None and model.device.type == "cpu":
         model = model.to("cuda")
     return model
 
