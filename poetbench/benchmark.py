@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 from poetbench import corpus as corpus_mod
-from poetbench.config import RunConfig
+from poetbench.config import RunConfig, _f, check_fields
 from poetbench.generate import (
-    GENERATIONS, GenerateError, Job, ModelBank, ModelEntry, SamplingParams, generate, job_key, newest_run,
+    GENERATIONS, GenerateError, Job, ModelBank, ModelEntry, SamplingParams, generate, job_key, newest_run, read_done,
     parse_models,
 )
 from poetbench.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
@@ -33,17 +33,27 @@ LM_METRICS = ["perplexity", "entropy", "mean_token_accuracy"]
 
 @dataclass
 class EvalOptions:
-    models: str = "base,lora"
-    adapters: Path | None = None
-    samples: int = 2
-    themes: int | None = None
-    output_dir: Path | None = None
-    prompts_file: Path | None = None
-    batch_size: int = 8
-    seed: int = 42
-    params: SamplingParams = field(default_factory=SamplingParams)
-    lm: bool = True
-    backend: str = "hf"  # hf (transformers generate) or vllm (optional extra, GPU)
+    models: str = _f("base,lora", "base, lora (every adapter of the run), lora:<author>, or adapter folders; "
+                     "comma-separated.")
+    adapters: Path | None = _f(None, "The training run's adapter folder [default: the newest run under adapters/].")
+    samples: int = _f(2, "Poems per (model, author, theme).", ge=1, le=100_000)
+    themes: int | None = _f(None, "Use the first N themes [default: all].", ge=1, le=100_000)
+    output_dir: Path | None = _f(None, "[default: reports/<run>/]")
+    prompts_file: Path | None = _f(None, "Replace themes/templates: a TOML file (keys of poetbench/data/prompts.toml) "
+                                   "or JSONL of {theme}.")
+    batch_size: int = _f(8, "Prompts generated together.", ge=1, le=65536)
+    seed: int = _f(42, "Sampling seed [default: the config's seed].", ge=0, lt=2**32)
+    params: SamplingParams = field(default_factory=SamplingParams, metadata={"help": "Sampling parameters."})
+    lm: bool = _f(True, "Compute the held-out perplexity/entropy/accuracy matrix.")
+    backend: str = _f("hf", "Generation engine: transformers, or one vLLM engine with LoRA "
+                      "(pip install 'poetbench[vllm]').", choices=("hf", "vllm"))
+    force: bool = _f(False, "Start the output folder afresh, moving another run's files aside.")
+
+    def __post_init__(self):
+        for name in ("adapters", "output_dir", "prompts_file"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, Path(getattr(self, name)))
+        check_fields(self)
 
 
 @dataclass
@@ -60,15 +70,18 @@ def _base_of(entries: list[ModelEntry], config: RunConfig, log) -> tuple[str, st
     from poetbench.train import prepare_corpora
     from poetbench.tiny import all_train_records, ensure_tiny_base
 
+    from poetbench.generate import adapter_manifest
+    from poetbench.io import read_json_object
+
     bases = {}
     for e in entries:
         if e.is_base:
             continue
-        manifest = e.adapter_path / "poetbench.json"
-        if manifest.exists():
-            bases[e.name] = json.loads(manifest.read_text(encoding="utf-8"))["base_model"]
+        manifest = adapter_manifest(e.adapter_path)
+        if manifest is not None:
+            bases[e.name] = manifest["base_model"]
         else:
-            cfg = json.loads((e.adapter_path / "adapter_config.json").read_text(encoding="utf-8"))
+            cfg = read_json_object(e.adapter_path / "adapter_config.json", "adapter config", GenerateError)
             bases[e.name] = {"id": cfg.get("base_model_name_or_path"), "path": cfg.get("base_model_name_or_path")}
     ids = {(b.get("id"), b.get("tiny_key")) for b in bases.values()}
     if len(ids) > 1:
@@ -86,7 +99,7 @@ def _base_of(entries: list[ModelEntry], config: RunConfig, log) -> tuple[str, st
     _, metas = prepare_corpora(config, authors=[], log=log)
     path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
                             log=log)
-    key = json.loads((path / "poetbench_base.json").read_text())["key"]
+    key = read_json_object(path / "poetbench_base.json", "tiny base manifest", GenerateError)["key"]
     if tiny_key is not None and tiny_key != key:
         raise GenerateError(f"the adapters were trained on another tiny base ({tiny_key}; the corpora or the tiny "
                             f"config have changed since, giving {key}): retrain them with `poetbench train --force`")
@@ -211,10 +224,15 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     from poetbench.runtime import versions
     from poetbench.train import prepare_corpora
 
+    from poetbench import rundir
+
     t0 = time.time()
-    if opts.samples < 1:
-        raise GenerateError("--samples must be at least 1")
-    adapters_dir = opts.adapters if opts.adapters is not None else newest_run()
+    if opts.adapters is not None:
+        adapters_dir = opts.adapters
+    else:
+        from poetbench.workspace import Workspace
+
+        adapters_dir = newest_run(Workspace.from_env().adapters)
     entries = parse_models(opts.models, adapters_dir)
     prompts = load_prompts(opts.prompts_file) if opts.prompts_file else default_prompts()
     themes = list(prompts.themes[: opts.themes] if opts.themes else prompts.themes)
@@ -227,13 +245,69 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     base_path, base_id = _base_of(entries, config, log)
     run_name = adapters_dir.name if adapters_dir is not None and any(not e.is_base for e in entries) else \
         f"{config.preset}-base"
-    out_dir = opts.output_dir or Path("reports") / run_name
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / ".write-test").touch()
-        (out_dir / ".write-test").unlink()
-    except OSError as e:
-        raise GenerateError(f"cannot write to the output folder {out_dir}: {e.strerror or e}") from None
+    out_dir = opts.output_dir or _reports_root() / run_name
+    params = opts.params
+    ident = rundir.identity(base_id, entries, prompts, params, opts.seed)
+    with rundir.folder_lock(out_dir):
+        _claim(out_dir, ident, opts.force, log)
+        atomic_write_json(out_dir / "run.json", {"format": "poetbench-eval/1", "status": "running",
+                                                 "identity": ident, "started": time.time()})
+        return _run_locked(config, opts, entries, adapters_dir, prompts, themes, wanted, metas, names, base_path,
+                           base_id, out_dir, ident, t0, progress, log)
+
+
+def _reports_root() -> Path:
+    from poetbench.workspace import Workspace
+
+    return Workspace.from_env().reports
+
+
+def _claim(out_dir: Path, ident: dict, force: bool, log) -> None:
+    """Refuse a folder that holds another run's files (or move them aside with --force)."""
+    from poetbench import rundir
+    from poetbench.io import read_json_object
+
+    if force:
+        moved = rundir.move_aside(out_dir)
+        if moved is not None:
+            log(f"--force: moved the files already in {out_dir} to {moved}")
+        return
+    run_json = out_dir / "run.json"
+    if run_json.exists() or run_json.is_symlink():
+        theirs = _identity_of(read_json_object(run_json, "run file", GenerateError))
+        diffs = rundir.differences(ident, theirs)
+        if diffs:
+            raise GenerateError(f"{out_dir} holds another run ({'; '.join(diffs)}): use another --output-dir, or "
+                                "--force to move its files aside")
+    rundir.check_rows(read_done(out_dir / GENERATIONS), ident, out_dir)
+
+
+def _identity_of(run: dict) -> dict:
+    """The identity a run.json records (runs written before identities were recorded: derived)."""
+    if isinstance(run.get("identity"), dict):
+        return run["identity"]
+    opts = run.get("options") if isinstance(run.get("options"), dict) else {}
+    out = {}
+    if isinstance(run.get("base"), dict) and "id" in run["base"]:
+        out["base"] = run["base"]["id"]
+    if isinstance(run.get("models"), list):
+        out["models"] = sorted([m.get("name"), m.get("adapter_sha256")] for m in run["models"] if isinstance(m, dict))
+    if isinstance(opts.get("prompts"), dict):
+        out["templates"] = {k: v for k, v in opts["prompts"].items() if k.endswith("template")}
+    if "sampling" in opts:
+        out["sampling"] = opts["sampling"]
+    if "seed" in opts:
+        out["seed"] = opts["seed"]
+    return out
+
+
+def _run_locked(config, opts, entries, adapters_dir, prompts, themes, wanted, metas, names, base_path, base_id,
+                out_dir, ident, t0, progress, log) -> EvalResult:
+    from poetbench.classifier import ensure_classifier
+    from poetbench.metrics.lm import completion_stats
+    from poetbench.models import load_model, load_tokenizer, to_accelerator
+    from poetbench.runtime import versions
+
     params = opts.params
 
     tokenizer = load_tokenizer(base_path, config.base_revision, config.trust_remote_code)
@@ -286,11 +360,11 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     real_meters = {a: dict(Counter(meter_label(r["meter"], r["feet"]) for r in real[a])) for a in wanted}
     write_summary(out_dir, summary, comparisons, {"meters": real_meters})
     run = {
-        "format": "poetbench-eval/1", "config": config.to_dict(), "options": {
+        "format": "poetbench-eval/1", "status": "complete", "identity": ident, "config": config.to_dict(), "options": {
             "models": opts.models, "adapters": str(adapters_dir) if adapters_dir else None, "samples": opts.samples,
             "themes": themes, "batch_size": opts.batch_size, "seed": opts.seed, "sampling": params.to_dict(),
             "backend": opts.backend,
-            "prompts": prompts.to_dict()},
+            "prompts": prompts.to_dict(), "all_themes": list(prompts.themes)},
         "base": {"path": base_path, "id": base_id},
         "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
                     "adapter_sha256": e.adapter_sha256, "probe_change": changes.get(e.name)} for e in entries],

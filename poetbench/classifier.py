@@ -26,17 +26,22 @@ import numpy as np
 
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
-from poetbench.errors import PoetbenchError
+from poetbench.errors import ClassifierError
 from poetbench.io import atomic_write_json, atomic_write_text
 from poetbench.metrics.style import FEATURE_CONFIG, build_pipeline, pooled_proba, slim
 
 MODEL_FILE, META_FILE = "model.skops", "meta.json"
-TRUSTED_PREFIXES = ("poetbench.metrics.style.", "sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+# Types a saved classifier may hold beyond those skops trusts by default (scikit-learn estimators,
+# numpy and scipy containers): exactly the ones our own pipeline is made of, by full name, never a
+# module prefix. A file holding anything else (a function such as builtins.exec, another class) is
+# refused before any of it is loaded.
+TRUSTED_TYPES = frozenset({
+    "poetbench.metrics.style.CompactTfidf", "poetbench.metrics.style.FunctionWords",
+    "poetbench.metrics.style.Lemmatiser", "poetbench.metrics.style.Normaliser",
+    "poetbench.metrics.style.ProsodyFeatures",
+    "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+})
 POOL_SIZE = 10
-
-
-class ClassifierError(PoetbenchError):
-    pass
 
 
 @dataclass
@@ -62,7 +67,9 @@ def classifier_key(corpus_hashes: dict[str, str]) -> str:
 
 
 def classifier_root() -> Path:
-    return Path(os.environ.get("POETBENCH_CLASSIFIER_DIR", "reports/classifier"))
+    from poetbench.workspace import Workspace
+
+    return Workspace.from_env().classifiers
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,19 +154,28 @@ def load(folder: str | Path, expected_corpora: dict[str, str] | None = None,
     transformers. Warns when it was trained on other corpora than ``expected_corpora``."""
     import skops.io as sio
 
+    from poetbench.io import read_bytes, read_json_object
+
     folder = Path(folder)
     model_file, meta_file = folder / MODEL_FILE, folder / META_FILE
-    if not model_file.exists() or not meta_file.exists():
+    if not folder.is_dir() or not model_file.exists() or not meta_file.exists():
         raise ClassifierError(f"{folder}: not a saved classifier (needs {MODEL_FILE} and {META_FILE})")
+    meta = read_json_object(meta_file, "classifier meta", ClassifierError)
+    data = read_bytes(model_file, "classifier model", ClassifierError)
     try:
-        untrusted = sio.get_untrusted_types(file=model_file)
+        untrusted = sio.get_untrusted_types(data=data)
     except Exception as e:  # a damaged or foreign file: skops raises many types
-        raise ClassifierError(f"{model_file}: cannot be read as a skops file ({type(e).__name__})") from None
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+        raise ClassifierError(f"cannot be read as a skops file ({type(e).__name__})", model_file) from None
+    refused = sorted(t for t in untrusted if t not in TRUSTED_TYPES)
     if refused:
-        raise ClassifierError(f"{model_file}: refuses to load untrusted types: {', '.join(refused)}")
-    pipeline = sio.load(model_file, trusted=untrusted)
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        raise ClassifierError(f"refuses to load untrusted types: {', '.join(refused)} (only poetbench's own "
+                              "pipeline types are trusted; see README, 'What is trusted')", model_file)
+    try:
+        pipeline = sio.loads(data, trusted=sorted(untrusted))
+    except Exception as e:  # a file that passed the type check but does not build
+        raise ClassifierError(f"cannot be loaded ({type(e).__name__}: {str(e)[:200]})", model_file) from None
+    if not hasattr(pipeline, "predict_proba") or not hasattr(pipeline, "classes_"):
+        raise ClassifierError("does not hold a fitted classifier", model_file)
     if expected_corpora is not None and meta.get("corpora") != expected_corpora:
         message = (f"classifier {folder} was trained on other corpora than the configured ones "
                    f"(corpus hashes differ); its figures may not apply")
@@ -241,8 +257,10 @@ def ensure_classifier(config: RunConfig, log: Callable[[str], None] = print) -> 
 
 
 def evaluation_of(model: StyleModel) -> dict:
+    from poetbench.io import read_json_object
+
     path = (model.path or Path(".")) / "eval.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return read_json_object(path, "classifier evaluation", ClassifierError) if path.exists() else {}
 
 
 def predict_records(model: StyleModel, records: list[dict]) -> list[dict]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class InputError(click.ClickException):
+class UserError(click.ClickException):
     """Bad input: one line, exit code 2, no traceback."""
 
     exit_code = 2
@@ -32,7 +33,7 @@ class PoetbenchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PoetbenchError as e:
-            raise InputError(str(e)) from None
+            raise UserError(str(e)) from None
         except KeyboardInterrupt:
             click.echo("Interrupted. Finished work is kept; rerun the same command (with --resume for training) to continue.", err=True)
             ctx.exit(130)
@@ -82,16 +83,29 @@ def config_options(f):
         if config_file and preset:
             raise click.UsageError("give --config or --preset, not both (a config file names its preset)")
         cfg = load_config(config_file) if config_file else get_preset(preset or "seed")
-        changes = {k: v for k, v in {"authors_file": authors_file, "corpus_root": corpus_root,
-                                     "corpus_dir": corpus_dir}.items() if v is not None}
-        return f(*args, config=cfg.replace(**changes), **kwargs)
+        changes = {k: str(Path(v).absolute()) for k, v in {"authors_file": authors_file, "corpus_root": corpus_root,
+                                                           "corpus_dir": corpus_dir}.items() if v is not None}
+        return f(*args, config=workspace().resolve(cfg.replace(**changes)), **kwargs)
 
     return wrapper
 
 
+def workspace():
+    """The workspace of this invocation (resolved once, from --project, the environment, the cwd)."""
+    ctx = click.get_current_context().find_root()
+    if ctx.obj is None:
+        from poetbench.workspace import Workspace
+
+        ctx.obj = Workspace.from_env(ctx.params.get("project"))
+    return ctx.obj
+
+
 @click.group(cls=PoetbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="poetbench")
-def cli():
+@click.option("--project", type=click.Path(file_okay=False), default=None, envvar="POETBENCH_PROJECT",
+              help="The project folder (corpora/authors.toml, adapters/, reports/) [default: $POETBENCH_PROJECT, "
+                   "else the current folder].")
+def cli(project):
     """poetbench: how well does a language model imitate a poet?
 
     \b
@@ -355,8 +369,9 @@ def train(config, authors, base_model, revision, output_dir, max_steps, seed, re
 @click.option("--no-lm", is_flag=True, help="Skip the held-out perplexity/entropy/accuracy matrix.")
 @click.option("--quiet", is_flag=True, help="Print only where the outputs are.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout.")
+@click.option("--force", is_flag=True, help="The output folder holds another run: move its files aside and start afresh.")
 def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_dir, batch_size, max_new_tokens,
-             temperature, top_p, seed, backend, no_lm, quiet, as_json):
+             temperature, top_p, seed, backend, no_lm, quiet, as_json, force):
     """Generate poems with the base model and each adapter, score them, and compare with 95% CIs.
 
     Every poem is appended to generations.jsonl as its batch finishes; rerunning the same command
@@ -371,18 +386,14 @@ def eval_cmd(config, models, adapters, samples, n_themes, prompts_file, output_d
     from poetbench.generate import SamplingParams
     from poetbench.report.terminal import comparison_table, eval_summary_table, lm_matrix_table
 
-    if samples < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--samples")
-    if n_themes is not None and n_themes < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--themes")
-    if batch_size < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--batch-size")
-    params = SamplingParams(temperature=temperature, top_p=top_p,
-                            max_new_tokens=max_new_tokens or (160 if config.is_tiny else 512))
+    if max_new_tokens is None:
+        max_new_tokens = 160 if config.is_tiny else 512
+    params = SamplingParams(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens)
     opts = EvalOptions(models=models, adapters=Path(adapters) if adapters else None, samples=samples,
                        themes=n_themes, output_dir=Path(output_dir) if output_dir else None,
                        prompts_file=Path(prompts_file) if prompts_file else None, batch_size=batch_size,
-                       seed=config.seed if seed is None else seed, params=params, lm=not no_lm, backend=backend)
+                       seed=config.seed if seed is None else seed, params=params, lm=not no_lm, backend=backend,
+                       force=force)
     from poetbench.report.html import write_report
 
     with progress_bar() as progress:
@@ -413,8 +424,13 @@ def report_cmd(run_dir, out):
     """
     from poetbench.report.html import write_report
 
+    from poetbench.rundir import RUN_FILES, check_out_path
+
     if not Path(run_dir).is_dir():
         raise click.BadParameter(f"{run_dir} is not a folder", param_hint="RUN_DIR")
+    if out is not None:
+        check_out_path(Path(out), inputs=[Path(run_dir) / n for n in RUN_FILES if n != "report.html"],
+                       own=Path(run_dir) / "report.html", suffixes=(".html", ".htm"))
     console.print(f"report: {write_report(Path(run_dir), out)}")
 
 
@@ -526,6 +542,11 @@ def classifier_predict(config, model_dir, jsonl_in, out):
     from poetbench.classifier import predict_records
     from poetbench.io import atomic_write_text, read_text_records
 
+    from poetbench.rundir import check_out_path
+
+    if out:
+        check_out_path(Path(out), inputs=[Path(jsonl_in)], forbidden_dirs=[Path(config.corpus_dir)] +
+                       ([Path(model_dir)] if model_dir else []))
     records = read_text_records(Path(jsonl_in))
     model = _get_model(config, model_dir)
     rows = [json.dumps(r, ensure_ascii=False) for r in predict_records(model, records)]
@@ -568,8 +589,14 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
 
     if (file is None) == (jsonl_in is None):
         raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
+    if out is not None and jsonl_in is None:
+        raise click.UsageError("--out goes with --jsonl")
     if jsonl_in:
         from poetbench.io import read_text_records
+        from poetbench.rundir import check_out_path
+
+        if out:
+            check_out_path(Path(out), inputs=[Path(jsonl_in)])
 
         read_text_records(Path(jsonl_in), ("poem_text", "text"))  # bad input fails before any work
         dic = default_dictionary(prosody_dir)
@@ -579,7 +606,12 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
         if out:
             err_console.print(f"{n} poems -> {out}")
         return
-    text = click.open_file(file, encoding="utf-8").read() if file == "-" else _read_poem(file)
+    if file == "-":
+        from poetbench.io import read_stream_text
+
+        text = read_stream_text(sys.stdin.buffer)
+    else:
+        text = _read_poem(file)
     result = scan_poem(text, default_dictionary(prosody_dir))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -19,11 +18,13 @@ from typing import Callable, Iterable
 from poetbench.cleaning import (
     SPLITS, WORD, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
 )
-from poetbench.errors import CorpusError
-from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_text
+from poetbench.config import AUTHOR_ID, validate_author_id  # noqa: F401  (AUTHOR_ID: re-exported)
+from poetbench.errors import ConfigError, CorpusError
+from poetbench.io import (
+    atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, read_toml, regular_file, text_files,
+)
 from poetbench.readers import RawPoem, read_raw
 
-AUTHOR_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 CLEANING_VERSION = 2  # bump when clean_text changes, so normalised files are rebuilt
 
 
@@ -54,29 +55,24 @@ class Author:
         return msg + (f" ({self.note})" if self.note else "")
 
 
-def validate_author_id(author_id: str) -> str:
-    if not AUTHOR_ID.match(author_id or ""):
-        raise CorpusError(
-            f"invalid author id {author_id!r}: use lowercase Latin letters, digits and '_' "
-            "(starting with a letter, at most 32 characters)"
-        )
-    return author_id
-
-
 def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None) -> dict[str, Author]:
     """Read ``authors.toml``. Relative paths resolve against ``corpus_root`` (argument, else the
     file's own ``corpus_root`` key, relative to the file's folder, else the file's folder)."""
     authors_file = Path(authors_file)
-    try:
-        data = tomllib.loads(read_text(authors_file))
-    except tomllib.TOMLDecodeError as e:
-        raise CorpusError(f"not valid TOML: {e}", authors_file) from None
+    if not authors_file.exists() and not authors_file.is_symlink():
+        from poetbench.workspace import authors_file_missing
+
+        raise authors_file_missing(authors_file)
+    data = read_toml(authors_file, "authors file")
     if corpus_root is None:
-        corpus_root = os.environ.get("POETBENCH_CORPUS_ROOT")
+        corpus_root = os.environ.get("POETBENCH_CORPUS_ROOT")  # library callers; the CLI resolves it
     if corpus_root is not None:
         root = Path(corpus_root)
     else:
-        root = authors_file.parent / data.get("corpus_root", ".")
+        declared_root = data.get("corpus_root", ".")
+        if not isinstance(declared_root, str):
+            raise ConfigError(f"must be a string, got {declared_root!r}", authors_file, field="corpus_root")
+        root = authors_file.parent / declared_root
     table = data.get("authors")
     if not isinstance(table, dict) or not table:
         raise CorpusError("no [authors.<id>] tables declared", authors_file, field="authors")
@@ -84,7 +80,7 @@ def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None
     for author_id, entry in table.items():
         try:
             validate_author_id(author_id)
-        except CorpusError as e:
+        except ConfigError as e:
             raise CorpusError(str(e), authors_file, field=f"authors.{author_id}") from None
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
             raise CorpusError("needs a 'name' (Russian full name)", authors_file, field=f"authors.{author_id}.name")
@@ -92,7 +88,10 @@ def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None
         if path is not None and not isinstance(path, str):
             raise CorpusError("must be a string", authors_file, field=f"authors.{author_id}.path")
         resolved = None if path is None else Path(os.path.normpath(root / path))
-        authors[author_id] = Author(author_id, entry["name"].strip(), resolved, entry.get("note", ""))
+        note = entry.get("note", "")
+        if not isinstance(note, str):
+            raise ConfigError(f"must be a string, got {note!r}", authors_file, field=f"authors.{author_id}.note")
+        authors[author_id] = Author(author_id, entry["name"].strip(), resolved, note)
     return authors
 
 
@@ -205,11 +204,13 @@ def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, 
 
 
 def _file_fingerprint(path: Path) -> str:
+    from poetbench.io import read_bytes
+
     h = hashlib.sha256()
-    files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+    files = text_files(path) if path.is_dir() else [path]
     for f in files:
         h.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
-        h.update(f.read_bytes())
+        h.update(read_bytes(f))
     return h.hexdigest()
 
 
@@ -243,7 +244,7 @@ def write_corpus(author: Author, corpus_dir: str | Path, settings: CorpusSetting
     if not force and out.exists() and meta_path.exists():
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("fingerprint") == fingerprint and meta.get("corpus_sha256") == file_sha256(out):
+            if isinstance(meta, dict) and meta.get("fingerprint") == fingerprint and meta.get("corpus_sha256") == file_sha256(out):
                 return meta
         except (json.JSONDecodeError, OSError):
             pass
@@ -269,13 +270,15 @@ def existing_meta(corpus_dir: str | Path, author_id: str) -> dict | None:
     out, meta_path = corpus_paths(corpus_dir, author_id)
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        return meta if meta.get("corpus_sha256") == file_sha256(out) else None
-    except (OSError, json.JSONDecodeError):
+        return meta if isinstance(meta, dict) and meta.get("corpus_sha256") == file_sha256(out) else None
+    except (OSError, ValueError, RecursionError, CorpusError):
         return None
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from poetbench.io import read_bytes
+
+    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 def load_records(corpus_dir: str | Path, author_id: str, split: str | None = None) -> list[dict]:
@@ -290,7 +293,7 @@ def load_records(corpus_dir: str | Path, author_id: str, split: str | None = Non
 
 def load_meta(corpus_dir: str | Path, author_id: str) -> dict:
     _, meta_path = corpus_paths(corpus_dir, author_id)
-    return json.loads(meta_path.read_text(encoding="utf-8"))
+    return read_json_object(meta_path, "corpus meta")
 
 
 def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:

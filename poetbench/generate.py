@@ -17,25 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from poetbench.errors import PoetbenchError
-from poetbench.io import read_text
+from poetbench.config import SamplingParams  # noqa: F401  (re-exported: part of this module's interface)
+from poetbench.errors import GenerateError
 
 GENERATIONS = "generations.jsonl"
-
-
-class GenerateError(PoetbenchError):
-    pass
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    temperature: float = 0.8
-    top_p: float = 0.95
-    max_new_tokens: int = 512
-    repetition_penalty: float = 1.05
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -67,27 +52,54 @@ class Job:
 # --------------------------------------------------------------------------------------------
 
 
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+
+
 def adapter_sha256(folder: Path) -> str:
+    """sha256 over the adapter's config and weights (regular files only, read in chunks)."""
+    from poetbench.io import regular_file
+
     h = hashlib.sha256()
-    for name in ("adapter_config.json", "adapter_model.safetensors"):
+    for name in ADAPTER_FILES:
         f = folder / name
-        if f.exists():
-            h.update(f.read_bytes())
+        regular_file(f, "adapter file", GenerateError)
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
+def adapter_manifest(folder: Path) -> dict | None:
+    """An adapter's ``poetbench.json``, checked: an object whose ``author.id`` is a valid id and
+    whose ``base_model`` is an object (None when the folder has no manifest: a foreign adapter)."""
+    from poetbench.corpus import AUTHOR_ID
+    from poetbench.io import read_json_object
+
+    path = folder / "poetbench.json"
+    if not path.exists() and not path.is_symlink():
+        return None
+    manifest = read_json_object(path, "adapter manifest", GenerateError)
+    author = manifest.get("author")
+    if not isinstance(author, dict) or not isinstance(author.get("id"), str) or not AUTHOR_ID.match(author["id"]):
+        raise GenerateError("must be an object with a valid author id (lowercase Latin letters, digits, '_')",
+                            path, field="author.id")
+    if not isinstance(manifest.get("base_model"), dict):
+        raise GenerateError("must be an object naming the base model", path, field="base_model")
+    return manifest
+
+
 def _adapter_entry(folder: Path, name: str | None = None) -> ModelEntry:
+    from poetbench.io import read_json_object
+
+    if not folder.is_dir():
+        raise GenerateError(f"{folder}: not a folder")
     if not (folder / "adapter_config.json").exists():
         raise GenerateError(f"{folder}: not a peft adapter folder (no adapter_config.json)")
-    if not (folder / "adapter_model.safetensors").exists():
+    if not (folder / "adapter_model.safetensors").exists() and not (folder / "adapter_model.safetensors").is_symlink():
         raise GenerateError(f"{folder}: adapter weights missing (adapter_model.safetensors); only safetensors are loaded")
-    author = None
-    manifest = folder / "poetbench.json"
-    if manifest.exists():
-        try:
-            author = json.loads(read_text(manifest)).get("author", {}).get("id")
-        except json.JSONDecodeError:
-            raise GenerateError(f"{manifest}: malformed JSON") from None
+    read_json_object(folder / "adapter_config.json", "adapter config", GenerateError)
+    manifest = adapter_manifest(folder)
+    author = manifest["author"]["id"] if manifest else None
     return ModelEntry(name or (f"lora:{author}" if author else folder.name), folder, author, adapter_sha256(folder))
 
 
@@ -213,34 +225,26 @@ def job_key(base_id: str, entry: ModelEntry, prompt: str, params: SamplingParams
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:24]
 
 
+ROW_FIELDS = ("key", "model", "author", "theme", "sample", "text")
+
+
 def read_done(path: Path) -> dict[str, dict]:
-    """Rows already generated, by key. A torn last line (a kill mid-write) is cut off the file."""
-    if not path.exists():
-        return {}
-    raw = path.read_bytes()
-    done, good_end, offset = {}, 0, 0
-    for line in raw.split(b"\n"):
-        end = offset + len(line) + 1
-        if line.strip():
-            try:
-                row = json.loads(line)
-                done[row["key"]] = row
-                good_end = min(end, len(raw))
-            except (json.JSONDecodeError, KeyError, TypeError):
-                break
-        offset = end
-    if good_end < len(raw) and raw[good_end:].strip():
-        with open(path, "r+b") as f:  # keep every complete row; drop the torn tail
-            f.truncate(good_end)
+    """Rows already generated, by key. Only a torn last line (a kill mid-write) is cut off the file;
+    a damaged row before it is an error naming the line (see ``io.read_append_only``)."""
+    from poetbench.io import read_append_only
+
+    done = {}
+    for row in read_append_only(path, ROW_FIELDS):
+        if not isinstance(row["text"], str):
+            raise GenerateError("field 'text' must be a string", path, field="text")
+        done[row["key"]] = row
     return done
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
-    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
-    with open(path, "ab") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    from poetbench.io import append_jsonl
+
+    append_jsonl(path, rows)
 
 
 def batches(jobs: list[Job], size: int) -> list[list[Job]]:

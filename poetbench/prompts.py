@@ -12,6 +12,37 @@ from importlib import resources
 _DATA = "prompts.toml"
 
 
+TEMPLATE_FIELDS = ("theme", "author_name")
+
+
+def check_template(template, name: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> None:
+    """A prompt template may hold only ``{theme}`` and ``{author_name}`` (no format specs, no
+    conversions, no other fields); literal braces are written ``{{`` and ``}}``."""
+    import string
+
+    from poetbench.errors import ConfigError
+
+    if not isinstance(template, str) or not template.strip():
+        raise ConfigError(f"must be a non-empty string, got {template!r}", field=name)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as e:
+        raise ConfigError(f"{e} in {template!r} (write a literal brace as {{{{ or }}}})", field=name) from None
+    seen = set()
+    for _, fname, spec, conversion in parts:
+        if fname is None:
+            continue
+        if fname not in allowed:
+            raise ConfigError(f"unknown placeholder {{{fname}}}; allowed: " + ", ".join(f"{{{a}}}" for a in allowed),
+                              field=name)
+        if spec or conversion:
+            raise ConfigError(f"placeholder {{{fname}}} may not carry a format spec or conversion", field=name)
+        seen.add(fname)
+    missing = [r for r in required if r not in seen]
+    if missing:
+        raise ConfigError("must contain " + " and ".join(f"{{{m}}}" for m in missing), field=name)
+
+
 @dataclass(frozen=True)
 class PromptSet:
     version: int
@@ -19,6 +50,18 @@ class PromptSet:
     train_template: str
     generic_template: str
     themes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        from poetbench.errors import ConfigError
+
+        if not isinstance(self.version, int) or isinstance(self.version, bool):
+            raise ConfigError(f"must be an integer, got {self.version!r}", field="version")
+        for name, allowed in (("eval_template", TEMPLATE_FIELDS), ("train_template", TEMPLATE_FIELDS),
+                              ("generic_template", ("theme",))):
+            check_template(getattr(self, name), name, allowed, required=allowed)
+        if not isinstance(self.themes, tuple) or not self.themes or not all(
+                isinstance(t, str) and t.strip() for t in self.themes):
+            raise ConfigError("must be a non-empty list of non-empty strings", field="themes")
 
     def train_prompt(self, theme: str, author_name: str) -> str:
         return self.train_template.format(theme=theme, author_name=author_name)
@@ -133,11 +176,11 @@ def load_prompts(path) -> PromptSet:
         if unknown:
             raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_PROMPT_KEYS))})")
     merged = {**base.to_dict(), "themes": list(base.themes), **data}
-    for key in ("eval_template", "train_template"):
-        if "{theme}" not in merged[key] or "{author_name}" not in merged[key]:
-            raise ConfigError(f"{path}: field {key!r} must contain {{theme}} and {{author_name}}")
-    if not merged["themes"] or not all(isinstance(t, str) and t.strip() for t in merged["themes"]):
-        raise ConfigError(f"{path}: field 'themes' must be a non-empty list of strings")
-    return PromptSet(version=merged["version"], eval_template=merged["eval_template"],
-                     train_template=merged["train_template"], generic_template=merged["generic_template"],
-                     themes=tuple(merged["themes"]))
+    if not isinstance(merged["themes"], list):
+        raise ConfigError(f"must be a list of strings, got {merged['themes']!r}", path, field="themes")
+    try:
+        return PromptSet(version=merged["version"], eval_template=merged["eval_template"],
+                         train_template=merged["train_template"], generic_template=merged["generic_template"],
+                         themes=tuple(merged["themes"]))
+    except ConfigError as e:
+        raise ConfigError(str(e), path) from None

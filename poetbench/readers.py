@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from poetbench.errors import CorpusError
-from poetbench.io import iter_jsonl, read_text
+from poetbench.io import decode_text, iter_jsonl, parse_json, read_text, text_files
 
 FIELDS = ("text", "title", "year", "source")
 FORMATS = ("jsonl", "csv", "json", "txt", "txt-archive", "text-collection")
@@ -97,10 +97,7 @@ def _csv_records(path: Path):
 
 
 def _json_records(path: Path, json_key: str | None):
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as e:
-        raise CorpusError(f"malformed JSON ({e.msg})", path, e.lineno) from None
+    data = parse_json(read_text(path), path)
     if json_key is not None:
         if not isinstance(data, dict) or json_key not in data:
             raise CorpusError(f"no key {json_key!r} at the top of the JSON", path, field=json_key)
@@ -133,10 +130,7 @@ def read_archive(path: Path, members: str = "*.txt") -> list[RawPoem]:
     poems = []
 
     def add(name: str, data: bytes) -> None:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise CorpusError(f"archive member {name} is not UTF-8", path) from None
+        text = decode_text(data, f"{path}!{name}")
         poems.append(_txt_poem(text, name, f"{path}!{name}"))
 
     try:
@@ -171,7 +165,7 @@ def read_text_collection(path: Path, poem_gap: int = 2) -> list[RawPoem]:
             poems.append(RawPoem(text=text, title=title, where=f"{path}:{title_line}"))
 
     blank_run = poem_gap
-    for lineno, line in enumerate(read_text(path).replace("\r\n", "\n").split("\n"), 1):
+    for lineno, line in enumerate(read_text(path).split("\n"), 1):
         if not line.strip():
             if body and body[-1] != "":
                 body.append("")
@@ -199,7 +193,7 @@ def read_source(path: Path, fmt: str | None = None, fields: dict[str, str] | Non
     if fmt not in FORMATS:
         raise CorpusError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}", path, field="format")
     if fmt == "txt":
-        files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+        files = text_files(path) if path.is_dir() else [path]
         poems = [_read_txt(f) for f in files]
         if not poems:
             raise CorpusError("folder holds no .txt files", path)

@@ -23,10 +23,9 @@ def versions() -> dict[str, str]:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("POETBENCH_CACHE")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "poetbench"
+    from poetbench.workspace import Workspace
+
+    return Workspace.from_env().cache
 
 
 def progress_callback(progress, description: str):

@@ -20,7 +20,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomllib
 
 from poetbench.corpus import Author, CorpusSettings, validate_author_id, write_corpus
 from poetbench.errors import CorpusError
@@ -56,11 +55,10 @@ class Source:
 
 def load_sources(path: str | Path) -> dict[str, list[Source]]:
     """``[[sources.<author>]]`` tables of a TOML file; unknown keys and bad values are errors."""
+    from poetbench.io import read_toml
+
     path = Path(path)
-    try:
-        data = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as e:
-        raise CorpusError(f"not valid TOML: {e}", path) from None
+    data = read_toml(path, "sources file")
     table = data.get("sources", {})
     if not isinstance(table, dict):
         raise CorpusError("'sources' must be a table of arrays: [[sources.<author>]]", path, field="sources")
@@ -104,7 +102,9 @@ class Lock:
 
     def __init__(self, path: Path):
         self.path = path
-        self.data: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        from poetbench.io import read_json_object
+
+        self.data: dict[str, str] = read_json_object(path, "sources lock file") if path.exists() else {}
 
     def get(self, url: str) -> str | None:
         return self.data.get(url)

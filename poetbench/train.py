@@ -20,7 +20,7 @@ from typing import Callable
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import TrainError
-from poetbench.io import atomic_write_json, atomic_write_text
+from poetbench.io import atomic_write_json, atomic_write_text, read_json_object
 from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
 from poetbench.runtime import (
     is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions, wait_for_everyone,
@@ -187,8 +187,6 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
     from datasets import Dataset, disable_progress_bars
     from trl import SFTTrainer
 
-    from poetbench.models import count_parameters, load_model, load_tokenizer
-
     if config.packing and config.attn_implementation not in PACKING_ATTENTION:
         raise TrainError("--packing needs --attn-implementation flash_attention_2: TRL packs examples into one "
                          "padding-free row, and other attention implementations let them attend to each other")
@@ -206,21 +204,41 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
             )
         per_author[author.id] = (train_recs, val_recs)
 
+    from poetbench.workspace import Workspace, ensure_dir, not_a_file
+
+    ws = Workspace.from_env()
     name = run_name(config)
-    run_dir = Path(output_dir) if output_dir is not None else Path("adapters") / name
+    run_dir = Path(output_dir) if output_dir is not None else ws.adapters / name
+    not_a_file(run_dir, "output folder")
+    created = not run_dir.exists()
+    ensure_dir(run_dir, "output folder", TrainError)
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise TrainError(f"cannot create output folder {run_dir}: {e.strerror}") from None
-    if not os.access(run_dir, os.W_OK):
-        raise TrainError(f"output folder {run_dir} is not writable")
+        return _train_all(config, wanted, metas, per_author, prompts, name, run_dir, output_dir, ws, resume, force,
+                          progress, log, cache_dir, SFTTrainer, Dataset)
+    except BaseException:
+        _remove_empty(run_dir / ".checkpoints")
+        if created:
+            _remove_empty(run_dir)
+        raise
+
+
+def _remove_empty(folder: Path) -> None:
+    """Remove ``folder`` and the folders under it that hold no file (what a refused run made)."""
+    if not folder.is_dir() or any(p.is_file() for p in folder.rglob("*")):
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _train_all(config, wanted, metas, per_author, prompts, name, run_dir, output_dir, ws, resume, force, progress,
+               log, cache_dir, SFTTrainer, Dataset) -> TrainResult:
+    from poetbench.models import count_parameters, load_model, load_tokenizer
 
     base_info: dict = {}
     if config.is_tiny:
         base_path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
                                      cache_dir=cache_dir, progress=progress, log=log)
         base_model = str(base_path)
-        base_info = json.loads((base_path / "poetbench_base.json").read_text(encoding="utf-8"))
+        base_info = read_json_object(base_path / "poetbench_base.json", "tiny base manifest", TrainError)
     else:
         base_model = config.base_model
     tokenizer = load_tokenizer(base_model, config.base_revision, config.trust_remote_code)
@@ -230,19 +248,21 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
         out = run_dir / author.id
         meta = metas[author.id]
         if (out / MANIFEST).exists() and not force:
-            manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-            if manifest.get("corpus", {}).get("sha256") != meta["corpus_sha256"]:
+            manifest = read_json_object(out / MANIFEST, "adapter manifest", TrainError)
+            corpus = manifest.get("corpus")
+            if not isinstance(corpus, dict) or corpus.get("sha256") != meta["corpus_sha256"]:
                 raise TrainError(
                     f"{out} was trained on a different corpus of {author.id!r}; pass --force to retrain it"
                 )
             log(f"{author.id}: adapter exists at {out}, skipped (use --force to retrain)")
-            result.results.append(AuthorResult(author.id, out, True, manifest["metrics"], manifest["wall_time_s"]))
+            metrics = manifest.get("metrics") if isinstance(manifest.get("metrics"), dict) else {}
+            result.results.append(AuthorResult(author.id, out, True, metrics, manifest.get("wall_time_s")))
             continue
         result.results.append(
             _train_one(config, author, per_author[author.id], meta, base_model, base_info, tokenizer, run_dir,
                        name, prompts, resume, force, progress, SFTTrainer, Dataset, load_model, count_parameters)
         )
-    csv_path = Path("reports") / name / "training.csv" if output_dir is None else run_dir / "training.csv"
+    csv_path = ws.reports / name / "training.csv" if output_dir is None else run_dir / "training.csv"
     result.training_csv = write_training_csv(result, csv_path) if is_main_process() else csv_path
     return result
 

@@ -20,6 +20,28 @@ VOCAB = {
 }
 
 
+VOWELS = "аеёиоуыэюя"
+CLITICS = "и в во на с со к ко по не ни за из от до у о об а но же ли бы".split()
+PROMPT_WORDS = ("напиши стихотворение из четверостиший на тему в стиле поэта каждое четверостишие должно быть "
+                "художественным ритмичным стих строка раз два три четыре").split()
+
+
+def write_stress_dictionary(folder: Path) -> Path:
+    """A small accent.dic / accent1.dic (cp1251, the shared dictionaries' format) covering the synthetic
+    authors' words, so tests that scan poems do not need ../shared/prosody. Stress: the penultimate
+    vowel of words of three or more syllables, else the first (a fixed rule, like a real language's)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    words = sorted({w for ws in VOCAB.values() for w in ws} | set(PROMPT_WORDS))
+    lines = []
+    for w in words:
+        n = sum(ch in VOWELS for ch in w)
+        if n:
+            lines.append(f"{w.replace('ё', 'е')}\t{n - 1 if n >= 3 else 1}{chr(34) if 'ё' in w else ''}")
+    (folder / "accent.dic").write_bytes(("\n".join(lines) + "\n").encode("cp1251"))
+    (folder / "accent1.dic").write_bytes(("\r\n".join(f"{c}\t0" for c in CLITICS) + "\r\n").encode("cp1251"))
+    return folder
+
+
 def make_poem(rng: random.Random, words: list[str], lines: int = 8) -> str:
     out = []
     for i in range(lines):
@@ -44,6 +66,7 @@ def module_workspace(tmp: Path, extra_authors: str = "") -> tuple[dict, pytest.M
     mp = pytest.MonkeyPatch()
     mp.setenv("POETBENCH_CACHE", str(tmp / "cache"))
     mp.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp / "classifiers"))
+    mp.setenv("POETBENCH_PROSODY_DIR", str(write_stress_dictionary(tmp / "prosody")))
     for author in VOCAB:
         write_corpus(tmp / "texts" / f"{author}.jsonl", author, 60)
     (tmp / "authors.toml").write_text(
@@ -53,8 +76,10 @@ def module_workspace(tmp: Path, extra_authors: str = "") -> tuple[dict, pytest.M
 
 
 @pytest.fixture
-def corpus_env(tmp_path: Path) -> dict:
-    """An authors.toml with three synthetic authors (60 poems each) and one declared without texts."""
+def corpus_env(tmp_path: Path, monkeypatch) -> dict:
+    """An authors.toml with three synthetic authors (60 poems each) and one declared without texts,
+    and a synthetic stress dictionary (POETBENCH_PROSODY_DIR)."""
+    monkeypatch.setenv("POETBENCH_PROSODY_DIR", str(write_stress_dictionary(tmp_path / "prosody")))
     root = tmp_path / "texts"
     for author in VOCAB:
         write_corpus(root / f"{author}.jsonl", author, 60)

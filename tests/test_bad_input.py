@@ -3,6 +3,7 @@ already written lost or changed. Each case's test id contains `bad_input`."""
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,6 @@ from poetbench.cli import cli
 from poetbench.config import save_config
 from tests.conftest import SHARED, micro_config, module_workspace
 
-needs_prosody = (SHARED / "prosody" / "accent.dic").exists()
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +28,8 @@ def ws(tmp_path_factory):
     cfg = micro_config(env)
     save_config(cfg, tmp / "c.toml")
     train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
-    if needs_prosody:
-        run_eval(cfg, EvalOptions(adapters=tmp / "adapters", samples=1, themes=1, output_dir=tmp / "run",
-                                  params=SamplingParams(max_new_tokens=16)), log=lambda m: None)
+    run_eval(cfg, EvalOptions(adapters=tmp / "adapters", samples=1, themes=1, output_dir=tmp / "run",
+                          params=SamplingParams(max_new_tokens=16)), log=lambda m: None)
     yield tmp
     mp.undo()
 
@@ -99,7 +98,7 @@ CASES = [
     ("unwritable_output_dir", lambda ws, t: ["train", C, ws / "c.toml", "--authors", "alpha", "--force",
                                              "--output-dir", write(t / "file-not-dir", "x")], "is a file"),
     ("unwritable_eval_output_dir", lambda ws, t: ["eval", C, ws / "c.toml", "--adapters", ws / "adapters",
-                                                  "--output-dir", "/proc/poetbench-out"], "cannot write to the output folder"),
+                                                  "--output-dir", "/proc/poetbench-out"], "cannot create the output folder"),
     ("missing_adapter_folder", lambda ws, t: ["eval", C, ws / "c.toml", "--models", str(t / "no-adapter")],
      "not base, lora"),
     ("adapter_folder_without_weights", lambda ws, t: ["eval", C, ws / "c.toml", "--models",
@@ -186,22 +185,290 @@ def _bad_checksum(t):
     return write(t / "src.toml", f'[[sources.alpha]]\nurl = "{src.as_uri()}"\nsha256 = "{"0" * 64}"\n')
 
 
+# ---- round two: each class of hostile input, fixed where it enters -------------------------------
+
+TOML = 'preset = "tiny"\n'
+
+
+def cfg_file(t, body, name="v.toml"):
+    return write(t / name, TOML + body)
+
+
+def evil_classifier(ws, t, marker):
+    """A saved classifier whose pipeline runs every poem through builtins.exec (sorted(X, key=exec)):
+    loaded with its types trusted, predicting on a poem that is Python code writes ``marker``."""
+    import builtins
+    import functools
+
+    import numpy as np
+    import skops.io as sio
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    dst = t / "evil"
+    shutil.copytree(next((ws / "classifiers").iterdir()), dst, dirs_exist_ok=True)
+    clf = DummyClassifier().fit(np.zeros((3, 1)), ["alpha", "beta", "gamma"])
+    pipe = Pipeline([("run", FunctionTransformer(functools.partial(builtins.sorted, key=builtins.exec))),
+                     ("zero", FunctionTransformer(functools.partial(np.zeros_like, dtype=float))), ("clf", clf)])
+    sio.dump(pipe, dst / "model.skops")
+    write(t / "code.jsonl", json.dumps({"text": f"open({str(marker)!r}, 'w').close()"}) + "\n")
+    return dst
+
+
+def _evil_case(ws, t):
+    return ["classifier", "predict", C, ws / "c.toml", "--jsonl", t / "code.jsonl", "--model",
+            evil_classifier(ws, t, t / "MARKER")]
+
+
+def _foreign_type_classifier(ws, t):
+    import fractions
+
+    import skops.io as sio
+
+    dst = t / "foreign_type"
+    shutil.copytree(next((ws / "classifiers").iterdir()), dst, dirs_exist_ok=True)
+    sio.dump({"x": fractions.Fraction(1, 3)}, dst / "model.skops")
+    return dst
+
+
+def _classifier_with(ws, t, name, change):
+    dst = t / name
+    shutil.copytree(next((ws / "classifiers").iterdir()), dst, dirs_exist_ok=True)
+    change(dst)
+    return dst
+
+
+def _run_copy(ws, t, change=None, name="run2"):
+    dst = t / name
+    shutil.copytree(ws / "run", dst, dirs_exist_ok=True)
+    (dst / ".poetbench.lock").unlink(missing_ok=True)
+    if change:
+        change(dst)
+    return dst
+
+
+def _corrupt_middle(path: Path, line: str):
+    rows = path.read_text(encoding="utf-8").splitlines()
+    rows.insert(1, line)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def _eval_into(ws, t, *extra, out=None):
+    return ["eval", C, ws / "c.toml", "--adapters", ws / "adapters", "--samples", "1", "--themes", "1",
+            "--max-new-tokens", "16", "--output-dir", out or _run_copy(ws, t), "--no-lm", *extra]
+
+
+def _adapter_with(ws, name, change):
+    folder = copy_adapter(ws, name)
+    change(folder)
+    return folder
+
+
+def _weights_fifo(folder):
+    (folder / "adapter_model.safetensors").unlink()
+    os.mkfifo(folder / "adapter_model.safetensors")
+
+
+def _weights_folder(folder):
+    (folder / "adapter_model.safetensors").unlink()
+    (folder / "adapter_model.safetensors").mkdir()
+
+
+def _manifest(folder, data):
+    (folder / "poetbench.json").write_text(json.dumps(data))
+
+
+def _manifest_field(folder, key, value):
+    m = json.loads((folder / "poetbench.json").read_text())
+    m[key] = value
+    _manifest(folder, m)
+
+
+def _fifo(t):
+    path = t / "fifo.jsonl"
+    os.mkfifo(path)
+    return path
+
+
+def _loop_folder(t):
+    d = t / "loopy"
+    write(d / "ok.txt", "Строка раз\nСтрока два\nСтрока три\nСтрока четыре\n")
+    os.symlink("loop.txt", d / "loop.txt")
+    return d
+
+
+def _dangling_folder(t):
+    d = t / "dangling"
+    write(d / "ok.txt", "Строка раз\nСтрока два\nСтрока три\nСтрока четыре\n")
+    os.symlink(t / "nowhere.txt", d / "gone.txt")
+    return d
+
+
+def _locked_run(ws, t):
+    """An eval output folder whose lock another process holds."""
+    import fcntl
+
+    out = _run_copy(ws, t, name="locked")
+    fd = os.open(out / ".poetbench.lock", os.O_RDWR | os.O_CREAT)
+    os.write(fd, b"4242")
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _HELD.append(fd)  # released when the test ends (the fd stays open until then)
+    return out
+
+
+_HELD: list[int] = []
+NESTED_JSON = "[" * 100_000 + "]" * 100_000
+NESTED_TOML = "x = " + "[" * 50_000 + "]" * 50_000 + "\n"
+POEM4 = "Строка раз\nСтрока два\nСтрока три\nСтрока четыре"
+IMPORT = ["corpus", "import", C, "CFG", "--author", "alpha"]
+
+
+def _import(ws, path):
+    return ["corpus", "import", C, ws / "c.toml", "--author", "alpha", path]
+
+
+CASES += [
+    # 1. no code from a model file; configs TOML only; adapters safetensors only
+    ("classifier_that_runs_exec", _evil_case, "untrusted types: builtins.exec"),
+    ("classifier_with_a_foreign_type", lambda ws, t: ["classifier", "predict", C, ws / "c.toml", "--jsonl",
+                                                      write(t / "q.jsonl", '{"text": "а"}\n'), "--model",
+                                                      _foreign_type_classifier(ws, t)], "untrusted types: fractions.Fraction"),
+    ("classifier_model_is_a_folder", lambda ws, t: ["classifier", "predict", C, ws / "c.toml", "--jsonl",
+                                                    write(t / "q.jsonl", '{"text": "а"}\n'), "--model", _classifier_with(
+        ws, t, "dirmodel", lambda d: ((d / "model.skops").unlink(), (d / "model.skops").mkdir()))], "is a folder"),
+    ("config_that_is_json", lambda ws, t: ["train", C, write(t / "c.json", '{"lora_r": 4}')], "not valid TOML"),
+    ("adapter_with_pickled_weights_only", lambda ws, t: ["eval", C, ws / "c.toml", "--models", str(_adapter_with(
+        ws, "pickled", lambda f: (f / "adapter_model.safetensors").rename(f / "adapter_model.bin")))], "weights missing"),
+    # 2. only a torn last line may be cut
+    ("generations_bad_line_in_the_middle", lambda ws, t: _eval_into(ws, t, out=_run_copy(
+        ws, t, lambda d: _corrupt_middle(d / "generations.jsonl", '{"key": "x", "te'))), "generations.jsonl:2"),
+    ("generations_row_without_text", lambda ws, t: _eval_into(ws, t, out=_run_copy(
+        ws, t, lambda d: _corrupt_middle(d / "generations.jsonl", json.dumps(
+            {"key": "k", "model": "base", "author": "alpha", "theme": "x", "sample": 0})))), "field 'text'"),
+    ("generations_row_not_an_object", lambda ws, t: _eval_into(ws, t, out=_run_copy(
+        ws, t, lambda d: _corrupt_middle(d / "generations.jsonl", "[1, 2]"))), "not a JSON object"),
+    ("report_of_malformed_scores", lambda ws, t: ["report", _run_copy(
+        ws, t, lambda d: _corrupt_middle(d / "scores.jsonl", "{oops"))], "scores.jsonl:2"),
+    # 3. one folder, one run
+    ("eval_into_a_run_of_other_models", lambda ws, t: _eval_into(ws, t, "--models", "base"), "holds another run"),
+    ("eval_into_a_run_of_other_sampling", lambda ws, t: _eval_into(ws, t, "--temperature", "0.5"),
+     "sampling parameters"),
+    ("eval_into_a_run_of_other_prompts", lambda ws, t: _eval_into(ws, t, "--prompts", write(
+        t / "th.toml", 'themes = ["море"]\n')), "themes"),
+    ("eval_into_a_run_of_another_seed", lambda ws, t: _eval_into(ws, t, "--seed", "7"), "seed"),
+    ("eval_into_a_locked_folder", lambda ws, t: _eval_into(ws, t, out=_locked_run(ws, t)),
+     "another poetbench process (pid 4242)"),
+    ("report_out_is_an_input", lambda ws, t: ["report", (d := _run_copy(ws, t)), "--out", d / "scores.jsonl"],
+     "input"),
+    ("report_out_is_another_runs_file", lambda ws, t: ["report", _run_copy(ws, t), "--out",
+                                                       _run_copy(ws, t, name="other") / "summary.json"], "own file"),
+    ("report_out_over_a_non_html_file", lambda ws, t: ["report", _run_copy(ws, t), "--out", write(t / "notes.txt", "x")],
+     "refusing to overwrite"),
+    ("predict_out_is_its_input", lambda ws, t: ["classifier", "predict", C, ws / "c.toml", "--jsonl",
+                                                (f := write(t / "in.jsonl", '{"text": "а"}\n')), "--out", f],
+     "is this command's input"),
+    ("predict_out_into_the_corpus", lambda ws, t: ["classifier", "predict", C, ws / "c.toml", "--jsonl",
+                                                   write(t / "in.jsonl", '{"text": "а"}\n'), "--out",
+                                                   ws / "normalized" / "alpha.jsonl"], "inside"),
+    ("scan_out_is_its_input", lambda ws, t: ["scan", "--jsonl", (f := write(t / "s.jsonl", '{"text": "а"}\n')),
+                                             "--out", f], "is this command's input"),
+    # 4. values are checked where they enter
+    ("config_string_for_a_number", lambda ws, t: ["train", C, cfg_file(t, 'lora_r = "8"\n')], "must be an integer"),
+    ("config_negative_learning_rate", lambda ws, t: ["train", C, cfg_file(t, "learning_rate = -0.1\n")],
+     "'learning_rate': must be above 0"),
+    ("config_lora_r_zero", lambda ws, t: ["train", C, cfg_file(t, "lora_r = 0\n")], "'lora_r': must be at least 1"),
+    ("config_lora_r_absurd", lambda ws, t: ["train", C, cfg_file(t, "lora_r = 1000000\n")], "at most 1024"),
+    ("config_batch_size_zero", lambda ws, t: ["train", C, cfg_file(t, "per_device_train_batch_size = 0\n")],
+     "'per_device_train_batch_size': must be at least 1"),
+    ("config_max_length_zero", lambda ws, t: ["train", C, cfg_file(t, "max_length = 0\n")], "'max_length'"),
+    ("config_unknown_dtype", lambda ws, t: ["train", C, cfg_file(t, 'dtype = "int4"\n')], "choose one of: auto"),
+    ("config_authors_as_a_string", lambda ws, t: ["train", C, cfg_file(t, 'authors = "pushkin"\n')],
+     "'authors': must be a list"),
+    ("config_tiny_not_a_table", lambda ws, t: ["train", C, cfg_file(t, "tiny = 3\n")], "'tiny' must be a table"),
+    ("config_boolean_for_a_number", lambda ws, t: ["train", C, cfg_file(t, "max_steps = true\n")], "must be an integer"),
+    ("temperature_zero", lambda ws, t: _eval_into(ws, t, "--temperature", "0"), "'temperature': must be above 0"),
+    ("top_p_above_one", lambda ws, t: _eval_into(ws, t, "--top-p", "1.5"), "'top_p': must be at most 1"),
+    ("top_p_zero", lambda ws, t: _eval_into(ws, t, "--top-p", "0"), "'top_p': must be above 0"),
+    ("max_new_tokens_zero", lambda ws, t: _eval_into(ws, t, "--max-new-tokens", "0"), "'max_new_tokens'"),
+    ("batch_size_zero", lambda ws, t: _eval_into(ws, t, "--batch-size", "0"), "'batch_size': must be at least 1"),
+    ("template_with_a_lone_brace", lambda ws, t: _eval_into(ws, t, "--prompts", write(
+        t / "tb.toml", 'eval_template = "Стих {theme} {author_name} {"\n')), "Single '{'"),
+    ("template_with_a_format_spec", lambda ws, t: _eval_into(ws, t, "--prompts", write(
+        t / "ts.toml", 'eval_template = "{theme!r} {author_name}"\n')), "format spec or conversion"),
+    ("template_with_another_field", lambda ws, t: _eval_into(ws, t, "--prompts", write(
+        t / "tf.toml", 'eval_template = "{theme} {author_name} {__class__}"\n')), "unknown placeholder"),
+    ("themes_as_a_string", lambda ws, t: _eval_into(ws, t, "--prompts", write(t / "tt.toml", 'themes = "море"\n')),
+     "'themes': must be a list"),
+    ("cache_path_is_a_file", lambda ws, t: (["corpus", "authors", C, ws / "c.toml"],
+                                            {"POETBENCH_CACHE": str(write(t / "cachefile", "x"))}), "is a file"),
+    ("classifier_dir_is_a_file", lambda ws, t: (["classifier", "train", C, ws / "c.toml"],
+                                                {"POETBENCH_CLASSIFIER_DIR": str(write(t / "clffile", "x"))}),
+     "is a file"),
+    ("eval_output_dir_is_a_file", lambda ws, t: _eval_into(ws, t, out=write(t / "outfile", "x")), "is a file"),
+    ("corpus_dir_is_a_file", lambda ws, t: ["corpus", "import", C, ws / "c.toml", "--corpus-dir",
+                                            write(t / "cdfile", "x")], "is a file"),
+    # 5. input that is not text
+    ("deeply_nested_json", lambda ws, t: _import(ws, write(t / "deep.jsonl", NESTED_JSON + "\n")), "nested too deeply"),
+    ("deeply_nested_toml", lambda ws, t: ["train", C, write(t / "deep.toml", NESTED_TOML)], "nested too deeply"),
+    ("lone_surrogate", lambda ws, t: _import(ws, write(t / "sur.jsonl", '{"text": "Строка \\ud800 раз"}\n')),
+     "surrogate"),
+    ("nul_bytes", lambda ws, t: _import(ws, write(t / "nul.jsonl", b'{"text": "a"}\n\x00\x00\n', True)), "NUL"),
+    ("binary_on_stdin", lambda ws, t: (["scan", "-"], None, b"\xff\xfe\x00binary"), "not UTF-8"),
+    ("dev_zero_as_a_corpus", lambda ws, t: _import(ws, "/dev/zero"), "a device"),
+    ("fifo_as_a_corpus", lambda ws, t: _import(ws, _fifo(t)), "a FIFO"),
+    ("dev_zero_as_prompts", lambda ws, t: _eval_into(ws, t, "--prompts", "/dev/zero"), "a device"),
+    ("dev_zero_as_a_config", lambda ws, t: ["train", C, "/dev/zero"], "a device"),
+    ("symlink_loop_in_a_corpus_folder", lambda ws, t: _import(ws, _loop_folder(t)), "symbolic links"),
+    ("dangling_symlink_in_a_corpus_folder", lambda ws, t: _import(ws, _dangling_folder(t)), "dangling symlink"),
+    ("adapter_weights_a_fifo", lambda ws, t: ["eval", C, ws / "c.toml", "--models",
+                                              str(_adapter_with(ws, "fifo", _weights_fifo))], "a FIFO"),
+    ("adapter_weights_a_folder", lambda ws, t: ["eval", C, ws / "c.toml", "--models",
+                                                str(_adapter_with(ws, "dirw", _weights_folder))], "is a folder"),
+    # 6. manifests and model folders that lie
+    ("manifest_not_an_object", lambda ws, t: ["eval", C, ws / "c.toml", "--models", str(_adapter_with(
+        ws, "list", lambda f: (f / "poetbench.json").write_text("[]")))], "must hold a JSON object"),
+    ("manifest_author_id_a_path", lambda ws, t: ["eval", C, ws / "c.toml", "--models", str(_adapter_with(
+        ws, "pathid", lambda f: _manifest_field(f, "author", {"id": "../../etc", "name": "x"})))], "valid author id"),
+    ("manifest_base_not_an_object", lambda ws, t: ["eval", C, ws / "c.toml", "--models", str(_adapter_with(
+        ws, "nobase", lambda f: _manifest_field(f, "base_model", "tiny")))], "'base_model'"),
+    ("adapter_config_malformed", lambda ws, t: ["eval", C, ws / "c.toml", "--models", str(_adapter_with(
+        ws, "badcfg", lambda f: (f / "adapter_config.json").write_text("{")))], "malformed JSON"),
+    ("classifier_meta_malformed", lambda ws, t: ["classifier", "predict", C, ws / "c.toml", "--jsonl",
+                                                 write(t / "q.jsonl", '{"text": "а"}\n'), "--model", _classifier_with(
+        ws, t, "badmeta", lambda d: (d / "meta.json").write_text("{oops"))], "meta.json:1: malformed JSON"),
+    ("run_json_not_an_object", lambda ws, t: ["report", _run_copy(ws, t, lambda d: (d / "run.json").write_text('"x"'))],
+     "must hold a JSON object"),
+    ("summary_json_malformed", lambda ws, t: ["report", _run_copy(ws, t, lambda d: (d / "summary.json").write_text(
+        "{"))], "summary.json"),
+    # 7. anywhere you stand
+    ("run_outside_the_project", lambda ws, t: (["corpus", "authors"], {"POETBENCH_PROJECT": str(t)}),
+     "set POETBENCH_PROJECT=DIR"),
+    ("project_that_is_not_a_folder", lambda ws, t: (["corpus", "authors"],
+                                                    {"POETBENCH_PROJECT": str(write(t / "proj", "x"))}), "is a file"),
+]
+
+
 def _snapshot(root: Path) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*")
             if p.is_file() and "cache" not in p.parts and "bad_adapters" not in p.parts}
 
 
 def test_the_table_has_at_least_30_kinds():
-    assert len(CASES) >= 30 and len({c[0] for c in CASES}) == len(CASES)
+    assert len(CASES) >= 30 + 40 and len({c[0] for c in CASES}) == len(CASES)
 
 
-@pytest.mark.skipif(not needs_prosody, reason="needs ../shared/prosody")
 @pytest.mark.parametrize("name,make,expected", CASES, ids=[f"bad_input-{c[0]}" for c in CASES])
 def test_bad_input(ws, tmp_path, monkeypatch, name, make, expected):
     monkeypatch.chdir(ws)
     before = _snapshot(ws)
-    argv = [str(a) for a in make(ws, tmp_path)]
-    result = CliRunner().invoke(cli, argv)
+    made = make(ws, tmp_path)
+    argv, env, stdin = (list(made) + [None, None])[:3] if isinstance(made, tuple) else (made, None, None)
+    try:
+        result = CliRunner().invoke(cli, [str(a) for a in argv], env=env, input=stdin)
+    finally:
+        while _HELD:
+            os.close(_HELD.pop())
     output = result.output
     assert result.exit_code not in (0, None), output
     assert isinstance(result.exception, SystemExit), repr(result.exception)
@@ -212,3 +479,103 @@ def test_bad_input(ws, tmp_path, monkeypatch, name, make, expected):
     after = _snapshot(ws)
     changed = [p for p, h in before.items() if after.get(p) != h]
     assert not changed, f"changed or lost: {changed}"
+
+
+# ---- one test per class, beyond the one-line error ---------------------------------------------
+
+
+def test_a_classifier_that_would_run_code_is_refused_before_any_of_it_runs(ws, tmp_path, monkeypatch):
+    import skops.io as sio
+
+    monkeypatch.chdir(ws)
+    marker = tmp_path / "MARKER"
+    evil = evil_classifier(ws, tmp_path, marker)
+    result = CliRunner().invoke(cli, ["classifier", "predict", C, str(ws / "c.toml"), "--jsonl",
+                                      str(tmp_path / "code.jsonl"), "--model", str(evil)])
+    assert result.exit_code == 2 and "builtins.exec" in result.output and "functools.partial" in result.output
+    assert not marker.exists()
+    # the planted file is live: trusting its types and predicting writes the marker
+    pipe = sio.load(evil / "model.skops", trusted=sio.get_untrusted_types(file=evil / "model.skops"))
+    pipe.predict_proba([json.loads((tmp_path / "code.jsonl").read_text())["text"]])
+    assert marker.exists()
+
+
+def test_the_trusted_list_names_exact_types():
+    from poetbench.classifier import TRUSTED_TYPES
+
+    assert all(t.count(".") >= 2 and not t.endswith(".") and "*" not in t for t in TRUSTED_TYPES)
+    assert not any(t.startswith(("builtins.", "functools.", "os.", "subprocess.")) for t in TRUSTED_TYPES)
+
+
+def test_a_damaged_middle_line_is_an_error_and_nothing_after_it_is_deleted(ws, tmp_path, monkeypatch):
+    from poetbench.generate import read_done
+
+    monkeypatch.chdir(ws)
+    out = _run_copy(ws, tmp_path, lambda d: _corrupt_middle(d / "generations.jsonl", '{"key": "x", "te'))
+    before = (out / "generations.jsonl").read_bytes()
+    result = CliRunner().invoke(cli, [str(a) for a in _eval_into(ws, tmp_path, out=out)])
+    assert result.exit_code == 2 and "generations.jsonl:2" in result.output
+    assert (out / "generations.jsonl").read_bytes() == before
+    # a torn last line is cut; a complete last row whose newline was lost is kept (and ended)
+    path = tmp_path / "g.jsonl"
+    row = {"key": "a", "model": "base", "author": "alpha", "theme": "t", "sample": 0, "text": "x"}
+    path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "key": "b"}) + "\n" + '{"key": "c", "te')
+    assert list(read_done(path)) == ["a", "b"] and path.read_text().endswith("}\n")
+    path.write_text(json.dumps(row) + "\n" + json.dumps({**row, "key": "b"}))
+    assert list(read_done(path)) == ["a", "b"] and path.read_text().endswith("}\n")
+
+
+def test_force_moves_another_runs_files_aside_and_never_mixes_them(ws, tmp_path, monkeypatch):
+    monkeypatch.chdir(ws)
+    out = _run_copy(ws, tmp_path)
+    old = (out / "generations.jsonl").read_text()
+    result = CliRunner().invoke(cli, [str(a) for a in _eval_into(ws, tmp_path, "--models", "base", "--force", out=out)])
+    assert result.exit_code == 0, result.output
+    aside = [p for p in out.iterdir() if p.name.startswith("replaced-")]
+    assert len(aside) == 1 and (aside[0] / "generations.jsonl").read_text() == old
+    rows = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
+    assert {r["model"] for r in rows} == {"base"}
+    assert json.loads((out / "run.json").read_text())["identity"]["models"] == [["base", None]]
+
+
+def test_a_refused_run_leaves_nothing_behind(ws, tmp_path, monkeypatch):
+    monkeypatch.chdir(ws)
+    cfg = cfg_file(tmp_path, f'authors_file = "{ws / "authors.toml"}"\ncorpus_dir = "{ws / "normalized"}"\n'
+                             'max_length = 16\nmax_steps = 2\n[tiny]\nvocab_size = 400\nhidden_size = 32\n'
+                             'intermediate_size = 64\nnum_hidden_layers = 1\nnum_attention_heads = 2\n'
+                             'num_key_value_heads = 1\nmax_position_embeddings = 256\npretrain_steps = 12\n'
+                             'pretrain_batch_size = 8\npretrain_seq_len = 64\n')
+    out = tmp_path / "new-run"
+    result = CliRunner().invoke(cli, ["train", C, str(cfg), "--authors", "alpha", "--output-dir", str(out)])
+    assert result.exit_code == 2 and "truncation" in result.output, result.output
+    assert not out.exists()
+    refused = tmp_path / "new-eval"
+    result = CliRunner().invoke(cli, [str(a) for a in _eval_into(ws, tmp_path, "--top-p", "2", out=refused)])
+    assert result.exit_code == 2 and not refused.exists()
+
+
+def test_cr_only_line_ends_are_line_ends(tmp_path):
+    from poetbench import readers as R
+
+    (tmp_path / "mac.txt").write_bytes("Заглавие\r\rСтрока раз\rСтрока два\rСтрока три\rСтрока четыре\r".encode())
+    (poem,) = R.read_raw(tmp_path)
+    assert poem.title == "Заглавие" and poem.text.split("\n") == ["Строка раз", "Строка два", "Строка три",
+                                                                  "Строка четыре"]
+    (tmp_path / "p.jsonl").write_bytes(b'{"text": "a\\nb"}\r{"text": "c\\u2028d"}\r')
+    assert [p.text for p in R.read_raw(tmp_path / "p.jsonl")] == ["a\nb", "c\u2028d"]
+
+
+def test_commands_find_the_project_from_any_folder(ws, tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    (project / "corpora").mkdir(parents=True)
+    shutil.copy(ws / "authors.toml", project / "corpora" / "authors.toml")
+    (project / "corpora" / "authors.toml").write_text(
+        (ws / "authors.toml").read_text().replace('corpus_root = "texts"', f'corpus_root = "{ws / "texts"}"'))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for how in (["--project", str(project), "corpus", "authors"], ["corpus", "authors"]):
+        result = CliRunner().invoke(cli, how, env={"POETBENCH_PROJECT": str(project)})
+        assert result.exit_code == 0 and "alpha" in result.output and "present" in result.output, result.output
+    result = CliRunner().invoke(cli, ["corpus", "authors"], env={"POETBENCH_PROJECT": None})
+    assert result.exit_code == 2 and str(elsewhere / "corpora" / "authors.toml") in result.output

@@ -5,7 +5,7 @@ import pytest
 from poetbench import cleaning as CL
 from poetbench import corpus as C
 from poetbench import readers as R
-from poetbench.errors import CorpusError
+from poetbench.errors import ConfigError, CorpusError
 from tests.conftest import SHARED, write_corpus
 
 POEM = "Я помню чудное мгновенье:\nПередо мной явилась ты,\nКак мимолетное виденье,\nКак гений чистой красоты."
@@ -156,7 +156,7 @@ def test_authors_file_and_import_is_cached(corpus_env):
 
 @pytest.mark.parametrize("bad", ["../x", "Pushkin", "a/b", "", "1abc", "a" * 40])
 def test_author_ids_are_validated(bad):
-    with pytest.raises(CorpusError, match="invalid author id"):
+    with pytest.raises(ConfigError, match="invalid author id"):
         C.validate_author_id(bad)
 
 

@@ -12,8 +12,6 @@ from poetbench.generate import GENERATIONS, SamplingParams, parse_models, read_d
 from poetbench.stats import bootstrap_ci, paired_comparison
 from tests.conftest import SHARED, micro_config
 
-pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
-                                reason="needs ../shared/prosody (scores use the prosody engine)")
 
 PARAMS = SamplingParams(max_new_tokens=24)
 

@@ -13,8 +13,6 @@ import pytest
 from poetbench.config import save_config
 from tests.conftest import SHARED, micro_config
 
-pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
-                                reason="needs ../shared/prosody (eval scores poems)")
 
 
 def _env(tmp: Path) -> dict:

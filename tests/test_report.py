@@ -12,8 +12,6 @@ from poetbench.generate import SamplingParams
 from poetbench.report.html import ReportError, write_report
 from tests.conftest import SHARED, micro_config
 
-pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
-                                reason="needs ../shared/prosody (the report scans poems)")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SECTIONS = ["summary", "training", "comparison", "heldout", "classifier", "prosody", "memorisation", "gallery"]
 EVIL = "<script>alert('x')</script></div><b>жирный</b>"

@@ -56,7 +56,6 @@ def trained(corpus_env, tmp_path, monkeypatch):
     return cfg, train_classifier(cfg, log=lambda m: None)
 
 
-@needs_prosody
 def test_held_out_report_uses_unseen_poems_and_round_trips(trained):
     import hashlib
 
@@ -77,7 +76,6 @@ def test_held_out_report_uses_unseen_poems_and_round_trips(trained):
     assert np.allclose(again.predict_proba(texts), model.predict_proba(texts))
 
 
-@needs_prosody
 def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp_path):
     import fractions
     import shutil
@@ -97,7 +95,6 @@ def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp
         load(evil)
 
 
-@needs_prosody
 def test_predict_command_trains_first_on_a_fresh_checkout(corpus_env, tmp_path, monkeypatch):
     from poetbench.cli import cli
     from poetbench.config import save_config

@@ -10,7 +10,6 @@ from poetbench.benchmark import EvalOptions, run_eval
 from poetbench.generate import SamplingParams, read_done
 from tests.conftest import SHARED, micro_config
 
-pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(), reason="needs ../shared/prosody")
 
 
 @pytest.fixture

@@ -207,24 +207,28 @@ class StressDictionary:
         return (max(votes, key=lambda q: (votes[q], -q)),)
 
 
-@lru_cache(maxsize=4)
 def default_dictionary(prosody_dir: str | None = None) -> StressDictionary:
-    folder = Path(prosody_dir or os.environ.get("POETBENCH_PROSODY_DIR") or default_prosody_dir())
+    """The dictionaries of ``prosody_dir`` (else the workspace's prosody folder), loaded once."""
+    from poetbench.workspace import Workspace
+
+    ws = Workspace.from_env(prosody_dir=prosody_dir)
+    return _dictionary_at(str(ws.prosody), str(ws.cache))
+
+
+@lru_cache(maxsize=4)
+def _dictionary_at(prosody: str, cache: str) -> StressDictionary:
+    folder = Path(prosody)
     paths = [folder / "accent.dic", folder / "accent1.dic"]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        from poetbench.errors import PoetbenchError
+        from poetbench.errors import ConfigError
 
-        raise PoetbenchError(
+        raise ConfigError(
             f"stress dictionary not found: {missing[0]} (set POETBENCH_PROSODY_DIR or --prosody-dir "
             "to the folder with accent.dic and accent1.dic)"
         )
-    from poetbench.runtime import default_cache_dir
+    from poetbench.io import regular_file
 
-    return StressDictionary.from_files(paths, default_cache_dir())
-
-
-def default_prosody_dir() -> Path:
-    """``../shared/prosody`` beside the current folder, else beside the project checkout."""
-    candidates = [Path("../shared/prosody"), Path(__file__).resolve().parents[3] / "shared" / "prosody"]
-    return next((c for c in candidates if (c / "accent.dic").exists()), candidates[0])
+    for p in paths:
+        regular_file(p, "stress dictionary")
+    return StressDictionary.from_files(paths, Path(cache))

@@ -13,17 +13,27 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from poetbench.errors import PoetbenchError
-from poetbench.io import atomic_write_text, iter_jsonl
+from poetbench.errors import ReportError
+from poetbench.io import atomic_write_text, iter_jsonl, read_json_object
+
+SCORE_FIELDS = ("key", "model", "author", "theme", "sample")
+
+
+def _rows(path: Path, fields: tuple[str, ...]) -> list[dict]:
+    """A run's JSONL file, every row with ``fields`` (a row without one is an error naming it)."""
+    rows = []
+    for line, row in iter_jsonl(path, ReportError):
+        missing = [f for f in fields if f not in row]
+        if missing:
+            raise ReportError("row without this field (was the file written by `poetbench eval`?)", path, line,
+                              missing[0])
+        rows.append(row)
+    return rows
 
 HEADLINE = [("p_target", "P(author)"), ("is_target", "reads as author"), ("regularity", "meter regularity"),
             ("rhyme_rate", "rhymed lines"), ("exact_rhyme_share", "exact rhymes"), ("four_quatrains", "4 quatrains"),
             ("copied_line_share", "copied lines")]
 MEMO_THRESHOLD = 8  # words in a row shared with a training poem
-
-
-class ReportError(PoetbenchError):
-    pass
 
 
 def _svg(fig) -> str:
@@ -107,10 +117,10 @@ def build_context(run_dir: Path) -> dict:
     if missing:
         raise ReportError(f"{run_dir}: not an eval run with generations (missing {', '.join(missing)}); "
                           "run `poetbench eval` first")
-    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    scores = [r for _, r in iter_jsonl(run_dir / "scores.jsonl")]
-    gens = {r["key"]: r for _, r in iter_jsonl(run_dir / "generations.jsonl")}
+    run = read_json_object(run_dir / "run.json", "run file", ReportError)
+    summary = read_json_object(run_dir / "summary.json", "summary", ReportError)
+    scores = _rows(run_dir / "scores.jsonl", SCORE_FIELDS)
+    gens = {r["key"]: r for r in _rows(run_dir / "generations.jsonl", ("key", "text"))}
     if not scores:
         raise ReportError(f"{run_dir}: the run has no generated poems to report on")
     lm = [r for _, r in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").exists() else []
