@@ -248,6 +248,10 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     out_dir = opts.output_dir or _reports_root() / run_name
     params = opts.params
     ident = rundir.identity(base_id, entries, prompts, params, opts.seed)
+    if out_dir.is_dir() and ((out_dir / "adapter_config.json").exists() or
+                             any((p / "adapter_config.json").exists() for p in out_dir.iterdir() if p.is_dir())):
+        raise GenerateError(f"--output-dir {out_dir} holds trained adapters: write the eval run elsewhere "
+                            "(e.g. reports/<run>/)")
     with rundir.folder_lock(out_dir):
         _claim(out_dir, ident, opts.force, log)
         atomic_write_json(out_dir / "run.json", {"format": "poetbench-eval/1", "status": "running",

@@ -507,6 +507,11 @@ def classifier_eval(config, model_dir, csv_out, as_json):
 
     from poetbench.classifier import ClassifierError, corpora_for_classifier
 
+    if csv_out:
+        from poetbench.rundir import check_out_path
+
+        check_out_path(Path(csv_out), forbidden_dirs=[Path(config.corpus_dir)] + ([Path(model_dir)] if model_dir else []),
+                       suffixes=(".csv",))
     model = _get_model(config, model_dir)
     current = {a: m["corpus_sha256"] for a, m in corpora_for_classifier(config, log=_log).items()}
     if model.meta.get("corpora") != current:

@@ -227,6 +227,9 @@ def import_author(author: Author, corpus_dir: str | Path, settings: CorpusSettin
     source = Path(source) if source is not None else author.path
     if source is None or not source.exists():
         raise CorpusError(author.how_to_supply())
+    out, meta_path = corpus_paths(corpus_dir, author.id)
+    if source.resolve() in (out.resolve(), meta_path.resolve()) or Path(corpus_dir).resolve() == source.resolve():
+        raise CorpusError(f"is the normalised corpus itself ({out}): import the original texts", source)
     return write_corpus(author, corpus_dir, settings, source_desc=str(source),
                         source_sha256=_file_fingerprint(source), read=lambda: read_raw(source), force=force)
 

@@ -118,6 +118,8 @@ def parse_json(text: str, where, line: int | None = None, error: type[PoetbenchE
             from None
     except RecursionError:
         raise error("JSON nested too deeply", where, line) from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        raise error(f"malformed JSON ({e})", where, line) from None
     if _SURROGATE_ESCAPE.search(text) and _has_surrogate(obj):
         raise error("holds a lone UTF-16 surrogate (\\udXXX escape): not valid text", where, line)
     return obj
@@ -157,6 +159,8 @@ def read_toml(path: Path, what: str = "file") -> dict:
         raise ConfigError(f"not valid TOML: {e}", path) from None
     except RecursionError:
         raise ConfigError("not valid TOML: nested too deeply", path) from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        raise ConfigError(f"not valid TOML: {e}", path) from None
 
 
 def read_text_records(path: Path, fields: tuple[str, ...] = ("text",)) -> list[dict]:
@@ -283,7 +287,7 @@ def _row_problem(line: bytes, required: tuple[str, ...]) -> str | None:
     try:
         text = line.decode("utf-8")
         row = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return "not a complete JSON row"
     if not isinstance(row, dict):
         return "not a JSON object"

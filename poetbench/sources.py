@@ -29,6 +29,7 @@ from poetbench.readers import FORMATS, RawPoem, read_source, records_to_poems
 KEYS = {"path", "url", "hf", "dataset", "sha256", "format", "fields", "filter", "json_key", "members", "split",
         "revision", "note"}
 CHUNK = 1 << 16
+MAX_DOWNLOAD_BYTES = 2 << 30  # 2 GiB: far above any corpus or archive of poems
 
 
 @dataclass
@@ -76,6 +77,12 @@ def load_sources(path: str | Path) -> dict[str, list[Source]]:
             kinds = [k for k in ("path", "url", "hf", "dataset") if k in entry]
             if len(kinds) != 1:
                 raise CorpusError("give exactly one of path, url, hf, dataset", path, field=where)
+            for key, value in entry.items():
+                kind = dict if key in ("fields", "filter") else str
+                if not isinstance(value, kind) or (kind is dict and key == "fields" and not all(
+                        isinstance(v, str) for v in value.values())):
+                    raise CorpusError(f"must be {'a table' if kind is dict else 'a string'}, got {value!r}", path,
+                                      field=f"{where}.{key}")
             src = Source(author=author, **entry)
             if src.path is not None:  # relative to the sources file
                 src.path = str(path.parent / src.path) if not Path(src.path).is_absolute() else src.path
@@ -126,6 +133,11 @@ def download(url: str, expected: str | None, cache_dir: Path, progress=None, tim
     """Fetch ``url`` into the download cache and return the file. Verified against ``expected`` (when
     given). Resumes a partial ``.part`` file with an HTTP Range request; a checksum mismatch removes
     the download; nothing incomplete is ever returned."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":  # a local file: it must be a regular one (not /dev/zero, not a FIFO)
+        from poetbench.io import regular_file
+
+        regular_file(Path(urllib.parse.unquote(parsed.path)), "source file")
     key = hashlib.sha256(url.encode()).hexdigest()[:32]  # one cache folder per URL
     name = Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)).name or "download"
     folder = cache_dir / "downloads" / key
@@ -154,6 +166,9 @@ def download(url: str, expected: str | None, cache_dir: Path, progress=None, tim
                         break
                     f.write(chunk)
                     received += len(chunk)
+                    if have + received > MAX_DOWNLOAD_BYTES:
+                        part.unlink()
+                        raise CorpusError(f"download exceeds {MAX_DOWNLOAD_BYTES:,} bytes: not a poem corpus", url)
                     if task is not None:
                         progress.advance(task, len(chunk))
             if total is not None and have + received < total:

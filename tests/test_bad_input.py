@@ -441,6 +441,18 @@ CASES += [
      "must hold a JSON object"),
     ("summary_json_malformed", lambda ws, t: ["report", _run_copy(ws, t, lambda d: (d / "summary.json").write_text(
         "{"))], "summary.json"),
+    ("huge_integer_in_json", lambda ws, t: _import(ws, write(t / "int.jsonl", '{"text": "a", "year": ' + "9" * 5000
+                                                             + "}\n")), "malformed JSON"),
+    ("huge_integer_in_toml", lambda ws, t: ["train", C, cfg_file(t, "seed = " + "9" * 5000 + "\n")], "not valid TOML"),
+    ("source_file_url_to_dev_zero", lambda ws, t: ["corpus", "fetch", C, ws / "c.toml", "--sources", write(
+        t / "z.toml", '[[sources.alpha]]\nurl = "file:///dev/zero"\n')], "a device"),
+    ("source_fields_not_a_table", lambda ws, t: ["corpus", "fetch", C, ws / "c.toml", "--sources", write(
+        t / "f.toml", '[[sources.alpha]]\npath = "x.jsonl"\nfields = "text"\n')], "must be a table"),
+    ("import_the_normalised_corpus_itself", lambda ws, t: _import(ws, ws / "normalized" / "alpha.jsonl"),
+     "normalised corpus itself"),
+    ("eval_output_dir_of_adapters", lambda ws, t: _eval_into(ws, t, out=ws / "adapters"), "holds trained adapters"),
+    ("classifier_eval_csv_into_the_corpus", lambda ws, t: ["classifier", "eval", C, ws / "c.toml", "--csv",
+                                                          ws / "normalized" / "x.csv"], "inside"),
     # 7. anywhere you stand
     ("run_outside_the_project", lambda ws, t: (["corpus", "authors"], {"POETBENCH_PROJECT": str(t)}),
      "set POETBENCH_PROJECT=DIR"),
