@@ -24,7 +24,7 @@ def main() -> None:
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["POETBENCH_CLASSIFIER_DIR"] = tmp
-        from poetbench.classifier import evaluation_of, train_classifier
+        from poetbench.style.classifier import evaluation_of, train_classifier
         from poetbench.config import preset
 
         model = train_classifier(preset("tiny"), log=print, force=True)

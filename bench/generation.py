@@ -34,18 +34,23 @@ def main() -> None:
     ap.add_argument("--new-tokens", type=int, default=48)
     args = ap.parse_args()
     os.chdir(ROOT)
-    from poetbench.benchmark import _base_of
     from poetbench.config import preset
-    from poetbench.generate import ModelBank, chat_ids, newest_run, parse_models
-    from poetbench.models import load_model, load_tokenizer
+    from poetbench.corpus import prepare_corpora
+    from poetbench.eval.plan import resolve_base
+    from poetbench.generation import newest_run, parse_models
+    from poetbench.generation.hf import ModelBank, chat_ids
+    from poetbench.models.loading import load_model, load_tokenizer
     from poetbench.prompts import default_prompts
+    from poetbench.workspace import Workspace
 
-    cfg = preset("tiny")
-    run = newest_run()
+    ws = Workspace.from_env(ROOT)
+    cfg = ws.resolve(preset("tiny"))
+    run = newest_run(ws.adapters)
     if run is None:
         sys.exit("no trained adapters: run `poetbench train --preset tiny` first")
     entries = parse_models("base,lora", run)
-    base_path, _ = _base_of(entries, cfg, log=lambda m: None)
+    _, metas = prepare_corpora(cfg, authors=[], log=lambda m: None)
+    base_path, _ = resolve_base(entries, cfg, metas, ws, log=lambda m: None)
     tok = load_tokenizer(base_path)
     prompts_set = default_prompts()
     prompts = [prompts_set.eval_prompt(prompts_set.themes[i % len(prompts_set.themes)], "Александр Сергеевич Пушкин")

@@ -57,7 +57,8 @@ def random_base(path: Path, corpus_root: Path, shape: dict) -> None:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from poetbench.models import resolve_dtype, train_tiny_tokenizer
+    from poetbench.models.loading import resolve_dtype
+    from poetbench.models.tiny import train_tiny_tokenizer
 
     tok = train_tiny_tokenizer(corpus_texts(corpus_root), 8000)
     config = Qwen2Config(**shape, bos_token_id=None, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
@@ -110,7 +111,7 @@ def random_adapter(base: str, path: Path) -> Path:
     from peft import get_peft_model
 
     from poetbench.config import preset
-    from poetbench.models import load_model
+    from poetbench.models.loading import load_model
     from poetbench.train import lora_config
 
     lora = lora_config(preset("seed"))
@@ -125,29 +126,32 @@ def generation(base: str, adapters: Path, out: Path, themes: int, batch_sizes: l
     backend, per batch size."""
     import torch
 
-    from poetbench.benchmark import build_jobs
-    from poetbench.generate import ModelBank, SamplingParams, generate, parse_models
-    from poetbench.models import load_model, load_tokenizer, to_accelerator
+    from poetbench.config import SamplingParams, preset
+    from poetbench.generation import Job, job_key, parse_models, run_jobs
+    from poetbench.generation.hf import HFBackend
     from poetbench.prompts import default_prompts
 
-    tok = load_tokenizer(base)
-    model = to_accelerator(load_model(base))
     entries = parse_models("base,lora", adapters) if (adapters / AUTHOR).is_dir() else parse_models(f"base,{adapters}", None)
-    bank = ModelBank(model, tok, entries)
+    backend = HFBackend(entries, base, preset("seed"))  # the seed preset's loading options (dtype auto)
     prompts = default_prompts()
-    names = {AUTHOR: "Александр Сергеевич Пушкин"}
-    bank.verify_adapters(prompts.eval_prompt(prompts.themes[0], names[AUTHOR]))
+    name = "Александр Сергеевич Пушкин"
+    backend.probe(prompts.eval_prompt(prompts.themes[0], name))
     params = SamplingParams(max_new_tokens=max_new_tokens)
     sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
-    warm = build_jobs(entries[:1], names, prompts, list(prompts.themes[:1]), 1, 7, base, params)
-    generate(bank, warm, out / "warmup.jsonl", params, 1, base)
-    result = {"device": str(bank.model.device), "max_new_tokens": max_new_tokens, "runs": []}
+
+    def jobs_for(models, n_themes, n_samples, seed):
+        return [Job(e.name, AUTHOR, t, k, prompts.eval_prompt(t, name),
+                    job_key(base, e, prompts.eval_prompt(t, name), params, seed + k))
+                for e in models for t in prompts.themes[:n_themes] for k in range(n_samples)]
+
+    run_jobs(backend, jobs_for(entries[:1], 1, 1, 7), out / "warmup.jsonl", params, 1, base)
+    result = {"device": str(backend.bank.model.device), "max_new_tokens": max_new_tokens, "runs": []}
     reset_peak()
     for bs in batch_sizes:
-        jobs = build_jobs(entries, names, prompts, list(prompts.themes[:themes]), samples, 42 + bs, base, params)
+        jobs = jobs_for(entries, themes, samples, 42 + bs)
         sync()
         t0 = time.time()
-        rows = generate(bank, jobs, out / f"generations-{bs}.jsonl", params, bs, base)
+        rows = run_jobs(backend, jobs, out / f"generations-{bs}.jsonl", params, bs, base)
         sync()
         secs = time.time() - t0
         tokens = sum(rows[j.key]["tokens"] for j in jobs)

@@ -142,9 +142,11 @@ class RunConfig:
                                          choices=ATTENTION)
     tiny: TinyModelConfig = field(default_factory=TinyModelConfig, metadata={"help": "Tiny offline model shape."})
     # corpus
-    authors_file: str = _f("corpora/authors.toml", "Author declarations (id, Russian name, where the texts are).")
-    corpus_root: str | None = _f(None, "Folder that relative author paths resolve against (overrides authors.toml).")
-    corpus_dir: str = _f("corpora/normalized", "Where the normalised per-author JSONL files are written.")
+    authors_file: str = _f("corpora/authors.toml", "Author declarations (id, Russian name, where the texts are).",
+                           path="file")
+    corpus_root: str | None = _f(None, "Folder that relative author paths resolve against (overrides authors.toml).",
+                                 path="dir")
+    corpus_dir: str = _f("corpora/normalized", "Where the normalised per-author JSONL files are written.", path="dir")
     authors: list[str] = _f(list(DEMO_AUTHORS), "Authors to train adapters for.")
     min_lines: int = _f(4, "Poems with fewer lines are dropped.", ge=1, le=10_000)
     max_lines: int = _f(64, "Longer works are split at stanza (else line) boundaries into parts of at most this many lines.",
@@ -314,8 +316,12 @@ def load_config(path: str | Path) -> RunConfig:
     return _from_dict(RunConfig, merged, str(path))
 
 
+def config_toml(config: RunConfig) -> str:
+    """The config as TOML (``None`` values left out: TOML has no null, and the preset supplies them)."""
+    return tomli_w.dumps({k: v for k, v in config.to_dict().items() if v is not None})
+
+
 def save_config(config: RunConfig, path: str | Path) -> None:
     from poetbench.io import atomic_write_text
 
-    data = {k: v for k, v in config.to_dict().items() if v is not None}
-    atomic_write_text(Path(path), tomli_w.dumps(data))
+    atomic_write_text(Path(path), config_toml(config))

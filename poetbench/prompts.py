@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from poetbench.words import CYRILLIC, morph, words
+
 _DATA = "prompts.toml"
 
 
@@ -93,15 +95,7 @@ def default_prompts() -> PromptSet:
     )
 
 
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
 _NUMBERING = re.compile(r"^\s*(?:[IVXLC]+|\d+)[.)]\s*")
-_WORD = re.compile(r"[А-Яа-яЁё]+(?:-[А-Яа-яЁё]+)?")
 _INCIPIT = re.compile(r'^["«„“].*|.*(?:…|\.\.)["»“”]?$')
 # Nouns too general to name what a poem is about.
 _GENERIC_NOUNS = frozenset("""
@@ -112,7 +106,7 @@ _GENERIC_NOUNS = frozenset("""
 @lru_cache(maxsize=200_000)
 def _noun_lemma(word: str) -> str | None:
     """Lemma of a common noun (most probable parse), or None. Cached: word frequencies are Zipfian."""
-    parse = _morph().parse(word)[0]
+    parse = morph().parse(word)[0]
     tag = parse.tag
     if tag.POS != "NOUN" or {"Name", "Surn", "Patr", "Geox", "Abbr"} & tag.grammemes:
         return None
@@ -125,8 +119,8 @@ def salient_noun(text: str) -> str | None:
     nouns too general to be a theme unless nothing else is there."""
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
-    for i, word in enumerate(_WORD.findall(text)):
-        lemma = _noun_lemma(word.lower())
+    for i, word in enumerate(words(text)):
+        lemma = _noun_lemma(word)
         if lemma is None:
             continue
         counts[lemma] += 1
@@ -143,7 +137,7 @@ def theme_for_poem(title: str | None, text: str, max_title_words: int = 4) -> st
     # A quoted first line ending in an ellipsis is how editions name untitled poems: not a title.
     if title and not _INCIPIT.match(title.strip()):
         cleaned = _NUMBERING.sub("", title).strip(" .«»\"'")
-        if cleaned and len(cleaned.split()) <= max_title_words and _WORD.search(cleaned):
+        if cleaned and len(cleaned.split()) <= max_title_words and CYRILLIC.search(cleaned):
             return cleaned
     return salient_noun(text) or "жизнь"
 

@@ -19,8 +19,8 @@ from tests.conftest import SHARED, micro_config, module_workspace
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
     """A workspace with a corpus, a config, trained micro adapters and a finished eval run."""
-    from poetbench.benchmark import EvalOptions, run_eval
-    from poetbench.generate import SamplingParams
+    from poetbench.eval import EvalOptions, run_eval
+    from poetbench.config import SamplingParams
     from poetbench.train import train
 
     tmp = tmp_path_factory.mktemp("bad")
@@ -91,7 +91,7 @@ CASES = [
                                      "--authors", "alpha"], "at least 900"),
     ("unknown_base_model", lambda ws, t: ["train", C, ws / "c.toml", "--authors", "alpha", "--base-model",
                                           str(t / "no-model")], "cannot load base model"),
-    ("zero_max_steps", lambda ws, t: ["train", C, ws / "c.toml", "--max-steps", "0"], "must be positive"),
+    ("zero_max_steps", lambda ws, t: ["train", C, ws / "c.toml", "--max-steps", "0"], "'max_steps': must be at least 1"),
     ("packing_without_flash_attention", lambda ws, t: ["train", C, ws / "c.toml", "--authors", "alpha", "--force",
                                                        "--packing", "--attn-implementation", "sdpa"],
      "--packing needs --attn-implementation flash_attention_2"),
@@ -513,14 +513,14 @@ def test_a_classifier_that_would_run_code_is_refused_before_any_of_it_runs(ws, t
 
 
 def test_the_trusted_list_names_exact_types():
-    from poetbench.classifier import TRUSTED_TYPES
+    from poetbench.style.classifier import TRUSTED_TYPES
 
     assert all(t.count(".") >= 2 and not t.endswith(".") and "*" not in t for t in TRUSTED_TYPES)
     assert not any(t.startswith(("builtins.", "functools.", "os.", "subprocess.")) for t in TRUSTED_TYPES)
 
 
 def test_a_damaged_middle_line_is_an_error_and_nothing_after_it_is_deleted(ws, tmp_path, monkeypatch):
-    from poetbench.generate import read_done
+    from poetbench.generation import read_done
 
     monkeypatch.chdir(ws)
     out = _run_copy(ws, tmp_path, lambda d: _corrupt_middle(d / "generations.jsonl", '{"key": "x", "te'))
@@ -567,7 +567,7 @@ def test_a_refused_run_leaves_nothing_behind(ws, tmp_path, monkeypatch):
 
 
 def test_cr_only_line_ends_are_line_ends(tmp_path):
-    from poetbench import readers as R
+    from poetbench.corpus import readers as R
 
     (tmp_path / "mac.txt").write_bytes("Заглавие\r\rСтрока раз\rСтрока два\rСтрока три\rСтрока четыре\r".encode())
     (poem,) = R.read_raw(tmp_path)

@@ -71,7 +71,7 @@ def test_train_command_prints_the_table(corpus_env):
     (["train", "--authors", "missing"], "no texts for 'missing'"),
     (["train", "--authors", "../x"], "invalid author id"),
     (["train", "--authors", "alpha", "--base-model", "/no/such/model"], "cannot load base model"),
-    (["train", "--max-steps", "0"], "must be positive"),
+    (["train", "--max-steps", "0"], "'max_steps': must be at least 1"),
     (["train", "--authors", ","], "at least one"),
     (["corpus", "import", "--author", "alpha", "BADFILE"], ":2: malformed JSON"),
     (["corpus", "import", "--author", "alpha", "CP1251"], "not UTF-8"),

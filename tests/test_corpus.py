@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from poetbench import cleaning as CL
+from poetbench.corpus import cleaning as CL
 from poetbench import corpus as C
-from poetbench import readers as R
+from poetbench.corpus import readers as R
 from poetbench.errors import ConfigError, CorpusError
 from tests.conftest import SHARED, write_corpus
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from poetbench.benchmark import EvalOptions, run_eval
+from poetbench.eval import EvalOptions, run_eval
 from poetbench.errors import PoetbenchError
-from poetbench.generate import GENERATIONS, SamplingParams, parse_models, read_done
-from poetbench.stats import bootstrap_ci, paired_comparison
+from poetbench.config import SamplingParams
+from poetbench.generation import GENERATIONS, parse_models, read_done
+from poetbench.eval.stats import bootstrap_ci, paired_comparison
 from tests.conftest import SHARED, micro_config
 
 
@@ -64,8 +65,7 @@ def test_heldout_matrix_uses_test_split_only(run):
 
 
 def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
-    import poetbench.benchmark as B
-    import poetbench.generate as G
+    import poetbench.eval.stages as S
 
     cfg, opts, tmp = run
     full = opts.output_dir
@@ -73,22 +73,22 @@ def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
     expected = {k: r["text"] for k, r in read_done(full / GENERATIONS).items()}
 
     interrupted = EvalOptions(**{**opts.__dict__, "output_dir": tmp / "again"})
-    real_generate = G.generate
+    real_run_jobs = S.run_jobs
 
     def stop_after_two(*a, **kw):
         def boom(n):
             if n == 1:
                 raise KeyboardInterrupt
-        return real_generate(*a, **kw, after_batch=boom)
+        return real_run_jobs(*a, **{**kw, "after_batch": boom})
 
-    monkeypatch.setattr(B, "generate", stop_after_two)
+    monkeypatch.setattr(S, "run_jobs", stop_after_two)
     with pytest.raises(KeyboardInterrupt):
         run_eval(cfg, interrupted, log=lambda m: None)
     partial = read_done(tmp / "again" / GENERATIONS)
     assert 0 < len(partial) < len(expected)
     with open(tmp / "again" / GENERATIONS, "a") as f:  # a kill in the middle of writing a row
         f.write('{"key": "torn", "te')
-    monkeypatch.setattr(B, "generate", real_generate)
+    monkeypatch.setattr(S, "run_jobs", real_run_jobs)
     run_eval(cfg, interrupted, log=lambda m: None)
     lines = (tmp / "again" / GENERATIONS).read_text().splitlines()
     got = {json.loads(line)["key"]: json.loads(line)["text"] for line in lines}
@@ -99,7 +99,7 @@ def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
 def test_noop_adapter_is_rejected(run):
     from peft import get_peft_model
 
-    from poetbench.models import load_model
+    from poetbench.models.loading import load_model
     from poetbench.train import lora_config
 
     cfg, opts, tmp = run

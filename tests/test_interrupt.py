@@ -97,8 +97,8 @@ def test_eval_killed_then_rerun_has_every_row_once_and_the_same(corpus_env, tmp_
 
 
 def test_same_seed_same_generations_and_scores(corpus_env, tmp_path, monkeypatch):
-    from poetbench.benchmark import EvalOptions, run_eval
-    from poetbench.generate import SamplingParams
+    from poetbench.eval import EvalOptions, run_eval
+    from poetbench.config import SamplingParams
     from poetbench.train import train
 
     monkeypatch.setenv("POETBENCH_CACHE", str(tmp_path / "cache"))

@@ -2,7 +2,8 @@ import pytest
 
 from poetbench.config import preset
 from poetbench.errors import ModelError
-from poetbench.models import CHATML_TEMPLATE, count_parameters, load_model, resolve_dtype, train_tiny_tokenizer
+from poetbench.models.loading import count_parameters, load_model, resolve_dtype
+from poetbench.models.tiny import CHATML_TEMPLATE, train_tiny_tokenizer
 from poetbench.train import lora_config
 
 
@@ -78,7 +79,7 @@ def test_to_accelerator_moves_a_cpu_model_to_the_gpu_when_there_is_one(monkeypat
     places the model for training, nothing did for eval)."""
     import torch
 
-    from poetbench.models import to_accelerator
+    from poetbench.models.loading import to_accelerator
 
     class Model:
         device = torch.device("cpu")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from poetbench.benchmark import EvalOptions, run_eval
-from poetbench.generate import SamplingParams
+from poetbench.eval import EvalOptions, run_eval
+from poetbench.config import SamplingParams
 from poetbench.report.html import ReportError, write_report
 from tests.conftest import SHARED, micro_config
 
@@ -27,15 +27,16 @@ def run_dir(tmp_path_factory):
     cfg = micro_config(env)
     out = tmp / "run"
     train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
-    run_eval(cfg, EvalOptions(adapters=tmp / "adapters", samples=2, themes=2, output_dir=out, batch_size=4,
-                              params=SamplingParams(max_new_tokens=24)), log=lambda m: None)
-    shutil.copy(tmp / "adapters" / "training.csv", out / "training.csv")
-    # a generated poem with markup in it must come out as text
+    opts = EvalOptions(adapters=tmp / "adapters", samples=2, themes=2, output_dir=out, batch_size=4,
+                       params=SamplingParams(max_new_tokens=24))
+    run_eval(cfg, opts, log=lambda m: None)
+    # a generated poem with markup in it must come out as text: planted in the cache, then scored by a rerun
     gens = (out / "generations.jsonl").read_text(encoding="utf-8").splitlines()
     first = json.loads(gens[0])
     first["text"] = EVIL + "\n" + first["text"]
     (out / "generations.jsonl").write_text("\n".join([json.dumps(first, ensure_ascii=False)] + gens[1:]) + "\n",
                                            encoding="utf-8")
+    run_eval(cfg, opts, log=lambda m: None)
     yield out
     mp.undo()
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from poetbench.cli import cli
-from poetbench.readers import read_source, read_text_collection
-from poetbench.sources import download, load_sources
+from poetbench.corpus.readers import read_source, read_text_collection
+from poetbench.corpus.sources import download, load_sources
 from tests.conftest import VOCAB, make_poem
 
 
@@ -56,7 +56,7 @@ def test_fetch_file_url_with_checksum_and_field_mapping(env):
     assert "alpha: read 30, kept 30" in result.output
     # the normalised corpus is then used by training/stats although the author's local path is missing
     from poetbench.config import preset
-    from poetbench.train import prepare_corpora
+    from poetbench.corpus import prepare_corpora
 
     cfg = preset("tiny").replace(authors_file=str(env / "authors.toml"), corpus_dir=str(env / "normalized"))
     wanted, metas = prepare_corpora(cfg, ["alpha"])

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from poetbench.metrics.style import build_pipeline, cosine_delta, pooled_proba, prosody_features
+from poetbench.metrics.style import cosine_delta
+from poetbench.style.features import build_pipeline, pooled_proba, prosody_features
 from tests.conftest import SHARED, VOCAB, make_poem, micro_config
 
 needs_prosody = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
@@ -49,7 +50,7 @@ def test_prosody_features_describe_meter_and_rhyme():
 
 @pytest.fixture
 def trained(corpus_env, tmp_path, monkeypatch):
-    from poetbench.classifier import train_classifier
+    from poetbench.style.classifier import train_classifier
 
     monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
     cfg = micro_config(corpus_env)
@@ -59,11 +60,11 @@ def trained(corpus_env, tmp_path, monkeypatch):
 def test_held_out_report_uses_unseen_poems_and_round_trips(trained):
     import hashlib
 
-    from poetbench.classifier import TRAIN_SPLITS, _split_texts, evaluation_of, load
+    from poetbench.style.classifier import TRAIN_SPLITS, split_texts, evaluation_of, load
 
     cfg, model = trained
-    _, _, train_ids = _split_texts(cfg, model.authors, *TRAIN_SPLITS)
-    _, _, test_ids = _split_texts(cfg, model.authors, "test")
+    _, _, train_ids = split_texts(cfg, model.authors, *TRAIN_SPLITS)
+    _, _, test_ids = split_texts(cfg, model.authors, "test")
     assert "test" not in TRAIN_SPLITS and model.meta["train_splits"] == list(TRAIN_SPLITS)
     assert model.meta["train_ids_sha256"] == hashlib.sha256("\n".join(sorted(train_ids)).encode()).hexdigest()
     assert test_ids and not set(train_ids) & set(test_ids)
@@ -82,7 +83,7 @@ def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp
 
     import skops.io as sio
 
-    from poetbench.classifier import ClassifierError, load
+    from poetbench.style.classifier import ClassifierError, load
 
     cfg, model = trained
     messages = []
@@ -116,7 +117,7 @@ def test_predict_command_trains_first_on_a_fresh_checkout(corpus_env, tmp_path, 
 
 
 def test_classifier_needs_three_authors(corpus_env, tmp_path, monkeypatch):
-    from poetbench.classifier import ClassifierError, train_classifier
+    from poetbench.style.classifier import ClassifierError, train_classifier
 
     (corpus_env["root"] / "gamma.jsonl").unlink()
     monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))

@@ -89,7 +89,7 @@ def test_resume_continues_from_checkpoint(corpus_env, monkeypatch):
     """Interrupt after the first checkpoint, then --resume finishes from it, not from step 0."""
     from transformers import TrainerCallback
 
-    import poetbench.train as T
+    import poetbench.train.runner as T
 
     cfg = micro_config(corpus_env, authors=["alpha"])
     out = corpus_env["tmp"] / "run"

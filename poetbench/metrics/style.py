@@ -1,218 +1,14 @@
-"""Author style: a scikit-learn classifier with stylometric features, and pooled Cosine Delta.
-
-Pure functions and estimators (text in, numbers out, no I/O). Features a stylometrist would choose:
-character n-grams (within words, and across word boundaries with the punctuation), lemma n-grams
-(pymorphy3), function-word frequencies, and prosody from the prosody engine (meter and feet,
-syllables per line, clausulas, rhyme scheme and exactness, stanza sizes). Probabilities are
-calibrated (``P(author | poem)``).
-"""
+"""Style metrics: what the style classifier says of a poem (``P(target author)``, whether it is the
+most probable author), and pooled Cosine Delta of a group of poems to each author's corpus."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import MaxAbsScaler
-from sklearn.svm import LinearSVC
 
-from poetbench.cleaning import clean_text
-
-WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)?")
-
-# Function words: prepositions, conjunctions, particles, pronouns (the stylometrist's classic set).
-FUNCTION_WORDS = tuple(dict.fromkeys("""
-и в не на я с что он а как но по к его же ты мне все всё так меня о из за мой у бы ль ли от до
-ни то когда где нет вы мы она они их ее её был была было были ей ему тебя тебе себя свой своей
-уж уже еще ещё лишь только или да ах о ох чтоб чтобы если хоть хотя пусть вот там тут здесь
-кто чем над под при для без про через сквозь пред перед между меж вдруг опять всегда никогда
-тот эта этот это той тех сей сих сия весь вся всех который твой твоей наш ваш сам сама будто
-словно бы ведь даже вновь снова теперь тогда потом зато едва вкруг вокруг
-""".split()))
-
-
-class CompactTfidf(TfidfVectorizer):
-    """A TfidfVectorizer whose fitted vocabulary is saved as one array of terms rather than a
-    dictionary (skops writes dictionaries entry by entry: ~100 MB for a char n-gram vocabulary)."""
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        vocab = state.pop("vocabulary_", None)
-        if vocab is not None:
-            terms = sorted(vocab, key=vocab.get)
-            state["vocabulary_terms_"] = np.array(terms, dtype=str)
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        terms = state.pop("vocabulary_terms_", None)
-        if terms is not None:
-            state["vocabulary_"] = {str(t): i for i, t in enumerate(terms.tolist())}
-        super().__setstate__(state)
-
-
-def _normalise(texts) -> list[str]:
-    return [clean_text(t or "") for t in texts]
-
-
-class Normaliser(BaseEstimator, TransformerMixin):
-    """The corpus cleaning applied to any input (stress marks, HTML, odd whitespace and dashes)."""
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        return _normalise(X)
-
-
-class Lemmatiser(BaseEstimator, TransformerMixin):
-    """Each text as a string of pymorphy3 lemmas (most probable parse)."""
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        from poetbench.prosody.morph import lemma
-
-        return [" ".join(lemma(w) for w in WORD.findall(t.lower())) for t in X]
-
-
-class FunctionWords(BaseEstimator, TransformerMixin):
-    """Relative frequencies of ``FUNCTION_WORDS`` (per 100 words)."""
-
-    def fit(self, X, y=None):
-        self.vocabulary_ = {w: i for i, w in enumerate(FUNCTION_WORDS)}
-        return self
-
-    def transform(self, X):
-        out = np.zeros((len(X), len(self.vocabulary_)), dtype=np.float32)
-        for row, text in enumerate(X):
-            words = WORD.findall(text.lower())
-            for w, c in Counter(words).items():
-                j = self.vocabulary_.get(w)
-                if j is not None:
-                    out[row, j] = 100.0 * c / max(1, len(words))
-        return out
-
-
-PROSODY_MAX_LINES = 32  # a poem's profile is clear by then; longer works would only cost time
-
-
-def prosody_features(text: str) -> dict[str, float]:
-    """Prosodic profile of one poem (its first ``PROSODY_MAX_LINES`` lines) as named numbers."""
-    from poetbench.prosody.scan import scan_poem
-
-    return _scan_features(scan_poem(_head(text)))
-
-
-def _head(text: str) -> str:
-    return "\n".join(text.split("\n")[:PROSODY_MAX_LINES])
-
-
-def _scan_features(s) -> dict[str, float]:
-    lines = [ln for ln in s.lines if ln.text.strip()]
-    n = max(1, len(lines))
-    syl = np.array([ln.syllables for ln in lines] or [0], dtype=float)
-    feats: dict[str, float] = {
-        f"meter={s.meter}": 1.0,
-        f"meter_feet={s.meter}{s.feet}": 1.0,
-        "regularity": s.regularity,
-        "syllables_mean": float(syl.mean()) / 10,
-        "syllables_std": float(syl.std()) / 10,
-        "rhyme_rate": s.rhyme_rate,
-        "exact_rhyme_share": s.exact_rhyme_share,
-        "lines_log": float(np.log1p(n)),
-        "quatrain_share": sum(1 for z in s.stanza_sizes if z == 4) / max(1, len(s.stanza_sizes)),
-        "stanza_mean": float(np.mean(s.stanza_sizes)) / 10 if s.stanza_sizes else 0.0,
-        "one_stanza": float(len(s.stanza_sizes) <= 1),
-    }
-    for kind, count in s.clausulas.items():
-        feats[f"clausula={kind}"] = count / n
-    for part in s.rhyme_scheme.split()[:4]:
-        feats[f"scheme={part}"] = feats.get(f"scheme={part}", 0.0) + 1.0
-    return feats
-
-
-class ProsodyFeatures(BaseEstimator, TransformerMixin):
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        from poetbench.prosody.scan import scan_poems
-
-        return [_scan_features(s) for s in scan_poems(_head(t) for t in X)]
-
-
-FEATURE_CONFIG = {
-    "chars": "char_wb 2-5 tf-idf (sublinear, min_df 2)",
-    "char_spans": "char 1-4 tf-idf across word boundaries: punctuation and spacing habits (sublinear, min_df 2)",
-    "lemmas": "pymorphy3 lemma 1-2 tf-idf (sublinear, min_df 2)",
-    "function_words": f"{len(FUNCTION_WORDS)} function words per 100 words, weight 0.1",
-    "prosody": "meter, feet, syllables/line, clausulas, rhyme scheme and exactness, stanzas; weight 0.1",
-    "classifier": "LinearSVC(C=0.5, tol=1e-3), sigmoid-calibrated on 3-fold cross-validated decisions",
-    "prosody_max_lines": 32,
-    "version": 2,
-}
-
-
-def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None = None,
-                   calibration_folds: int = 3, class_weight: str | None = "balanced") -> Pipeline:
-    """The style classifier: normalised text -> stylometric features -> calibrated linear SVM.
-
-    The sparse n-gram blocks are L2-normalised rows; the dense function-word and prosody blocks are
-    scaled to [-1, 1] and weighted 0.1 so they inform the decision without drowning the n-grams."""
-    parts = [
-        ("chars", CompactTfidf(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                  dtype=np.float32)),
-        ("char_spans", CompactTfidf(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=2,
-                                       dtype=np.float32)),
-        ("lemmas", Pipeline([("lemmatise", Lemmatiser()),
-                             ("tfidf", CompactTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
-                                                       token_pattern=r"\S+", dtype=np.float32))])),
-        ("function_words", Pipeline([("freq", FunctionWords()), ("scale", MaxAbsScaler())])),
-    ]
-    weights = {"function_words": 0.1}
-    if use_prosody:
-        parts.append(("prosody", Pipeline([("scan", ProsodyFeatures()), ("vec", DictVectorizer()),
-                                           ("scale", MaxAbsScaler())])))
-        weights["prosody"] = 0.1
-    return Pipeline([
-        ("normalise", Normaliser()),
-        ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
-        ("classify", CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, tol=1e-3), cv=calibration_folds,
-                                            method="sigmoid", ensemble=False, n_jobs=n_jobs)),
-    ])
-
-
-def slim(pipeline: Pipeline) -> Pipeline:
-    """Drop what fitting keeps only for introspection: each vectorizer's ``stop_words_`` (every
-    pruned n-gram; most of a saved model's size otherwise)."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    stack = [pipeline]
-    while stack:
-        est = stack.pop()
-        if isinstance(est, CountVectorizer) and hasattr(est, "stop_words_"):
-            del est.stop_words_
-        if isinstance(est, Pipeline):
-            stack.extend(step for _, step in est.steps)
-        elif isinstance(est, FeatureUnion):
-            stack.extend(t for _, t in est.transformer_list)
-    return pipeline
-
-
-def pooled_proba(proba: np.ndarray) -> np.ndarray:
-    """Author probabilities of a pool of poems from their per-poem probabilities (product, i.e. sum
-    of log-probabilities, renormalised)."""
-    log = np.log(np.clip(proba, 1e-9, 1.0)).sum(axis=0)
-    log -= log.max()
-    p = np.exp(log)
-    return p / p.sum()
+from poetbench.corpus.cleaning import clean_text
+from poetbench.words import words
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,7 +17,7 @@ def pooled_proba(proba: np.ndarray) -> np.ndarray:
 
 
 def _words(texts) -> list[str]:
-    return [w for t in texts for w in WORD.findall(clean_text(t).lower())]
+    return [w for t in texts for w in words(clean_text(t))]
 
 
 def _chunks(words: list[str], size: int) -> list[list[str]]:
@@ -255,3 +51,23 @@ def cosine_delta(pool: list[str], corpora: dict[str, list[str]], mfw: int = 300,
         denom = np.linalg.norm(target) * np.linalg.norm(centroid)
         out[author] = float(1.0 - target @ centroid / denom) if denom else 1.0
     return out
+
+
+def p_target(poem) -> float:
+    return poem.proba.get(poem.author, 0.0)
+
+
+def predicted_author(poem) -> str:
+    return max(poem.proba, key=poem.proba.get)
+
+
+def is_target(poem) -> float:
+    return float(predicted_author(poem) == poem.author)
+
+
+def delta_to_target(group) -> float:
+    return group.delta[group.author]
+
+
+def delta_closest_is_target(group) -> float:
+    return float(min(group.delta, key=group.delta.get) == group.author)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
-WORD = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)?")
+from poetbench.words import words as split_words
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(text.lower().replace("ё", "е"))
+    return split_words(text, fold_yo=True)
 
 
 def distinct_n(tokens: list[str], n: int) -> float:
@@ -62,3 +61,23 @@ class Memorisation:
     def copied_line_share(self, text: str) -> float:
         lines = [ln.strip().lower() for ln in text.split("\n") if len(ln.split()) >= 3]
         return sum(ln in self.lines for ln in lines) / len(lines) if lines else 0.0
+
+
+def _stat(name: str):
+    def fn(poem) -> float:
+        return poem.text_stats[name]
+
+    fn.__name__ = name
+    return fn
+
+
+words_count, distinct_1, distinct_2, repeated_lines = (_stat(n) for n in ("words", "distinct_1", "distinct_2",
+                                                                          "repeated_lines"))
+
+
+def longest_copied_run(poem) -> int:
+    return poem.memo.longest_run(poem.text)
+
+
+def copied_line_share(poem) -> float:
+    return poem.memo.copied_line_share(poem.text)

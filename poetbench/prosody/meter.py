@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, vowel_count
+from poetbench.words import MARKED_WORD as WORD  # letters with the stress marks the scanner reads
 
 _VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
 _POETIC_SOFT = re.compile(r"ь([яеюи])")
 POSTFIX_PARTICLES = frozenset({"то", "ка", "либо", "нибудь", "таки", "де", "с", "тко"})
-WORD = re.compile(r"[А-Яа-яЁёA-Za-z\u0301\u0300]+(?:-[А-Яа-яЁёA-Za-z\u0301\u0300]+)*")
 # (name, period, index of the first strong syllable)
 METERS = [("iamb", 2, 1), ("trochee", 2, 0), ("dactyl", 3, 0), ("amphibrach", 3, 1), ("anapest", 3, 2)]
 FEET_NAMES = {1: "monometer", 2: "dimeter", 3: "trimeter", 4: "tetrameter", 5: "pentameter",

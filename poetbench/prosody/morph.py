@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-
-@lru_cache(maxsize=1)
-def _analyzer():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
+from poetbench.words import morph as _analyzer
 
 
 @lru_cache(maxsize=50_000)
@@ -25,9 +20,3 @@ def lemmas(word: str, limit: int = 2) -> tuple[str, ...]:
         if lemma != word and lemma not in out:
             out.append(lemma)
     return tuple(out)
-
-
-@lru_cache(maxsize=200_000)
-def lemma(word: str) -> str:
-    """The normal form of the most probable parse (the word itself for unknown forms)."""
-    return _analyzer().parse(word)[0].normal_form

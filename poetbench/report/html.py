@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from poetbench.errors import ReportError
-from poetbench.io import atomic_write_text, iter_jsonl, read_json_object
+from poetbench.io import atomic_write_text, iter_jsonl, read_json_object, read_text
 
 SCORE_FIELDS = ("key", "model", "author", "theme", "sample")
 
@@ -30,9 +30,6 @@ def _rows(path: Path, fields: tuple[str, ...]) -> list[dict]:
         rows.append(row)
     return rows
 
-HEADLINE = [("p_target", "P(author)"), ("is_target", "reads as author"), ("regularity", "meter regularity"),
-            ("rhyme_rate", "rhymed lines"), ("exact_rhyme_share", "exact rhymes"), ("four_quatrains", "4 quatrains"),
-            ("copied_line_share", "copied lines")]
 MEMO_THRESHOLD = 8  # words in a row shared with a training poem
 
 
@@ -108,8 +105,12 @@ def _share(counter: Counter) -> dict[str, float]:
 
 
 def build_context(run_dir: Path) -> dict:
+    """The report's data, read from the run's files only (nothing is recomputed): every metric of
+    the registry from summary.json, the gallery's stresses, meters and rhyme letters from
+    scores.jsonl, the classifier's evaluation and the training table from what run.json records."""
+    from poetbench.eval.stats import is_significant
+    from poetbench.metrics.registry import METRICS, REGISTRY, fmt, headline
     from poetbench.prosody.meter import meter_label
-    from poetbench.prosody.scan import scan_poem
 
     run_dir = Path(run_dir)
     needed = ["run.json", "summary.json", "scores.jsonl", "generations.jsonl"]
@@ -120,44 +121,57 @@ def build_context(run_dir: Path) -> dict:
     run = read_json_object(run_dir / "run.json", "run file", ReportError)
     summary = read_json_object(run_dir / "summary.json", "summary", ReportError)
     scores = _rows(run_dir / "scores.jsonl", SCORE_FIELDS)
-    gens = {r["key"]: r for r in _rows(run_dir / "generations.jsonl", ("key", "text"))}
     if not scores:
         raise ReportError(f"{run_dir}: the run has no generated poems to report on")
-    lm = [r for _, r in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").exists() else []
+    if not isinstance(summary.get("summary"), list) or not isinstance(summary.get("comparisons"), list):
+        raise ReportError("must hold 'summary' and 'comparisons' lists", run_dir / "summary.json")
+    lm = [r for _, r in iter_jsonl(run_dir / "lm.jsonl", ReportError)] if (run_dir / "lm.jsonl").exists() else []
 
     cells = {(r["model"], r["author"], r["metric"]): r for r in summary["summary"]}
     pairs = sorted({(s["model"], s["author"]) for s in scores}, key=lambda p: (p[1], p[0] != "base", p[0]))
-    headline_rows = []
-    for model, author in pairs:
-        row = []
-        for metric, _ in HEADLINE:
-            c = cells.get((model, author, metric))
-            row.append("—" if c is None else f"{c['mean']:.2f} [{c['ci_low']:.2f}, {c['ci_high']:.2f}]")
-        headline_rows.append({"model": model, "author": author, "cells": row})
-    comparisons = [dict(c, significant=c["p_value"] == c["p_value"] and c["p_value"] < 0.05)
-                   for c in summary["comparisons"] if c["metric"] in dict(HEADLINE)]
+
+    def cell(model, author, metric) -> str:
+        c = cells.get((model, author, metric.name))
+        if c is None:
+            return "—"
+        text = fmt(metric, c["mean"])
+        if c.get("ci_low") is not None and c["ci_low"] == c["ci_low"]:
+            text += f" [{fmt(metric, c['ci_low'])}, {fmt(metric, c['ci_high'])}]"
+        return text
+
+    shown = headline()
+    headline_rows = [{"model": m, "author": a, "cells": [cell(m, a, metric) for metric in shown]} for m, a in pairs]
+    all_rows = [{"label": m.label, "description": m.description, "name": m.name, "level": m.level,
+                 "direction": {True: "↑", False: "↓"}.get(m.higher_is_better, ""),
+                 "cells": [fmt(m, cells[(x, a, m.name)]["mean"]) if (x, a, m.name) in cells else "—" for x, a in pairs]}
+                for m in METRICS if any((x, a, m.name) in cells for x, a in pairs)]
+    comparisons = []
+    for c in summary["comparisons"]:
+        m = REGISTRY.get(c.get("metric"))
+        if m is None:
+            continue
+        good = m.higher_is_better is not None and (c["diff"] > 0) == m.higher_is_better
+        comparisons.append(dict(c, label=m.label, significant=is_significant(c), better=good))
 
     heldout_charts = []
     if lm:
         models = list(dict.fromkeys(r["model"] for r in lm))
         authors = list(dict.fromkeys(r["author"] for r in lm))
         value = {(r["model"], r["author"]): r for r in lm}
-        for metric, fmt, cmap in (("perplexity", "{:.1f}", "viridis_r"), ("entropy", "{:.2f}", "viridis_r"),
-                                  ("mean_token_accuracy", "{:.3f}", "viridis")):
+        for metric, fmt_, cmap in (("perplexity", "{:.1f}", "viridis_r"), ("entropy", "{:.2f}", "viridis_r"),
+                                   ("mean_token_accuracy", "{:.3f}", "viridis")):
             matrix = [[value[(m, a)][metric] if (m, a) in value else float("nan") for a in authors] for m in models]
-            heldout_charts.append(heatmap(matrix, models, authors, f"held-out {metric} (rows: model)", fmt, cmap))
+            heldout_charts.append(heatmap(matrix, models, authors, f"held-out {metric} (rows: model)", fmt_, cmap))
 
-    classifier, confusion_svg = None, ""
-    cpath = Path(run.get("classifier") or "") / "eval.json"
-    if run.get("classifier") and cpath.exists():
-        classifier = json.loads(cpath.read_text(encoding="utf-8"))
+    recorded = run.get("classifier") if isinstance(run.get("classifier"), dict) else {}
+    classifier = recorded.get("evaluation") or None
+    confusion_svg = ""
+    if classifier and isinstance(classifier.get("confusion"), dict):
         conf = classifier["confusion"]
         confusion_svg = heatmap(conf["matrix"], conf["labels"], conf["labels"],
                                 "classifier confusion, test split (rows: true)", "{:.0f}", "Blues")
-    reads_as = [{"model": m, "author": a,
-                 "is_target": f"{cells[(m, a, 'is_target')]['mean']:.0%}" if (m, a, "is_target") in cells else "—",
-                 "p_target": f"{cells[(m, a, 'p_target')]['mean']:.2f}" if (m, a, "p_target") in cells else "—"}
-                for m, a in pairs]
+    reads_as = [{"model": m, "author": a, "is_target": cell(m, a, REGISTRY["is_target"]).split(" [")[0],
+                 "p_target": cell(m, a, REGISTRY["p_target"]).split(" [")[0]} for m, a in pairs]
 
     prosody_charts = []
     for author in dict.fromkeys(a for _, a in pairs):
@@ -175,8 +189,8 @@ def build_context(run_dir: Path) -> dict:
                      if (m, a, metric) in cells} for m, a in pairs}
     prosody_charts.append(bars({f"{m}": v for m, v in per_model.items()}, "regularity, rhyme rate, 4-quatrain form", "mean"))
 
-    memorised = sorted((s for s in scores if s["longest_copied_run"] >= MEMO_THRESHOLD or s["copied_line_share"] > 0),
-                       key=lambda s: -s["longest_copied_run"])[:50]
+    memorised = sorted((s for s in scores if s.get("longest_copied_run", 0) >= MEMO_THRESHOLD
+                        or s.get("copied_line_share", 0) > 0), key=lambda s: -s["longest_copied_run"])[:50]
 
     gallery = []
     themes = list(dict.fromkeys(s["theme"] for s in scores))
@@ -186,29 +200,31 @@ def build_context(run_dir: Path) -> dict:
             for s in scores:
                 if s["author"] != author or s["theme"] != theme or s["sample"] != 0:
                     continue
-                scan = scan_poem(gens[s["key"]]["text"])
-                letters = {c: i for i, c in enumerate(dict.fromkeys(ln.rhyme for ln in scan.lines if ln.rhyme not in ("", "-")))}
-                lines = [{"text": ln.text, "accented": ln.accented, "meter": ln.meter, "rhyme": ln.rhyme,
-                          "css": f"r{letters[ln.rhyme] % 6}" if ln.rhyme in letters else "rnone"} for ln in scan.lines]
-                poems.append({"model": s["model"], "p_target": s["p_target"], "regularity": s["regularity"],
-                              "rhyme_scheme": s["rhyme_scheme"], "meter_label": meter_label(s["meter"], s["feet"]),
-                              "lines": lines})
+                lines = s.get("line_scans") or []
+                letters = {c: i for i, c in enumerate(dict.fromkeys(ln["rhyme"] for ln in lines
+                                                                    if ln["rhyme"] not in ("", "-")))}
+                poems.append({"model": s["model"], "p_target": s.get("p_target"), "regularity": s.get("regularity"),
+                              "rhyme_scheme": s.get("rhyme_scheme"), "meter_label": meter_label(s["meter"], s["feet"]),
+                              "lines": [dict(ln, css=f"r{letters[ln['rhyme']] % 6}" if ln["rhyme"] in letters
+                                             else "rnone") for ln in lines]})
             if poems:
                 poems.sort(key=lambda p: (p["model"] != "base", p["model"]))
                 gallery.append({"theme": theme, "author": author, "poems": poems})
 
     training = None
-    tcsv = run_dir / "training.csv"
-    if tcsv.exists():
-        rows = list(csv.reader(io.StringIO(tcsv.read_text(encoding="utf-8"))))
-        training = {"header": rows[0], "rows": [[_fmt_cell(c) for c in r] for r in rows[1:]]}
+    tcsv = run_dir / Path(run["training_csv"]).name if isinstance(run.get("training_csv"), str) else None
+    if tcsv is not None and tcsv.is_file():
+        rows = list(csv.reader(io.StringIO(read_text(tcsv, "training table", ReportError))))
+        if rows:
+            training = {"header": rows[0], "rows": [[_fmt_cell(c) for c in r] for r in rows[1:]]}
 
     return {
         "run_name": run_dir.name, "run": run, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "headline": HEADLINE, "headline_rows": headline_rows, "comparisons": comparisons,
-        "heldout_charts": heldout_charts, "classifier": classifier, "confusion_svg": confusion_svg,
-        "reads_as": reads_as, "prosody_charts": prosody_charts, "memorised": memorised,
-        "memo_threshold": MEMO_THRESHOLD, "gallery": gallery, "training": training,
+        "headline": [(m.name, m.label) for m in shown], "headline_rows": headline_rows, "all_rows": all_rows,
+        "pairs": pairs, "comparisons": comparisons, "heldout_charts": heldout_charts, "classifier": classifier,
+        "classifier_key": recorded.get("key"), "confusion_svg": confusion_svg, "reads_as": reads_as,
+        "prosody_charts": prosody_charts, "memorised": memorised, "memo_threshold": MEMO_THRESHOLD,
+        "gallery": gallery, "training": training,
     }
 
 
@@ -230,7 +246,12 @@ def render(context: dict) -> str:
 
 def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Build ``<run_dir>/report.html`` (or ``out``) atomically."""
+    from poetbench.eval.rundir import RUN_FILES, check_out_path
+
     run_dir = Path(run_dir)
+    if out is not None:  # never one of the run's own files, nor another run's
+        check_out_path(Path(out), inputs=[run_dir / n for n in RUN_FILES if n != "report.html"],
+                       own=run_dir / "report.html", suffixes=(".html", ".htm"))
     html = render(build_context(run_dir))
     path = Path(out) if out else run_dir / "report.html"
     atomic_write_text(path, html)

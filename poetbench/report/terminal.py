@@ -95,58 +95,94 @@ def classifier_tables(report: dict, title: str = "Style classifier, held-out tes
     return [summary, per, conf]
 
 
-HEADLINE = [("p_target", "P(author)"), ("is_target", "reads as author"), ("regularity", "meter regularity"),
-            ("rhyme_rate", "rhymed lines"), ("four_quatrains", "4 quatrains"), ("copied_line_share", "copied lines")]
+def _cells(summary: list[dict]) -> tuple[dict, list[tuple[str, str]]]:
+    """Summary rows by (model, author, metric), and the model x author pairs (base first per author)."""
+    cells = {(r["model"], r["author"], r["metric"]): r for r in summary}
+    pairs = sorted({(r["model"], r["author"]) for r in summary}, key=lambda p: (p[1], p[0] != "base", p[0]))
+    return cells, pairs
 
 
-def eval_summary_table(summary: list[dict], lm: list[dict]) -> Table:
-    """One row per model x author: headline means with 95% CIs and held-out perplexity; the best
-    value of each column in bold."""
+def _value(metric, cell) -> str:
+    from poetbench.metrics.registry import fmt
+
+    if cell is None:
+        return "—"
+    text = fmt(metric, cell["mean"])
+    if cell.get("ci_low") is not None and cell["ci_low"] == cell["ci_low"]:
+        text += f" [{fmt(metric, cell['ci_low'])}, {fmt(metric, cell['ci_high'])}]"
+    return text
+
+
+def eval_summary_table(summary: list[dict], lm: list[dict] | None = None) -> Table:
+    """One row per model x author: the registry's headline metrics, means with 95% CIs; the best
+    value of each column (by the metric's direction) for each author in bold."""
+    from poetbench.metrics.registry import headline
+
+    cells, pairs = _cells(summary)
     table = Table(title="poetbench eval: summary (mean [95% CI])")
     table.add_column("model")
     table.add_column("author")
-    for _, header in HEADLINE:
-        table.add_column(header, justify="right")
-    table.add_column("held-out ppl", justify="right")
-    cells = {}
-    for row in summary:
-        cells[(row["model"], row["author"], row["metric"])] = row
-    ppl = {(r["model"], r["author"]): r["perplexity"] for r in lm}
-    pairs = sorted({(r["model"], r["author"]) for r in summary if r["metric"] == "p_target"},
-                   key=lambda p: (p[1], p[0] != "base", p[0]))
-    best = {}
-    for metric, _ in HEADLINE:
-        values = [cells[(m, a, metric)]["mean"] for m, a in pairs if (m, a, metric) in cells]
-        if values:
-            best[metric] = min(values) if metric == "copied_line_share" else max(values)
-    best_ppl = {a: min(v for (m2, a2), v in ppl.items() if a2 == a and (m2, a2) in pairs) for _, a in pairs
-                if any((m2, a) in ppl for m2, _ in pairs)}
+    for m in headline():
+        table.add_column(m.label + {True: " ↑", False: " ↓"}.get(m.higher_is_better, ""), justify="right")
+    best = {(a, m.name): m.better([cells[(x, a2, m.name)]["mean"] for x, a2 in pairs
+                                   if a2 == a and (x, a2, m.name) in cells]) for _, a in pairs for m in headline()}
     for model, author in pairs:
         row = [model, author]
-        for metric, _ in HEADLINE:
-            c = cells.get((model, author, metric))
-            if c is None:
-                row.append("—")
-                continue
-            text = f"{c['mean']:.2f} [{c['ci_low']:.2f}, {c['ci_high']:.2f}]"
-            row.append(f"[bold]{text}[/]" if c["mean"] == best.get(metric) else text)
-        p = ppl.get((model, author))
-        row.append("—" if p is None else (f"[bold]{p:.1f}[/]" if p == best_ppl.get(author) else f"{p:.1f}"))
+        for m in headline():
+            c = cells.get((model, author, m.name))
+            text = _value(m, c)
+            row.append(f"[bold]{text}[/]" if c is not None and c["mean"] == best[(author, m.name)] else text)
         table.add_row(*row)
     return table
 
 
+def all_metrics_table(summary: list[dict]) -> Table:
+    """Every registered metric (rows) for every model x author (columns)."""
+    from poetbench.metrics.registry import METRICS, fmt
+
+    cells, pairs = _cells(summary)
+    table = Table(title="All metrics (mean; ↑ higher is better, ↓ lower is better)")
+    table.add_column("metric", no_wrap=True)
+    for model, author in pairs:
+        table.add_column(f"{model}\n{author}", justify="right")
+    for m in METRICS:
+        values = [cells.get((model, author, m.name)) for model, author in pairs]
+        if not any(values):
+            continue
+        arrow = {True: " ↑", False: " ↓"}.get(m.higher_is_better, "")
+        table.add_row(m.label + arrow, *(fmt(m, c["mean"]) if c else "—" for c in values))
+    return table
+
+
 def comparison_table(comparisons: list[dict]) -> Table:
+    """Every adapter minus the base for every poem metric; significant differences (the one rule of
+    ``eval.stats.is_significant``) in bold, green when better by the metric's direction."""
+    from poetbench.eval.stats import is_significant
+    from poetbench.metrics.registry import REGISTRY
+
     table = Table(title="Adapter minus base on the same prompts and seeds (paired)")
     for col in ("model", "metric", "difference [95% CI]", "effect size", "p (Wilcoxon)"):
         table.add_column(col, justify="left" if col in ("model", "metric") else "right")
     for c in comparisons:
-        if c["metric"] not in dict(HEADLINE):
-            continue
-        mark = "[bold]" if c["p_value"] == c["p_value"] and c["p_value"] < 0.05 else ""
-        table.add_row(c["model"], c["metric"], f"{mark}{c['diff']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]",
+        m = REGISTRY[c["metric"]]
+        style = ""
+        if is_significant(c):
+            good = m.higher_is_better is not None and (c["diff"] > 0) == m.higher_is_better
+            style = "[bold green]" if good else "[bold red]" if m.higher_is_better is not None else "[bold]"
+        table.add_row(c["model"], m.label, f"{style}{c['diff']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]",
                       f"{c['effect_size']:+.2f}", f"{c['p_value']:.3g}")
     return table
+
+
+def eval_tables(summary: list[dict], comparisons: list[dict], lm: list[dict]) -> list[Table]:
+    """What ``poetbench eval`` prints: the headline summary, every metric, the paired comparisons
+    and the held-out cross matrix."""
+    tables = [eval_summary_table(summary, lm), all_metrics_table(summary)]
+    if comparisons:
+        tables.append(comparison_table(comparisons))
+    if lm:
+        tables.append(lm_matrix_table(lm))
+    return tables
 
 
 def lm_matrix_table(lm: list[dict], metric: str = "perplexity") -> Table:
@@ -157,10 +193,12 @@ def lm_matrix_table(lm: list[dict], metric: str = "perplexity") -> Table:
     table.add_column("model")
     for a in authors:
         table.add_column(a, justify="right")
+    from poetbench.metrics.registry import get
+
     values = {(r["model"], r["author"]): r[metric] for r in lm}
+    col_best = {a: get(f"heldout_{metric}").better([values[(x, a)] for x in models if (x, a) in values])
+                for a in authors}
     for m in models:
-        col_best = {a: (min if metric in ("perplexity", "loss", "entropy") else max)(
-            values[(x, a)] for x in models if (x, a) in values) for a in authors}
         table.add_row(m, *(("[bold]" if values.get((m, a)) == col_best[a] else "") + f"{values[(m, a)]:.3f}"
                            if (m, a) in values else "—" for a in authors))
     return table

@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from typing import Iterable
+
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.io import atomic_write_json
@@ -20,7 +22,70 @@ from poetbench.runtime import (
     wait_for_everyone,
 )
 
+# Qwen's ChatML without Qwen's default system prompt: the tiny model never sees a system turn.
+CHATML_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
+
+
+
+def train_tiny_tokenizer(texts: Iterable[str], vocab_size: int):
+    """Byte-level BPE (like Qwen's) trained on ``texts``, wrapped as a transformers fast tokenizer
+    with the ChatML special tokens and chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(list(texts), trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=["<|im_start|>"],
+    )
+    fast.chat_template = CHATML_TEMPLATE
+    fast.padding_side = "left"  # generation pads on the left; TRL's collator pads on its own
+    return fast
+
+
+def tiny_qwen2_config(tiny, tokenizer):
+    """A small Qwen2 of the same architecture family as Qwen2.5 (GQA, tied embeddings)."""
+    from transformers import Qwen2Config
+
+    return Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=tiny.hidden_size,
+        intermediate_size=tiny.intermediate_size,
+        num_hidden_layers=tiny.num_hidden_layers,
+        num_attention_heads=tiny.num_attention_heads,
+        num_key_value_heads=tiny.num_key_value_heads,
+        max_position_embeddings=tiny.max_position_embeddings,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def init_tiny_model(tiny, tokenizer, seed: int):
+    import torch
+    from transformers import Qwen2ForCausalLM
+
+    torch.manual_seed(seed)
+    return Qwen2ForCausalLM(tiny_qwen2_config(tiny, tokenizer))
 
 
 def generic_records(records: list[dict], prompts: PromptSet) -> list[dict]:
@@ -40,7 +105,7 @@ def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes
     (tokenizer + short causal-LM pretraining on the train splits) when it is not cached yet."""
     import hashlib
 
-    from poetbench.models import init_tiny_model, quiet_transformers
+    from poetbench.models.loading import quiet_transformers
 
     quiet_transformers()
 
@@ -109,8 +174,6 @@ def _lm_blocks(conversations: list[dict], tokenizer, seq_len: int):
 
 def tiny_tokenizer(config: RunConfig, train_records: list[dict]):
     """The tiny preset's tokenizer: byte-level BPE on the training poems and the prompt templates."""
-    from poetbench.models import train_tiny_tokenizer
-
     prompts = default_prompts()
     texts = [r["text"] for r in train_records]
     return train_tiny_tokenizer(
@@ -125,7 +188,7 @@ def all_train_records(config: RunConfig, metas: dict) -> list[dict]:
 def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: Callable[[str], None] = print):
     """(tokenizer or None, its display name) for ``corpus stats --tokenizer NAME``."""
     from poetbench.errors import ModelError
-    from poetbench.models import load_tokenizer
+    from poetbench.models.loading import load_tokenizer
 
     if name == "none":
         return None, None

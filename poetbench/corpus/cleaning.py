@@ -8,6 +8,8 @@ import html
 import re
 import unicodedata
 
+from poetbench.words import words as split_words
+
 SPLITS = ("train", "val", "test")
 
 
@@ -105,11 +107,8 @@ def split_of(key_sha: str, fractions: list[float]) -> str:
     return SPLITS[-1]
 
 
-WORD = re.compile(r"[а-яёa-z]+")
-
-
 def _shingles(text: str, n: int = 3) -> frozenset:
-    words = WORD.findall(text.lower().replace("ё", "е"))
+    words = split_words(text, fold_yo=True)
     if len(words) < n:
         return frozenset([" ".join(words)])
     return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from poetbench.corpus import Author, CorpusSettings, validate_author_id, write_corpus
+from poetbench.config import validate_author_id
+from poetbench.corpus.authors import Author
+from poetbench.corpus.build import CorpusSettings, write_corpus
 from poetbench.errors import CorpusError
 from poetbench.io import atomic_write_json, read_text
-from poetbench.readers import FORMATS, RawPoem, read_source, records_to_poems
+from poetbench.corpus.readers import FORMATS, RawPoem, read_source, records_to_poems
 
 KEYS = {"path", "url", "hf", "dataset", "sha256", "format", "fields", "filter", "json_key", "members", "split",
         "revision", "note"}
@@ -134,10 +136,11 @@ def download(url: str, expected: str | None, cache_dir: Path, progress=None, tim
     given). Resumes a partial ``.part`` file with an HTTP Range request; a checksum mismatch removes
     the download; nothing incomplete is ever returned."""
     parsed = urllib.parse.urlparse(url)
-    if parsed.scheme == "file":  # a local file: it must be a regular one (not /dev/zero, not a FIFO)
+    local = Path(urllib.parse.unquote(parsed.path)) if parsed.scheme == "file" else None
+    if local is not None and local.exists():  # a local file must be a regular one (not /dev/zero, not a FIFO)
         from poetbench.io import regular_file
 
-        regular_file(Path(urllib.parse.unquote(parsed.path)), "source file")
+        regular_file(local, "source file")
     key = hashlib.sha256(url.encode()).hexdigest()[:32]  # one cache folder per URL
     name = Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)).name or "download"
     folder = cache_dir / "downloads" / key
@@ -259,3 +262,23 @@ def fetch_author(author: Author, sources: list[Source], corpus_dir: str | Path, 
     where = " + ".join(s.location for s in sources)
     return write_corpus(author, corpus_dir, settings, source_desc=where, source_sha256=combined,
                         read=lambda: collected, force=force)
+
+
+def fetch_selected(config, authors: list[str] | None, sources_file: Path | None, cache_dir: Path, progress=None,
+                   force: bool = False):
+    """``corpus fetch``: every named author (default: every declared author with a source), from the
+    sources file (default: ``sources.toml`` beside the authors file). Yields (author id, meta)."""
+    from poetbench.corpus.authors import load_authors, select_authors
+
+    declared = load_authors(config.authors_file, config.corpus_root)
+    sources_path = sources_file or Path(config.authors_file).with_name("sources.toml")
+    sources = load_sources(sources_path)
+    wanted = select_authors(declared, authors or [a for a in sources if a in declared])
+    missing = [a.id for a in wanted if a.id not in sources]
+    if missing:
+        raise CorpusError(f"no source declared for {', '.join(missing)}", sources_path)
+    lock = Lock(sources_path.with_name("sources.lock.json"))
+    settings = CorpusSettings.from_config(config)
+    for author in wanted:
+        yield author.id, fetch_author(author, sources[author.id], config.corpus_dir, settings, cache_dir, lock,
+                                      progress=progress, force=force)

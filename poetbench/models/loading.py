@@ -1,26 +1,13 @@
-"""Load a base model and tokenizer (hub id or local path), and build the tiny offline model.
-
-The tiny model is an ordinary local model folder (``config.json`` + safetensors + tokenizer), so
-everything downstream loads it exactly like ``Qwen/Qwen2.5-3B-Instruct``: by path.
+"""Load a base model and tokenizer (hub id or local path): safetensors only, remote code off unless
+asked. The tiny offline model (``models/tiny.py``) is an ordinary local model folder, so it loads
+here exactly like ``Qwen/Qwen2.5-3B-Instruct``: by path.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterable
-
 from poetbench.errors import ModelError
-
-# Qwen's ChatML without Qwen's default system prompt: the tiny model never sees a system turn.
-CHATML_TEMPLATE = (
-    "{%- for message in messages %}"
-    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
-    "{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
-)
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
-
 
 def resolve_dtype(name: str):
     import torch
@@ -97,65 +84,6 @@ def _model_error(name_or_path: str, err: Exception) -> str:
         f"cannot load base model {name_or_path!r}: not a local folder, and the hub did not provide it "
         f"({first}). Check the id, your network/HF_TOKEN, or pass a local path."
     )
-
-
-# --------------------------------------------------------------------------------------------
-# The tiny offline model
-# --------------------------------------------------------------------------------------------
-
-
-def train_tiny_tokenizer(texts: Iterable[str], vocab_size: int):
-    """Byte-level BPE (like Qwen's) trained on ``texts``, wrapped as a transformers fast tokenizer
-    with the ChatML special tokens and chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(list(texts), trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=["<|im_start|>"],
-    )
-    fast.chat_template = CHATML_TEMPLATE
-    fast.padding_side = "left"  # generation pads on the left; TRL's collator pads on its own
-    return fast
-
-
-def tiny_qwen2_config(tiny, tokenizer):
-    """A small Qwen2 of the same architecture family as Qwen2.5 (GQA, tied embeddings)."""
-    from transformers import Qwen2Config
-
-    return Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=tiny.hidden_size,
-        intermediate_size=tiny.intermediate_size,
-        num_hidden_layers=tiny.num_hidden_layers,
-        num_attention_heads=tiny.num_attention_heads,
-        num_key_value_heads=tiny.num_key_value_heads,
-        max_position_embeddings=tiny.max_position_embeddings,
-        tie_word_embeddings=True,
-        bos_token_id=None,
-        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
-        pad_token_id=tokenizer.pad_token_id,
-    )
-
-
-def init_tiny_model(tiny, tokenizer, seed: int):
-    import torch
-    from transformers import Qwen2ForCausalLM
-
-    torch.manual_seed(seed)
-    return Qwen2ForCausalLM(tiny_qwen2_config(tiny, tokenizer))
 
 
 def count_parameters(model) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Author corpora: declare, import (JSONL / CSV / folder of .txt), clean, deduplicate, split.
+"""Building corpora: import (JSONL / CSV / folder of .txt), clean, deduplicate, split.
 
 The output of ``import_author`` is one normalised JSONL per author (``<corpus_dir>/<author>.jsonl``)
 plus ``<author>.meta.json`` with what was dropped and why, so ``corpus stats`` can report it and a
@@ -9,100 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
-from poetbench.cleaning import (
-    SPLITS, WORD, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
+from poetbench.config import validate_author_id
+from poetbench.corpus.authors import Author, load_authors, select_authors
+from poetbench.corpus.cleaning import (
+    SPLITS, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
 )
-from poetbench.config import AUTHOR_ID, validate_author_id  # noqa: F401  (AUTHOR_ID: re-exported)
-from poetbench.errors import ConfigError, CorpusError
-from poetbench.io import (
-    atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, read_toml, regular_file, text_files,
-)
-from poetbench.readers import RawPoem, read_raw
+from poetbench.corpus.readers import RawPoem, read_raw
+from poetbench.errors import CorpusError
+from poetbench.words import words
+from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, text_files
 
 CLEANING_VERSION = 2  # bump when clean_text changes, so normalised files are rebuilt
-
-
-# --------------------------------------------------------------------------------------------
-# Author declarations
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Author:
-    id: str
-    name: str
-    path: Path | None
-    note: str = ""
-
-    @property
-    def present(self) -> bool:
-        return self.path is not None and self.path.exists()
-
-    def how_to_supply(self) -> str:
-        where = self.path if self.path is not None else "<a path>"
-        msg = (
-            f"no texts for {self.id!r} at {where}: supply them as JSONL (title, text[, year, source]), "
-            f"CSV with the same columns, or a folder of .txt files (one poem each), then set its "
-            f"'path' in the authors file or run `poetbench corpus import --author {self.id} PATH`; or declare "
-            f"a source for it in corpora/sources.toml and run `poetbench corpus fetch`"
-        )
-        return msg + (f" ({self.note})" if self.note else "")
-
-
-def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None) -> dict[str, Author]:
-    """Read ``authors.toml``. Relative paths resolve against ``corpus_root`` (argument, else the
-    file's own ``corpus_root`` key, relative to the file's folder, else the file's folder)."""
-    authors_file = Path(authors_file)
-    if not authors_file.exists() and not authors_file.is_symlink():
-        from poetbench.workspace import authors_file_missing
-
-        raise authors_file_missing(authors_file)
-    data = read_toml(authors_file, "authors file")
-    if corpus_root is None:
-        corpus_root = os.environ.get("POETBENCH_CORPUS_ROOT")  # library callers; the CLI resolves it
-    if corpus_root is not None:
-        root = Path(corpus_root)
-    else:
-        declared_root = data.get("corpus_root", ".")
-        if not isinstance(declared_root, str):
-            raise ConfigError(f"must be a string, got {declared_root!r}", authors_file, field="corpus_root")
-        root = authors_file.parent / declared_root
-    table = data.get("authors")
-    if not isinstance(table, dict) or not table:
-        raise CorpusError("no [authors.<id>] tables declared", authors_file, field="authors")
-    authors = {}
-    for author_id, entry in table.items():
-        try:
-            validate_author_id(author_id)
-        except ConfigError as e:
-            raise CorpusError(str(e), authors_file, field=f"authors.{author_id}") from None
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
-            raise CorpusError("needs a 'name' (Russian full name)", authors_file, field=f"authors.{author_id}.name")
-        path = entry.get("path")
-        if path is not None and not isinstance(path, str):
-            raise CorpusError("must be a string", authors_file, field=f"authors.{author_id}.path")
-        resolved = None if path is None else Path(os.path.normpath(root / path))
-        note = entry.get("note", "")
-        if not isinstance(note, str):
-            raise ConfigError(f"must be a string, got {note!r}", authors_file, field=f"authors.{author_id}.note")
-        authors[author_id] = Author(author_id, entry["name"].strip(), resolved, note)
-    return authors
-
-
-def select_authors(authors: dict[str, Author], wanted: Iterable[str]) -> list[Author]:
-    out = []
-    for author_id in wanted:
-        validate_author_id(author_id)
-        if author_id not in authors:
-            raise CorpusError(f"unknown author {author_id!r}; declared: {', '.join(sorted(authors))}")
-        out.append(authors[author_id])
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,7 +226,7 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
         "author": meta["author"],
         "poems": len(records),
         "lines": sum(r["lines"] for r in records),
-        "words": sum(len(WORD.findall(t.lower())) for t in texts),
+        "words": sum(len(words(t)) for t in texts),
         "tokens": None,
         **{s: meta["splits"].get(s, 0) for s in SPLITS},
         "exact_dups": meta["report"]["exact_duplicates"],
@@ -316,3 +237,61 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
     if tokenizer is not None:
         stats["tokens"] = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"])
     return stats
+
+
+def prepare_corpora(config, authors: list[str] | None = None, log: Callable[[str], None] = print,
+                    only_selected: bool = False):
+    """Import (or reuse) the normalised corpora of the selected authors and, unless ``only_selected``,
+    of every other author whose texts are available (the tiny base and the classifier use them all).
+    An author whose source path is missing but whose corpus was fetched (`corpus fetch`) is used as
+    fetched. Returns (selected authors, {author id: meta})."""
+    declared = load_authors(config.authors_file, config.corpus_root)
+    wanted = select_authors(declared, config.authors if authors is None else authors)
+    settings = CorpusSettings.from_config(config)
+
+    def meta_of(author):
+        if author.present:
+            return import_author(author, config.corpus_dir, settings)
+        return existing_meta(config.corpus_dir, author.id)
+
+    metas = {}
+    for author in wanted:
+        meta = meta_of(author)
+        if meta is None:
+            raise CorpusError(author.how_to_supply())
+        metas[author.id] = meta
+    if not only_selected:
+        for author in declared.values():
+            if author.id not in metas and (meta := meta_of(author)) is not None:
+                metas[author.id] = meta
+    return wanted, metas
+
+
+def import_selected(config, authors: list[str] | None, one_author: str | None, path: Path | None, force: bool,
+                    skipped: Callable = lambda author: None):
+    """``corpus import``: PATH as ``one_author``'s corpus, or the named ``authors``, or every author
+    whose texts are present (``skipped`` hears of the others). Yields (author id, meta)."""
+    declared = load_authors(config.authors_file, config.corpus_root)
+    settings = CorpusSettings.from_config(config)
+    if one_author is not None:
+        targets, source = select_authors(declared, [one_author]), path
+    elif authors:
+        targets, source = select_authors(declared, authors), None
+    else:
+        targets, source = [a for a in declared.values() if a.present], None
+        for a in declared.values():
+            if not a.present:
+                skipped(a)
+    for author in targets:
+        yield author.id, import_author(author, config.corpus_dir, settings, source=source, force=force)
+
+
+def select_for_stats(config, authors: list[str] | None, log: Callable[[str], None] = print):
+    """(author ids, metas) for ``corpus stats``: the named authors, else every one with a corpus."""
+    wanted, metas = prepare_corpora(config, authors or [], log=log, only_selected=authors is not None)
+    return ([a.id for a in wanted] if authors else sorted(metas)), metas
+
+
+def stats_rows(config, author_ids: list[str], tokenizer=None) -> list[dict]:
+    return [author_stats(load_records(config.corpus_dir, a), load_meta(config.corpus_dir, a), tokenizer)
+            for a in author_ids]

@@ -28,7 +28,8 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import ClassifierError
 from poetbench.io import atomic_write_json, atomic_write_text
-from poetbench.metrics.style import FEATURE_CONFIG, build_pipeline, pooled_proba, slim
+from poetbench.style.features import FEATURE_CONFIG, build_pipeline, pooled_proba, slim
+from poetbench.workspace import Workspace
 
 MODEL_FILE, META_FILE = "model.skops", "meta.json"
 # Types a saved classifier may hold beyond those skops trusts by default (scikit-learn estimators,
@@ -36,9 +37,9 @@ MODEL_FILE, META_FILE = "model.skops", "meta.json"
 # module prefix. A file holding anything else (a function such as builtins.exec, another class) is
 # refused before any of it is loaded.
 TRUSTED_TYPES = frozenset({
-    "poetbench.metrics.style.CompactTfidf", "poetbench.metrics.style.FunctionWords",
-    "poetbench.metrics.style.Lemmatiser", "poetbench.metrics.style.Normaliser",
-    "poetbench.metrics.style.ProsodyFeatures",
+    "poetbench.style.features.CompactTfidf", "poetbench.style.features.FunctionWords",
+    "poetbench.style.features.Lemmatiser", "poetbench.style.features.Normaliser",
+    "poetbench.style.features.ProsodyFeatures",
     "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
 })
 POOL_SIZE = 10
@@ -64,12 +65,6 @@ class StyleModel:
 def classifier_key(corpus_hashes: dict[str, str]) -> str:
     data = {"corpora": dict(sorted(corpus_hashes.items())), "features": FEATURE_CONFIG, "splits": TRAIN_SPLITS}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def classifier_root() -> Path:
-    from poetbench.workspace import Workspace
-
-    return Workspace.from_env().classifiers
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,7 +190,7 @@ def load(folder: str | Path, expected_corpora: dict[str, str] | None = None,
 TRAIN_SPLITS = ("train", "val")
 
 
-def _split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[str], list[str], list[str]]:
+def split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[str], list[str], list[str]]:
     texts, labels, ids = [], [], []
     for a in authors:
         for split in splits:
@@ -209,7 +204,7 @@ def _split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[l
 def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print) -> dict[str, dict]:
     """Every author whose texts are available (at least 3 are needed): the seed authors and the
     distractors alike."""
-    from poetbench.train import prepare_corpora
+    from poetbench.corpus.build import prepare_corpora
 
     _, metas = prepare_corpora(config, authors=[], log=log)
     if len(metas) < 3:
@@ -219,17 +214,18 @@ def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print
     return metas
 
 
-def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False) -> StyleModel:
+def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False,
+                     ws: Workspace | None = None) -> StyleModel:
     """Fit on the train and val splits of all available authors, evaluate on their test splits, save."""
     from poetbench.runtime import versions
 
     metas = corpora_for_classifier(config, log)
     hashes = {a: m["corpus_sha256"] for a, m in metas.items()}
-    folder = classifier_root() / classifier_key(hashes)
+    folder = (ws or Workspace.from_env()).classifiers / classifier_key(hashes)
     if (folder / MODEL_FILE).exists() and not force:
         return load(folder, hashes)
     authors = sorted(metas)
-    texts, labels, train_ids = _split_texts(config, authors, *TRAIN_SPLITS)
+    texts, labels, train_ids = split_texts(config, authors, *TRAIN_SPLITS)
     log(f"training the style classifier on {len(texts)} poems of {', '.join(authors)}")
     t0 = time.time()
     pipeline = slim(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)).fit(texts, labels))
@@ -242,7 +238,7 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
         "versions": versions() | {"scikit-learn": __import__("sklearn").__version__,
                                   "skops": __import__("skops").__version__},
     })
-    test_texts, test_labels, test_ids = _split_texts(config, authors, "test")
+    test_texts, test_labels, test_ids = split_texts(config, authors, "test")
     assert not set(test_ids) & set(train_ids)  # held out: never seen in training
     report = evaluate(model, test_texts, test_labels)
     report["split"] = "test"
@@ -251,9 +247,10 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     return model
 
 
-def ensure_classifier(config: RunConfig, log: Callable[[str], None] = print) -> StyleModel:
+def ensure_classifier(config: RunConfig, log: Callable[[str], None] = print, ws: Workspace | None = None
+                      ) -> StyleModel:
     """The classifier for the configured corpora, trained first when none matches their hashes."""
-    return train_classifier(config, log=log, force=False)
+    return train_classifier(config, log=log, force=False, ws=ws)
 
 
 def evaluation_of(model: StyleModel) -> dict:
@@ -277,3 +274,24 @@ def predict_records(model: StyleModel, records: list[dict]) -> list[dict]:
         row["proba"] = {a: round(float(x), 6) for a, x in zip(model.authors, p)}
         rows.append(row)
     return rows
+
+
+def model_for(config: RunConfig, model_dir: Path | None, log: Callable[[str], None] = print,
+              warn: Callable[[str], None] | None = None, ws: Workspace | None = None) -> StyleModel:
+    """A saved classifier folder (warning when it was trained on other corpora), else the one for
+    the configured corpora, trained first when missing."""
+    if model_dir is None:
+        return ensure_classifier(config, log=log, ws=ws)
+    metas = corpora_for_classifier(config, log=log)
+    return load(model_dir, {a: m["corpus_sha256"] for a, m in metas.items()}, warn=warn)
+
+
+def held_out_report(config: RunConfig, model: StyleModel, log: Callable[[str], None] = print) -> dict:
+    """``evaluate`` on the configured corpora's test splits, which must be held out from ``model``."""
+    current = {a: m["corpus_sha256"] for a, m in corpora_for_classifier(config, log=log).items()}
+    if model.meta.get("corpora") != current:
+        raise ClassifierError(f"{model.path} was trained on other corpora than the configured ones, so their "
+                              "test splits are not held out from it; evaluate it on its own corpora or retrain "
+                              "(`poetbench classifier train`)")
+    texts, labels, _ = split_texts(config, model.authors, "test")
+    return evaluate(model, texts, labels)

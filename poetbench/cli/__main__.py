@@ -1,0 +1,3 @@
+from poetbench.cli import main
+
+main()

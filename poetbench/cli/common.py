@@ -1,0 +1,103 @@
+"""What every command shares: the error handling, the workspace, progress bars, config options."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
+)
+from rich.text import Text
+
+from poetbench.errors import PoetbenchError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class UserError(click.ClickException):
+    """Bad input: one line, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+class PoetbenchGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PoetbenchError as e:
+            raise UserError(str(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Finished work is kept; rerun the same command (with --resume for training) "
+                       "to continue.", err=True)
+            ctx.exit(130)
+
+
+project_option = click.option(
+    "--project", type=click.Path(file_okay=False), default=None, envvar="POETBENCH_PROJECT",
+    help="The project folder (corpora/authors.toml, adapters/, reports/) [default: $POETBENCH_PROJECT, else the "
+         "current folder].")
+
+
+def workspace():
+    """The workspace of this invocation (resolved once, from --project, the environment, the cwd)."""
+    ctx = click.get_current_context().find_root()
+    if ctx.obj is None:
+        from poetbench.workspace import Workspace
+
+        ctx.obj = Workspace.from_env(ctx.params.get("project"))
+    return ctx.obj
+
+
+class RateColumn(ProgressColumn):
+    """Items per second (poems/s while generating, steps/s while training)."""
+
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.2f}/s" if task.speed else "", style="cyan")
+
+
+def progress_bar() -> Progress:
+    """A rich progress display on stderr that stays silent when stderr is not a terminal."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=err_console, disable=not err_console.is_terminal, transient=False,
+    )
+
+
+def log(msg: str) -> None:
+    err_console.print(msg, soft_wrap=True, highlight=False)
+
+
+def warn(msg: str) -> None:
+    err_console.print(f"[yellow]warning[/]: {msg}", soft_wrap=True)
+
+
+def config_options(f):
+    """Options every command that reads corpora or models shares; they fill a RunConfig, whose
+    project-relative paths the workspace then resolves."""
+    from poetbench.cli.options import options
+    from poetbench.config import RunConfig
+
+    @click.option("--preset", default=None, help="Named preset: seed (Qwen2.5-3B-Instruct) or tiny (offline, CPU).")
+    @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                  help="TOML file with RunConfig fields (unset fields come from its preset).")
+    @options(RunConfig, "authors_file", "corpus_root", "corpus_dir")
+    @functools.wraps(f)
+    def wrapper(*args, preset, config_file, authors_file, corpus_root, corpus_dir, **kwargs):
+        from poetbench.config import load_config
+        from poetbench.config import preset as get_preset
+
+        if config_file and preset:
+            raise click.UsageError("give --config or --preset, not both (a config file names its preset)")
+        cfg = load_config(config_file) if config_file else get_preset(preset or "seed")
+        changes = {k: str(Path(v).absolute()) for k, v in {"authors_file": authors_file, "corpus_root": corpus_root,
+                                                           "corpus_dir": corpus_dir}.items() if v is not None}
+        return f(*args, config=workspace().resolve(cfg.replace(**changes)), **kwargs)
+
+    return wrapper

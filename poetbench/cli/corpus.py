@@ -1,0 +1,135 @@
+"""``poetbench corpus authors | import | fetch | stats``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from poetbench.cli.common import PoetbenchGroup, config_options, console, err_console, log, progress_bar, workspace
+from poetbench.cli.options import split_list
+
+
+@click.group(cls=PoetbenchGroup)
+def corpus():
+    """Import, clean, deduplicate and split author corpora.
+
+    \b
+    Examples:
+      poetbench corpus authors
+      poetbench corpus import --authors pushkin,lermontov
+      poetbench corpus import --author brodsky ~/poems/brodsky/
+      poetbench corpus stats --tokenizer tiny
+    """
+
+
+def register(cli) -> None:
+    cli.add_command(corpus)
+
+
+def _report(author_id: str, meta: dict, corpus_dir: str) -> str:
+    r = meta["report"]
+    return (f"{author_id}: read {r['read']}, kept {r['kept']} (too short {r['too_short']}, not Cyrillic "
+            f"{r['not_cyrillic']}, exact dups {r['exact_duplicates']}, near dups {r['near_duplicates']}, parts from "
+            f"splitting {r['split_parts']}) -> {Path(corpus_dir) / (author_id + '.jsonl')}")
+
+
+@corpus.command("authors")
+@config_options
+def corpus_authors(config):
+    """List declared authors and whether their texts are present.
+
+    \b
+    Example:
+      poetbench corpus authors --corpus-root ../shared/corpora
+    """
+    from poetbench.corpus import load_authors
+    from poetbench.report.terminal import authors_table
+
+    authors = load_authors(config.authors_file, config.corpus_root)
+    console.print(authors_table(authors.values()))
+    for a in authors.values():
+        if not a.present:
+            console.print(f"[yellow]{a.id}[/]: {a.how_to_supply()}", soft_wrap=True)
+
+
+@corpus.command("import")
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: every author whose texts are present].")
+@click.option("--author", "one_author", default=None, help="Import PATH as this (declared) author's corpus.")
+@click.argument("path", required=False, type=click.Path(exists=True))
+@click.option("--force", is_flag=True, help="Rebuild even when the normalised file is up to date.")
+def corpus_import(config, authors, one_author, path, force):
+    """Normalise corpora into one JSONL per author (with stable ids, sha256 and split).
+
+    Reads JSONL (title, text[, year, source]), CSV with the same columns, or a folder of .txt files
+    (one poem per file; title = first line when a blank line follows it, else the file name).
+
+    \b
+    Examples:
+      poetbench corpus import
+      poetbench corpus import --author brodsky ./my_brodsky.jsonl
+    """
+    from poetbench.corpus.build import import_selected
+
+    if path is not None and one_author is None:
+        raise click.UsageError("PATH needs --author ID")
+    for author_id, meta in import_selected(config, split_list(authors) if authors else None, one_author,
+                                           Path(path) if path else None, force,
+                                           skipped=lambda a: err_console.print(f"[yellow]skipped {a.id}[/]: "
+                                                                               f"{a.how_to_supply()}", soft_wrap=True)):
+        console.print(_report(author_id, meta, config.corpus_dir))
+
+
+@corpus.command("fetch")
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: every author with a declared source].")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False), default=None,
+              help="Source declarations [default: sources.toml beside the authors file].")
+@click.option("--force", is_flag=True, help="Rebuild the normalised corpus even when it is up to date.")
+def corpus_fetch(config, authors, sources_file, force):
+    """Download declared sources (URLs pinned by sha256, hub files, datasets), then clean,
+    deduplicate and split them like `corpus import`.
+
+    Downloads are cached and resumable; a checksum mismatch, HTTP error or missing column is one
+    error line and leaves no half-written corpus behind.
+
+    \b
+    Examples:
+      poetbench corpus fetch
+      poetbench corpus fetch --authors pushkin,lermontov
+      poetbench corpus fetch --sources my_sources.toml --corpus-dir corpora/normalized
+    """
+    from poetbench.corpus.sources import fetch_selected
+
+    with progress_bar() as progress:
+        for author_id, meta in fetch_selected(config, split_list(authors) if authors else None,
+                                              Path(sources_file) if sources_file else None, workspace().cache,
+                                              progress=progress, force=force):
+            r = meta["report"]
+            console.print(f"{author_id}: read {r['read']}, kept {r['kept']} (exact dups {r['exact_duplicates']}, "
+                          f"near dups {r['near_duplicates']}) -> {Path(config.corpus_dir) / (author_id + '.jsonl')}")
+
+
+@corpus.command("stats")
+@config_options
+@click.option("--authors", default=None, help="Comma-separated author ids [default: all present].")
+@click.option("--tokenizer", default="auto", show_default=True,
+              help="Count tokens with this tokenizer: a hub id or local path, 'tiny' (the offline "
+                   "preset's), 'auto' (the preset's base model, when it is local) or 'none'.")
+def corpus_stats(config, authors, tokenizer):
+    """Per-author table: poems, lines, words, tokens, split sizes, duplicates dropped.
+
+    \b
+    Examples:
+      poetbench corpus stats
+      poetbench corpus stats --preset tiny --tokenizer tiny
+      poetbench corpus stats --tokenizer Qwen/Qwen2.5-3B-Instruct
+    """
+    from poetbench.corpus.build import select_for_stats, stats_rows
+    from poetbench.models.tiny import resolve_tokenizer_for_stats
+    from poetbench.report.terminal import stats_table
+
+    ids, metas = select_for_stats(config, split_list(authors) if authors else None, log=log)
+    tok, tok_name = resolve_tokenizer_for_stats(config, tokenizer, metas, log=log)
+    console.print(stats_table(stats_rows(config, ids, tok), tok_name))

@@ -1,0 +1,199 @@
+"""The first stage of ``poetbench eval``: from options to a plan (models, base, prompts, authors, jobs,
+the output folder and the run's identity), with every input checked before anything is loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig, SamplingParams, _f, check_fields
+from poetbench.errors import GenerateError
+from poetbench.eval import rundir
+from poetbench.generation import Job, ModelEntry, adapter_manifest, job_key, newest_run, parse_models
+from poetbench.io import read_json_object
+from poetbench.prompts import PromptSet, default_prompts, load_prompts
+from poetbench.workspace import Workspace
+
+
+@dataclass
+class EvalOptions:
+    """Options of ``poetbench eval`` (the CLI's options come from this metadata)."""
+
+    models: str = _f("base,lora", "base, lora (every adapter of the run), lora:<author>, or adapter folders; "
+                     "comma-separated.")
+    adapters: Path | None = _f(None, "The training run's adapter folder [default: the newest run under adapters/].",
+                               path="dir")
+    samples: int = _f(2, "Poems per (model, author, theme).", ge=1, le=100_000)
+    themes: int | None = _f(None, "Use the first N themes [default: all].", ge=1, le=100_000)
+    output_dir: Path | None = _f(None, "Where the run's files go [default: reports/<run>/].", path="dir")
+    prompts_file: Path | None = _f(None, "Replace themes/templates: a TOML file (keys of poetbench/data/prompts.toml) "
+                                   "or JSONL of {theme}.", cli="--prompts", path="existing_file")
+    batch_size: int = _f(8, "Prompts generated together.", ge=1, le=65536)
+    seed: int | None = _f(None, "Sampling seed [default: the config's seed].", ge=0, lt=2**32)
+    params: SamplingParams = field(default_factory=SamplingParams, metadata={"help": "Sampling parameters."})
+    lm: bool = _f(True, "Compute the held-out perplexity/entropy/accuracy matrix (--no-lm skips it).", flag=True)
+    backend: str = _f("hf", "Generation engine: transformers, or one vLLM engine with LoRA "
+                      "(pip install 'poetbench[vllm]').", choices=("hf", "vllm"))
+    tensor_parallel_size: int = _f(1, "vLLM only: GPUs one model is split across (for bases that do not fit one).",
+                                   ge=1, le=64)
+    force: bool = _f(False, "The output folder holds another run: move its files aside and start afresh.")
+
+    def __post_init__(self):
+        for name in ("adapters", "output_dir", "prompts_file"):
+            if isinstance(getattr(self, name), str):
+                setattr(self, name, Path(getattr(self, name)))
+        check_fields(self)
+
+
+def sampling_for(config: RunConfig, **given) -> SamplingParams:
+    """Sampling parameters: those given, else the defaults (``max_new_tokens``: 160 on the tiny
+    preset, whose poems are short, else 512)."""
+    given.setdefault("max_new_tokens", 160 if config.is_tiny else 512)
+    return SamplingParams(**given)
+
+
+@dataclass
+class Plan:
+    config: RunConfig
+    opts: EvalOptions
+    ws: Workspace
+    entries: list[ModelEntry]
+    adapters_dir: Path | None
+    prompts: PromptSet
+    themes: list[str]
+    authors: list[str]  # the authors poems are generated for
+    names: dict[str, str]  # author id -> Russian name
+    metas: dict[str, dict]  # every available author's corpus meta
+    base_path: str
+    base_id: str
+    out_dir: Path
+    seed: int
+    jobs: list[Job] = field(default_factory=list)
+    identity: dict = field(default_factory=dict)
+
+    @property
+    def params(self) -> SamplingParams:
+        return self.opts.params
+
+
+def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
+    adapters_dir = opts.adapters if opts.adapters is not None else newest_run(ws.adapters)
+    entries = parse_models(opts.models, adapters_dir)
+    if opts.adapters is None and adapters_dir is not None and any(not e.is_base for e in entries):
+        log(f"adapters: the newest run, {adapters_dir} (pass --adapters DIR for another)")
+    prompts = load_prompts(opts.prompts_file) if opts.prompts_file else default_prompts()
+    themes = list(prompts.themes[: opts.themes] if opts.themes else prompts.themes)
+    adapter_authors = [e.author for e in entries if not e.is_base and e.author is not None]
+    authors = list(dict.fromkeys(adapter_authors)) or list(config.authors)
+    selected, metas = corpus_mod.prepare_corpora(config, authors=authors, log=log)
+    base_path, base_id = resolve_base(entries, config, metas, ws, log)
+    run_name = adapters_dir.name if adapters_dir is not None and any(not e.is_base for e in entries) else \
+        f"{config.preset}-base"
+    seed = config.seed if opts.seed is None else opts.seed
+    plan = Plan(config, opts, ws, entries, adapters_dir, prompts, themes, authors, {a.id: a.name for a in selected},
+                metas, base_path, base_id, opts.output_dir or ws.reports / run_name, seed)
+    plan.jobs = build_jobs(plan)
+    plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
+    return plan
+
+
+def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: Workspace, log) -> tuple[str, str]:
+    """(path or hub id to load, id recorded in keys) of the base all adapters were trained on."""
+    from poetbench.models.tiny import all_train_records, ensure_tiny_base
+
+    bases = {}
+    for e in entries:
+        if e.is_base:
+            continue
+        manifest = adapter_manifest(e.adapter_path)
+        if manifest is not None:
+            bases[e.name] = manifest["base_model"]
+        else:
+            cfg = read_json_object(e.adapter_path / "adapter_config.json", "adapter config", GenerateError)
+            bases[e.name] = {"id": cfg.get("base_model_name_or_path"), "path": cfg.get("base_model_name_or_path")}
+    ids = {(b.get("id"), b.get("tiny_key")) for b in bases.values()}
+    if len(ids) > 1:
+        raise GenerateError("the adapters were trained on different base models: " +
+                            ", ".join(f"{n}: {b.get('id')}" for n, b in bases.items()))
+    wanted = "tiny" if config.is_tiny else config.base_model
+    tiny_key = None
+    if ids:
+        base_id, tiny_key = ids.pop()
+        if base_id != wanted:
+            raise GenerateError(f"the adapters were trained on base {base_id!r}, not {wanted!r} "
+                                f"(pass --preset/--base-model to match)")
+    if not config.is_tiny:
+        return config.base_model, config.base_model + (f"@{config.base_revision}" if config.base_revision else "")
+    path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
+                            cache_dir=ws.cache, log=log)
+    key = read_json_object(path / "poetbench_base.json", "tiny base manifest", GenerateError)["key"]
+    if tiny_key is not None and tiny_key != key:
+        raise GenerateError(f"the adapters were trained on another tiny base ({tiny_key}; the corpora or the tiny "
+                            f"config have changed since, giving {key}): retrain them with `poetbench train --force`")
+    return str(path), "tiny:" + key
+
+
+def build_jobs(plan: Plan) -> list[Job]:
+    """base x every author; each adapter x its own author (an adapter of unknown author, e.g. not
+    trained by poetbench, x every author); x themes x samples."""
+    jobs = []
+    for e in plan.entries:
+        if e.is_base or e.author is None:
+            pairs = list(plan.authors)
+        else:
+            pairs = [e.author] if e.author in plan.authors else []
+        for author in pairs:
+            for theme in plan.themes:
+                prompt = plan.prompts.eval_prompt(theme, plan.names[author])
+                for k in range(plan.opts.samples):
+                    jobs.append(Job(e.name, author, theme, k, prompt,
+                                    job_key(plan.base_id, e, prompt, plan.params, plan.seed + k)))
+    return jobs
+
+
+def claim(plan: Plan, log) -> None:
+    """Refuse a folder that holds another run's files (or move them aside with --force). Runs with
+    the folder's lock held."""
+    from poetbench.generation import GENERATIONS, read_done
+
+    out_dir = plan.out_dir
+    if plan.opts.force:
+        moved = rundir.move_aside(out_dir)
+        if moved is not None:
+            log(f"--force: moved the files already in {out_dir} to {moved}")
+        return
+    run_json = out_dir / "run.json"
+    if run_json.exists() or run_json.is_symlink():
+        theirs = identity_of(read_json_object(run_json, "run file", GenerateError))
+        diffs = rundir.differences(plan.identity, theirs)
+        if diffs:
+            raise GenerateError(f"{out_dir} holds another run ({'; '.join(diffs)}): use another --output-dir, or "
+                                "--force to move its files aside")
+    rundir.check_rows(read_done(out_dir / GENERATIONS), plan.identity, out_dir)
+
+
+def check_output_dir(out_dir: Path) -> None:
+    if out_dir.is_dir() and ((out_dir / "adapter_config.json").exists() or
+                             any((p / "adapter_config.json").exists() for p in out_dir.iterdir() if p.is_dir())):
+        raise GenerateError(f"--output-dir {out_dir} holds trained adapters: write the eval run elsewhere "
+                            "(e.g. reports/<run>/)")
+
+
+def identity_of(run: dict) -> dict:
+    """The identity a run.json records (runs written before identities were recorded: derived)."""
+    if isinstance(run.get("identity"), dict):
+        return run["identity"]
+    opts = run.get("options") if isinstance(run.get("options"), dict) else {}
+    out = {}
+    if isinstance(run.get("base"), dict) and "id" in run["base"]:
+        out["base"] = run["base"]["id"]
+    if isinstance(run.get("models"), list):
+        out["models"] = sorted([m.get("name"), m.get("adapter_sha256")] for m in run["models"] if isinstance(m, dict))
+    if isinstance(opts.get("prompts"), dict):
+        out["templates"] = {k: v for k, v in opts["prompts"].items() if k.endswith("template")}
+    if "sampling" in opts:
+        out["sampling"] = opts["sampling"]
+    if "seed" in opts:
+        out["seed"] = opts["seed"]
+    return out

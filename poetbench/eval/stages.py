@@ -1,0 +1,279 @@
+"""`poetbench eval` as stages: plan -> generate -> score -> held-out -> summarise -> write.
+
+Each stage is a function with plain inputs and outputs, and each arrow is a file in the output
+folder (default ``reports/<run>/``), all readable by pandas: ``generations.jsonl`` (append-only
+cache, one row per poem), ``scores.jsonl`` (one row per poem: every ``poem`` metric of the registry
+plus what the report shows: meter, rhyme scheme, per-line stresses and rhyme letters),
+``lm.jsonl`` (held-out perplexity/entropy/accuracy per model x author), ``summary.csv`` and
+``summary.json`` (one row per model x author x metric with a 95% BCa CI, and paired comparisons
+with the base), ``run.json`` (identity, config, sampling, versions, git commit, classifier, timings).
+``run_eval`` only composes the stages.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.eval import rundir
+from poetbench.eval.plan import EvalOptions, Plan, check_output_dir, claim, make_plan
+from poetbench.generation import GENERATIONS, make_backend, run_jobs
+from poetbench.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
+from poetbench.metrics import registry
+from poetbench.metrics.registry import GroupEvidence, PoemEvidence
+from poetbench.prompts import theme_for_poem
+from poetbench.workspace import Workspace
+
+SUMMARY_FIELDS = ["model", "author", "metric", "mean", "ci_low", "ci_high", "n"]
+
+
+@dataclass
+class EvalResult:
+    output_dir: Path
+    summary: list[dict]
+    comparisons: list[dict]
+    lm: list[dict]
+    run: dict
+
+
+def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[[str], None] = print,
+             ws: Workspace | None = None) -> EvalResult:
+    """Generate poems with the base model and each adapter, score them, and compare them."""
+    ws = ws or Workspace.from_env()
+    t0 = time.time()
+    plan = make_plan(config, opts, ws, log)
+    check_output_dir(plan.out_dir)
+    with rundir.folder_lock(plan.out_dir):
+        claim(plan, log)
+        atomic_write_json(plan.out_dir / "run.json", {"format": "poetbench-eval/1", "status": "running",
+                                                      "identity": plan.identity})
+        backend = make_backend(opts.backend, plan.entries, plan.base_path, config,
+                               tensor_parallel_size=opts.tensor_parallel_size)
+        t_gen = time.time()
+        rows, probe = generate(plan, backend, progress)
+        gen_s = time.time() - t_gen
+        classifier = _classifier(config, ws, log)
+        train_texts = {a: [r["text"] for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
+                       for a in plan.metas}
+        scores = score(plan, rows, classifier, train_texts)
+        atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
+        lm_rows = heldout(plan, backend) if opts.lm else []
+        if opts.lm:
+            atomic_write_jsonl(plan.out_dir / "lm.jsonl", lm_rows)
+        backend.close()
+        real = {a: real_profiles(train_texts[a]) for a in plan.authors}
+        summary, comparisons = summarise(plan, scores, {r["key"]: r["text"] for r in rows}, lm_rows, real,
+                                         train_texts)
+        run = write(plan, summary, comparisons, real, probe, classifier,
+                    {"generation_s": round(gen_s, 1), "total_s": round(time.time() - t0, 1), "poems": len(plan.jobs),
+                     "poems_per_s": round(len(plan.jobs) / gen_s, 2) if gen_s > 0 else None})
+    return EvalResult(plan.out_dir, summary, comparisons, lm_rows, run)
+
+
+# --------------------------------------------------------------------------------------------
+# generate
+# --------------------------------------------------------------------------------------------
+
+
+def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list[dict], dict[str, float]]:
+    """Every job's row (cached ones read back), and each adapter's probe change. The probe runs in
+    the backend that generates, only when there is something to generate."""
+    from poetbench.generation.backend import pending, read_done
+
+    out = plan.out_dir / GENERATIONS
+    probe = {}
+    if pending(plan.jobs, read_done(out), plan.opts.batch_size):
+        probe = backend.probe(plan.prompts.eval_prompt(plan.themes[0], plan.names[plan.authors[0]]))
+    done = run_jobs(backend, plan.jobs, out, plan.params, plan.opts.batch_size, plan.base_id, progress,
+                    after_batch=after_batch)
+    return [done[j.key] for j in plan.jobs], probe
+
+
+# --------------------------------------------------------------------------------------------
+# score
+# --------------------------------------------------------------------------------------------
+
+
+def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[str]]) -> list[dict]:
+    """One row per poem: every poem-level metric of the registry, the prosodic profile the
+    distribution distances use, and the per-line analysis the report shows."""
+    from poetbench.metrics.prosody import line_scans, profile
+    from poetbench.metrics.style import predicted_author
+    from poetbench.metrics.text import Memorisation
+    from poetbench.prosody.scan import scan_poems
+
+    memo = {a: Memorisation(train_texts[a]) for a in plan.authors}
+    texts = [r["text"] for r in rows]
+    proba = classifier.predict_proba(texts) if rows else []
+    out = []
+    for r, p, scan in zip(rows, proba, scan_poems(texts)):
+        ev = PoemEvidence(r["text"], r["author"], scan, dict(zip(classifier.authors, map(float, p))), memo[r["author"]])
+        row = {"key": r["key"], "model": r["model"], "author": r["author"], "theme": r["theme"],
+               "sample": r["sample"], **profile(scan), "stanza_sizes": scan.stanza_sizes,
+               "predicted_author": predicted_author(ev), "lines": ev.text_stats["lines"]}
+        row.update({m.name: m.fn(ev) for m in registry.metrics("poem")})
+        row["line_scans"] = line_scans(scan)
+        out.append(row)
+    return out
+
+
+def real_profiles(texts: list[str]) -> list[dict]:
+    from poetbench.metrics.prosody import profile
+    from poetbench.prosody.scan import scan_poems
+
+    return [profile(s) for s in scan_poems(texts)]
+
+
+def _classifier(config, ws, log):
+    from poetbench.style.classifier import ensure_classifier
+
+    return ensure_classifier(config, log=log, ws=ws)
+
+
+# --------------------------------------------------------------------------------------------
+# held-out language-model metrics
+# --------------------------------------------------------------------------------------------
+
+
+def heldout(plan: Plan, backend) -> list[dict]:
+    """Every model on every author's test poems (completion tokens, as TRL logs them). Needs the
+    transformers model: the hf backend's own, else one loaded for this stage."""
+    from poetbench.generation.hf import HFBackend
+    from poetbench.metrics.lm import completion_stats
+
+    hf = backend if isinstance(backend, HFBackend) else HFBackend(plan.entries, plan.base_path, plan.config)
+    bank = hf.bank
+    rows = []
+    for author in plan.authors:
+        test = corpus_mod.load_records(plan.config.corpus_dir, author, "test")
+        prompts = [plan.prompts.train_prompt(theme_for_poem(r.get("title"), r["text"]), plan.names[author])
+                   for r in test]
+        completions = [r["text"] for r in test]
+        for e in plan.entries:
+            with bank.use(e.name) as m:
+                stats = completion_stats(m, bank.tokenizer, prompts, completions, batch_size=plan.opts.batch_size,
+                                         max_length=plan.config.max_length)
+            rows.append({"model": e.name, "model_author": e.author, "author": author, "split": "test",
+                         "poems": len(test), **stats})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# summarise
+# --------------------------------------------------------------------------------------------
+
+
+def summarise(plan: Plan, scores: list[dict], texts: dict[str, str], lm_rows: list[dict], real: dict[str, list[dict]],
+              corpora: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
+    """Per model x author: each poem metric's mean with its 95% BCa CI, each group metric's value,
+    each lm metric; and the paired comparisons of every adapter with the base."""
+    from poetbench.eval.stats import bootstrap_ci, paired_comparison
+
+    seed = plan.seed
+    summary, comparisons = [], []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for s in scores:
+        groups.setdefault((s["model"], s["author"]), []).append(s)
+    for (model, author), rows in sorted(groups.items()):
+        for m in registry.metrics("poem"):
+            mean, low, high = bootstrap_ci([r[m.name] for r in rows], seed=seed)
+            summary.append(_row(model, author, m.name, mean, len(rows), low, high))
+        group = GroupEvidence(model, author, rows, [texts[r["key"]] for r in rows], real[author], corpora)
+        for m in registry.metrics("group"):
+            summary.append(_row(model, author, m.name, m.fn(group), len(rows)))
+    for r in lm_rows:
+        for m in registry.metrics("lm"):
+            summary.append(_row(r["model"], r["author"], m.name, m.fn(r), r["poems"]))
+    base_rows = {(s["author"], s["theme"], s["sample"]): s for s in scores if s["model"] == "base"}
+    for e in plan.entries:
+        if e.is_base:
+            continue
+        pairs = [(s, base_rows[(s["author"], s["theme"], s["sample"])]) for s in scores
+                 if s["model"] == e.name and (s["author"], s["theme"], s["sample"]) in base_rows]
+        if not pairs:
+            continue
+        for m in registry.metrics("poem"):
+            c = paired_comparison([a[m.name] for a, _ in pairs], [b[m.name] for _, b in pairs], seed=seed)
+            comparisons.append({"model": e.name, "author": e.author, "metric": m.name, **c})
+    return summary, comparisons
+
+
+def _row(model, author, metric, mean, n, low=None, high=None) -> dict:
+    return {"model": model, "author": author, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n}
+
+
+# --------------------------------------------------------------------------------------------
+# write
+# --------------------------------------------------------------------------------------------
+
+
+def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[str, list[dict]], probe: dict,
+          classifier, timings: dict) -> dict:
+    """summary.csv, summary.json and the final run.json: what the report reads, so it never
+    recomputes (the classifier's evaluation and the training table's path are recorded here)."""
+    from poetbench.prosody.meter import meter_label
+    from poetbench.runtime import versions
+    from poetbench.style.classifier import evaluation_of
+
+    config, opts = plan.config, plan.opts
+    real_meters = {a: dict(Counter(meter_label(r["meter"], r["feet"]) for r in real[a])) for a in plan.authors}
+    write_summary(plan.out_dir, summary, comparisons, {"meters": real_meters})
+    training = _training_csv(plan)
+    run = {
+        "format": "poetbench-eval/1", "status": "complete", "identity": plan.identity, "config": config.to_dict(),
+        "options": {
+            "models": opts.models, "adapters": str(plan.adapters_dir) if plan.adapters_dir else None,
+            "samples": opts.samples, "themes": plan.themes, "batch_size": opts.batch_size, "seed": plan.seed,
+            "sampling": plan.params.to_dict(), "backend": opts.backend, "prompts": plan.prompts.to_dict(),
+            "all_themes": list(plan.prompts.themes)},
+        "base": {"path": plan.base_path, "id": plan.base_id},
+        "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
+                    "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)} for e in plan.entries],
+        "authors": plan.authors, "corpora": {a: plan.metas[a]["corpus_sha256"] for a in plan.authors},
+        "classifier": {"path": str(classifier.path), "key": classifier.path.name if classifier.path else None,
+                       "authors": classifier.authors, "evaluation": evaluation_of(classifier)},
+        "training_csv": training,
+        "versions": versions(), "git_commit": _git_commit(), "timings": timings,
+    }
+    atomic_write_json(plan.out_dir / "run.json", run)
+    return run
+
+
+def _training_csv(plan: Plan) -> str | None:
+    """The adapters' training table, copied into the run folder (so the run stands alone): from
+    beside the adapters, or from where `poetbench train` wrote it. Its name in the run folder."""
+    import shutil
+
+    own = plan.out_dir / "training.csv"
+    if plan.adapters_dir is not None and not own.exists():
+        for candidate in (plan.adapters_dir / "training.csv", plan.ws.reports / plan.adapters_dir.name / "training.csv"):
+            if candidate.is_file() and candidate.resolve() != own.resolve():
+                shutil.copyfile(candidate, own)
+                break
+    return own.name if own.is_file() else None
+
+
+def write_summary(out_dir: Path, summary: list[dict], comparisons: list[dict], real: dict | None = None) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=SUMMARY_FIELDS)
+    w.writeheader()
+    w.writerows(summary)
+    atomic_write_text(out_dir / "summary.csv", buf.getvalue())
+    atomic_write_json(out_dir / "summary.json", {"summary": summary, "comparisons": comparisons,
+                                                 "real_author": real or {}})
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None

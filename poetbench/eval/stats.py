@@ -1,0 +1,74 @@
+"""Confidence intervals, paired comparisons and distribution distances (scipy; seeded, so reruns give
+the same intervals)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+ALPHA = 0.05  # one significance rule for the terminal and the HTML report: p < ALPHA
+
+
+def _clean(values) -> np.ndarray:
+    return np.asarray([v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))], float)
+
+
+def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(mean, low, high): the BCa bootstrap interval of the mean (``scipy.stats.bootstrap``). With
+    fewer than two distinct values the interval is the mean itself (there is nothing to resample)."""
+    from scipy.stats import bootstrap
+
+    x = _clean(values)
+    if len(x) == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(x.mean())
+    if len(x) < 3 or np.all(x == x[0]):
+        return mean, mean, mean
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DegenerateDataWarning on near-constant data: handled below
+        res = bootstrap((x,), np.mean, n_resamples=n_boot, confidence_level=level, method="BCa",
+                        random_state=np.random.default_rng(seed), vectorized=True)
+    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    if not (math.isfinite(low) and math.isfinite(high)):  # BCa undefined (e.g. one odd value): percentile
+        res = bootstrap((x,), np.mean, n_resamples=n_boot, confidence_level=level, method="percentile",
+                        random_state=np.random.default_rng(seed), vectorized=True)
+        low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    return mean, min(low, mean), max(high, mean)
+
+
+def paired_comparison(a, b, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Adapter ``a`` vs base ``b`` on the same prompts and seeds: mean difference with a paired
+    bootstrap CI, Wilcoxon signed-rank p-value, and effect size (mean difference / SD of differences)."""
+    from scipy.stats import wilcoxon
+
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[~np.isnan(d)]
+    mean, low, high = bootstrap_ci(d, n_boot=n_boot, seed=seed)
+    sd = float(d.std(ddof=1)) if len(d) > 1 else float("nan")
+    try:
+        p = float(wilcoxon(d).pvalue) if len(d) > 0 and np.any(d != 0) else 1.0
+    except ValueError:
+        p = float("nan")
+    return {"n": int(len(d)), "diff": mean, "ci_low": low, "ci_high": high, "p_value": p,
+            "effect_size": mean / sd if sd and not math.isnan(sd) and sd > 0 else 0.0}
+
+
+def is_significant(comparison: dict) -> bool:
+    """The significance rule every table uses: Wilcoxon p below ``ALPHA``."""
+    p = comparison.get("p_value")
+    return p is not None and p == p and p < ALPHA
+
+
+def js_divergence(p: dict, q: dict) -> float:
+    """Jensen–Shannon divergence (base 2, in [0, 1]) of two count distributions over labels: the
+    square of ``scipy.spatial.distance.jensenshannon``."""
+    from scipy.spatial.distance import jensenshannon
+
+    keys = sorted(set(p) | set(q))
+    a = np.array([p.get(k, 0) for k in keys], float)
+    b = np.array([q.get(k, 0) for k in keys], float)
+    if not keys or a.sum() == 0 or b.sum() == 0:
+        return float("nan")
+    return float(jensenshannon(a, b, base=2) ** 2)

@@ -1,0 +1,158 @@
+"""Generation behind one interface, with one cache around it (lm-evaluation-harness's ``LM`` and
+``CachingLM``).
+
+A backend (``hf``: transformers with peft adapters switched on one base; ``vllm``: one engine with a
+``LoRARequest`` per adapter) turns a batch of jobs into completions and checks, in itself, that each
+adapter changes its output (the probe). ``run_jobs`` is the cache and resume layer every backend
+shares: it reads what ``generations.jsonl`` already holds, asks the backend for the rest in fixed
+batches (in a fixed order, per model), and appends each finished batch as rows of one schema, so a
+run killed at any point resumes to the same rows with none lost or doubled, and a run can be resumed
+with either backend.
+
+Row schema (``generations.jsonl``): ``key`` (hash of base, adapter, prompt, sampling and seed),
+``model``, ``author``, ``theme``, ``sample``, ``prompt``, ``text``, ``tokens`` (generated),
+``params``, ``seed`` and ``seed_scope`` (``batch``: the seed of the fixed batch the poem was sampled
+in; ``request``: the poem's own seed), ``backend``, ``base``, ``adapter_sha256``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from poetbench.config import SamplingParams
+from poetbench.errors import GenerateError
+from poetbench.generation.adapters import ModelEntry
+
+GENERATIONS = "generations.jsonl"
+ROW_FIELDS = ("key", "model", "author", "theme", "sample", "text")
+
+
+@dataclass
+class Job:
+    model: str
+    author: str
+    theme: str
+    sample: int
+    prompt: str
+    key: str = ""
+
+
+@dataclass
+class Completion:
+    text: str
+    tokens: int
+    seed: int
+
+
+class Backend(ABC):
+    """What generates poems. Subclasses load only what they need, when first asked."""
+
+    name: str = ""
+    seed_scope: str = "batch"  # "batch": one seed per fixed batch; "request": a seed per job
+
+    def __init__(self, entries: list[ModelEntry]):
+        self.entries = {e.name: e for e in entries}
+
+    @abstractmethod
+    def probe(self, prompt: str) -> dict[str, float]:
+        """How much each adapter changes the next-token distribution of ``prompt`` against the base
+        (an adapter that changes nothing is an error): {model name: change}."""
+
+    @abstractmethod
+    def generate(self, batch: list[Job], params: SamplingParams, seed: int) -> list[Completion]:
+        """Completions of ``batch`` (all jobs of one model), in order."""
+
+    def close(self) -> None:
+        """Free what the backend holds (GPU memory)."""
+
+
+def job_key(base_id: str, entry: ModelEntry, prompt: str, params: SamplingParams, seed: int) -> str:
+    data = {"base": base_id, "adapter": entry.adapter_sha256, "prompt": prompt, "params": params.to_dict(),
+            "seed": seed}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:24]
+
+
+def batch_seed(batch: list[Job]) -> int:
+    return int(hashlib.sha256("".join(j.key for j in batch).encode()).hexdigest()[:8], 16)
+
+
+def request_seed(job: Job) -> int:
+    return int(job.key[:8], 16)
+
+
+def read_done(path: Path) -> dict[str, dict]:
+    """Rows already generated, by key. Only a torn last line (a kill mid-write) is cut off the file;
+    a damaged row before it is an error naming the line (see ``io.read_append_only``)."""
+    from poetbench.io import read_append_only
+
+    done = {}
+    for row in read_append_only(path, ROW_FIELDS):
+        if not isinstance(row["text"], str):
+            raise GenerateError("field 'text' must be a string", path, field="text")
+        done[row["key"]] = row
+    return done
+
+
+def batches(jobs: list[Job], size: int) -> list[list[Job]]:
+    """Fixed batches of the full, ordered job list (per model, so one adapter per batch)."""
+    out: list[list[Job]] = []
+    for model in dict.fromkeys(j.model for j in jobs):
+        mine = [j for j in jobs if j.model == model]
+        out.extend(mine[i: i + size] for i in range(0, len(mine), size))
+    return out
+
+
+def pending(jobs: list[Job], done: dict, batch_size: int) -> list[list[Job]]:
+    return [b for b in batches(jobs, batch_size) if not all(j.key in done for j in b)]
+
+
+def run_jobs(backend: Backend, jobs: list[Job], out_path: Path, params: SamplingParams, batch_size: int,
+             base_id: str, progress=None, after_batch: Callable[[int], None] | None = None) -> dict[str, dict]:
+    """Generate every job not yet in ``out_path`` with ``backend``; returns all rows by key."""
+    from poetbench.io import append_jsonl
+
+    done = read_done(out_path)
+    todo = pending(jobs, done, batch_size)
+    task = None
+    if progress is not None:
+        task = progress.add_task(f"generate ({backend.name})", total=len(jobs),
+                                 completed=len(jobs) - sum(len(b) for b in todo))
+    for n, batch in enumerate(todo):
+        if backend.seed_scope == "request":  # each job has its own seed: generate only what is missing
+            batch = [j for j in batch if j.key not in done]
+        seed = batch_seed(batch)
+        rows = []
+        for job, c in zip(batch, backend.generate(batch, params, seed)):
+            if job.key in done:
+                continue
+            rows.append({"key": job.key, "model": job.model, "author": job.author, "theme": job.theme,
+                         "sample": job.sample, "prompt": job.prompt, "text": c.text, "tokens": c.tokens,
+                         "params": params.to_dict(), "seed": c.seed, "seed_scope": backend.seed_scope,
+                         "backend": backend.name, "base": base_id,
+                         "adapter_sha256": backend.entries[job.model].adapter_sha256})
+        append_jsonl(out_path, rows)
+        done.update({r["key"]: r for r in rows})
+        if task is not None:
+            progress.advance(task, len(batch))
+        if after_batch is not None:
+            after_batch(n)
+    return done
+
+
+def make_backend(name: str, entries: list[ModelEntry], base_path: str, config, tensor_parallel_size: int = 1
+                 ) -> Backend:
+    """The backend named ``name`` (``hf`` or ``vllm``), not yet loaded."""
+    if name == "hf":
+        from poetbench.generation.hf import HFBackend
+
+        return HFBackend(entries, base_path, config)
+    if name == "vllm":
+        from poetbench.generation.vllm import VLLMBackend
+
+        return VLLMBackend(entries, base_path, config, tensor_parallel_size)
+    raise GenerateError(f"unknown backend {name!r}: use hf or vllm")

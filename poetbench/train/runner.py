@@ -1,0 +1,262 @@
+"""Per-author LoRA fine-tuning with peft + TRL's SFTTrainer (on a hub model or the tiny offline base).
+
+Output per author: ``<run_dir>/<author>/`` is a standard peft folder plus ``poetbench.json`` (the
+manifest). The folder appears only when training finished (temp folder + rename); checkpoints for
+``--resume`` live in ``<run_dir>/.checkpoints/<author>/`` until then.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.errors import TrainError
+from poetbench.io import atomic_write_json, atomic_write_text, read_json_object
+from poetbench.models.tiny import all_train_records, ensure_tiny_base
+from poetbench.prompts import PromptSet, default_prompts
+from poetbench.runtime import (
+    is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions, wait_for_everyone,
+)
+from poetbench.train.sft import (
+    PACKING_ATTENTION, TABLE_HEADERS, TRAIN_COLUMNS, VAL_COLUMNS, final_train_metrics, lora_config, sft_config,
+    sft_records,
+)
+from poetbench.workspace import Workspace, ensure_dir, not_a_file
+
+MANIFEST = "poetbench.json"
+
+
+@dataclass
+class AuthorResult:
+    author: str
+    path: Path
+    skipped: bool
+    metrics: dict
+    wall_time_s: float | None
+
+
+@dataclass
+class TrainResult:
+    run: str
+    run_dir: Path
+    base_model: str
+    results: list[AuthorResult] = field(default_factory=list)
+    training_csv: Path | None = None
+
+
+@dataclass
+class RunPlan:
+    """What every author of one ``poetbench train`` shares."""
+
+    config: RunConfig
+    name: str
+    run_dir: Path
+    prompts: PromptSet
+    base_model: str = ""  # path or hub id the adapters are trained on
+    base_info: dict = field(default_factory=dict)  # the tiny base's manifest, when tiny
+    tokenizer: object = None
+    resume: bool = False
+    progress: object = None
+
+
+def run_name(config: RunConfig) -> str:
+    """Deterministic: the same config gives the same run, so rerunning resumes/skips instead of
+    starting over. The author list is left out, so authors can be added to a run later."""
+    keys = [k for k in config.to_dict() if k not in ("authors", "preset")]
+    return f"{config.preset}-{config.fingerprint(keys)[:8]}"
+
+
+def train(config: RunConfig, authors: list[str] | None = None, output_dir: str | Path | None = None,
+          resume: bool = False, force: bool = False, progress=None, log: Callable[[str], None] = print,
+          cache_dir: Path | None = None, ws: Workspace | None = None) -> TrainResult:
+    """Train one LoRA adapter per author. See the module docstring for the output layout."""
+    from datasets import disable_progress_bars
+
+    ws = ws or Workspace.from_env()
+    # Args: everything is checked before anything is written
+    if config.packing and config.attn_implementation not in PACKING_ATTENTION:
+        raise TrainError("--packing needs --attn-implementation flash_attention_2: TRL packs examples into one "
+                         "padding-free row, and other attention implementations let them attend to each other")
+    disable_progress_bars()
+    wanted, metas = corpus_mod.prepare_corpora(config, authors, log)
+    data = {}
+    for author in wanted:
+        train_recs = corpus_mod.load_records(config.corpus_dir, author.id, "train")
+        if len(train_recs) < config.min_train_poems:
+            raise TrainError(
+                f"corpus of {author.id!r} has {len(train_recs)} training poems after cleaning; at least "
+                f"{config.min_train_poems} are needed (min_train_poems)"
+            )
+        data[author.id] = (train_recs, corpus_mod.load_records(config.corpus_dir, author.id, "val"))
+    name = run_name(config)
+    run_dir = Path(output_dir) if output_dir is not None else ws.adapters / name
+    not_a_file(run_dir, "output folder")
+    plan = RunPlan(config, name, run_dir, default_prompts(), resume=resume, progress=progress)
+
+    # Output folder: a refused run leaves nothing behind
+    created = not run_dir.exists()
+    ensure_dir(run_dir, "output folder", TrainError)
+    try:
+        _load_base(plan, metas, cache_dir or ws.cache, log)
+        result = TrainResult(run=name, run_dir=run_dir, base_model=plan.base_model)
+        for author in wanted:
+            result.results.append(_author(plan, author, data[author.id], metas[author.id], force, log))
+    except BaseException:
+        _remove_empty(run_dir / ".checkpoints")
+        if created:
+            _remove_empty(run_dir)
+        raise
+    csv_path = ws.reports / name / "training.csv" if output_dir is None else run_dir / "training.csv"
+    result.training_csv = write_training_csv(result, csv_path) if is_main_process() else csv_path
+    return result
+
+
+def _load_base(plan: RunPlan, metas: dict, cache_dir: Path, log) -> None:
+    from poetbench.models.loading import load_tokenizer
+
+    config = plan.config
+    if config.is_tiny:
+        path = ensure_tiny_base(config, all_train_records(config, metas),
+                                {a: m["corpus_sha256"] for a, m in metas.items()}, cache_dir=cache_dir,
+                                progress=plan.progress, log=log)
+        plan.base_model = str(path)
+        plan.base_info = read_json_object(path / "poetbench_base.json", "tiny base manifest", TrainError)
+    else:
+        plan.base_model = config.base_model
+    plan.tokenizer = load_tokenizer(plan.base_model, config.base_revision, config.trust_remote_code)
+
+
+def _remove_empty(folder: Path) -> None:
+    """Remove ``folder`` and the folders under it when none holds a file (what a refused run made)."""
+    if not folder.is_dir() or any(p.is_file() for p in folder.rglob("*")):
+        return
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _author(plan: RunPlan, author, data, meta: dict, force: bool, log) -> AuthorResult:
+    """One author's adapter: skipped when a complete one for the same corpus exists."""
+    out = plan.run_dir / author.id
+    if (out / MANIFEST).exists() and not force:
+        manifest = read_json_object(out / MANIFEST, "adapter manifest", TrainError)
+        corpus = manifest.get("corpus")
+        if not isinstance(corpus, dict) or corpus.get("sha256") != meta["corpus_sha256"]:
+            raise TrainError(f"{out} was trained on a different corpus of {author.id!r}; pass --force to retrain it")
+        log(f"{author.id}: adapter exists at {out}, skipped (use --force to retrain)")
+        metrics = manifest.get("metrics") if isinstance(manifest.get("metrics"), dict) else {}
+        return AuthorResult(author.id, out, True, metrics, manifest.get("wall_time_s"))
+    return _train_one(plan, author, data, meta)
+
+
+def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
+    from datasets import Dataset
+    from trl import SFTTrainer
+
+    from poetbench.models.loading import count_parameters, load_model
+
+    config, run_dir = plan.config, plan.run_dir
+    train_recs, val_recs = data
+    out = run_dir / author.id
+    ckpt_dir = run_dir / ".checkpoints" / author.id
+    last = last_checkpoint(ckpt_dir) if plan.resume else None
+    if not plan.resume and ckpt_dir.exists() and is_main_process():
+        shutil.rmtree(ckpt_dir)
+    wait_for_everyone()
+    t0 = time.time()
+    # Model and data
+    model = load_model(plan.base_model, config.base_revision, config.dtype, config.trust_remote_code,
+                       config.attn_implementation)
+    train_ds = Dataset.from_list(sft_records(train_recs, author.name, plan.prompts))
+    val_ds = Dataset.from_list(sft_records(val_recs, author.name, plan.prompts)) if val_recs else None
+    args = sft_config(config, ckpt_dir)
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=plan.tokenizer,
+        peft_config=lora_config(config), callbacks=[progress_callback(plan.progress, f"train {author.id}")],
+    )
+    quiet_trainer(trainer)
+    if len(trainer.train_dataset) == 0:
+        raise TrainError(
+            f"{author.id}: every training example lost its poem to truncation (the prompt alone fills "
+            f"max_length={config.max_length}); raise max_length"
+        )
+    # Training and the validation pass
+    trainable, total = count_parameters(trainer.model)
+    trainer.train(resume_from_checkpoint=last)
+    metrics = {"train": final_train_metrics(trainer.state.log_history)}
+    if val_ds is not None:
+        ev = trainer.evaluate()
+        metrics["val"] = {k: ev[k] for k in VAL_COLUMNS if k in ev}
+    wall = round(time.time() - t0, 1)
+    if not is_main_process():  # in a distributed run rank 0 writes the adapter
+        wait_for_everyone()
+        return AuthorResult(author.id, out, False, metrics, wall)
+
+    # The adapter folder, complete or not at all
+    tmp = run_dir / f".{author.id}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.model.save_pretrained(str(tmp))
+    manifest = {
+        "format": "poetbench-adapter/1",
+        "run": plan.name,
+        "author": {"id": author.id, "name": author.name},
+        "base_model": {
+            "id": config.base_model if not config.is_tiny else "tiny",
+            "path": plan.base_model,
+            "revision": config.base_revision,
+            **({"tiny_key": plan.base_info.get("key")} if plan.base_info else {}),
+        },
+        "corpus": {
+            "sha256": meta["corpus_sha256"], "source": meta["source"], "splits": meta["splits"],
+            "train_poems": len(train_recs), "val_poems": len(val_recs),
+        },
+        "prompts": plan.prompts.to_dict(),
+        "hyperparameters": config.to_dict(),
+        "effective": {"bf16": args.bf16, "gradient_checkpointing": args.gradient_checkpointing,
+                      "max_steps": trainer.state.max_steps, "resumed_from": last,
+                      "world_size": int(os.environ.get("WORLD_SIZE", "1"))},
+        "seed": config.seed,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "versions": versions(),
+        "wall_time_s": wall,
+        "metrics": metrics,
+        "log_history": trainer.state.log_history,
+    }
+    atomic_write_json(tmp / MANIFEST, manifest)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    shutil.rmtree(ckpt_dir, ignore_errors=True)
+    wait_for_everyone()
+    return AuthorResult(author.id, out, False, metrics, wall)
+
+
+def training_rows(result: TrainResult) -> list[dict]:
+    rows = []
+    for r in result.results:
+        row = {"author": r.author}
+        row.update({k: r.metrics.get("train", {}).get(k) for k in TRAIN_COLUMNS})
+        row.update({k: r.metrics.get("val", {}).get(k) for k in VAL_COLUMNS})
+        row["wall_time_s"] = r.wall_time_s
+        row["skipped"] = r.skipped
+        rows.append(row)
+    return rows
+
+
+def write_training_csv(result: TrainResult, path: Path) -> Path:
+    rows = training_rows(result)
+    buf = io.StringIO()
+    columns = ["author"] + [TABLE_HEADERS[k] for k in TRAIN_COLUMNS + VAL_COLUMNS] + ["Wall Time (s)"]
+    w = csv.writer(buf)
+    w.writerow(columns)
+    for row in rows:
+        w.writerow([row["author"]] + [row[k] for k in TRAIN_COLUMNS + VAL_COLUMNS] + [row["wall_time_s"]])
+    atomic_write_text(path, buf.getvalue())
+    return path

@@ -1,0 +1,36 @@
+"""Words: the one tokenizer and the one pymorphy3 analyzer every part of poetbench uses.
+
+``words(text)`` lowercases and finds runs of Cyrillic or Latin letters, joined by inner hyphens
+(``кто-то``, ``когда-нибудь``); ``ё`` is kept unless ``fold_yo`` (then read as ``е``, for comparing
+texts that spell it either way). The prosody scanner uses ``MARKED_WORD``: the same letters, case
+kept, with the stress marks it reads and writes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+LETTERS = "а-яёА-ЯЁa-zA-Z"
+WORD = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)*")  # on lowercased text
+MARKED_WORD = re.compile(rf"[{LETTERS}\u0301\u0300]+(?:-[{LETTERS}\u0301\u0300]+)*")
+CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+
+
+def words(text: str, fold_yo: bool = False) -> list[str]:
+    text = text.lower()
+    return WORD.findall(text.replace("ё", "е") if fold_yo else text)
+
+
+@lru_cache(maxsize=1)
+def morph():
+    """The pymorphy3 analyzer (loading its dictionaries takes a second; one per process)."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The normal form of the most probable parse (the word itself for unknown forms)."""
+    return morph().parse(word)[0].normal_form
