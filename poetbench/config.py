@@ -36,7 +36,7 @@ def validate_author_id(author_id) -> str:
     return author_id
 
 
-def _f(default: Any, help: str, **rules):
+def documented(default: Any, help: str, **rules):
     """A documented field. ``rules``: ``ge``/``gt``/``le``/``lt`` bounds, ``choices``, ``cli`` (the
     option name when it differs from the field's), ``flag`` (a boolean ``--x/--no-x`` option)."""
     meta = {"help": help, **rules}
@@ -101,18 +101,18 @@ def check_fields(obj) -> None:
 class TinyModelConfig:
     """Shape and pretraining schedule of the tiny offline base model (a small Qwen2)."""
 
-    vocab_size: int = _f(4000, "BPE vocabulary size of the locally trained byte-level tokenizer.", ge=300, le=200_000)
-    hidden_size: int = _f(128, "Hidden size.", ge=8, le=8192)
-    intermediate_size: int = _f(384, "MLP width.", ge=8, le=32768)
-    num_hidden_layers: int = _f(2, "Transformer layers.", ge=1, le=64)
-    num_attention_heads: int = _f(4, "Attention heads.", ge=1, le=128)
-    num_key_value_heads: int = _f(2, "Key/value heads (grouped-query attention, as in Qwen2.5).", ge=1, le=128)
-    max_position_embeddings: int = _f(512, "Longest sequence the model accepts.", ge=16, le=131072)
-    pretrain_steps: int = _f(240, "Causal-LM pretraining steps on the train splits of all present authors.",
+    vocab_size: int = documented(4000, "BPE vocabulary size of the locally trained byte-level tokenizer.", ge=300, le=200_000)
+    hidden_size: int = documented(128, "Hidden size.", ge=8, le=8192)
+    intermediate_size: int = documented(384, "MLP width.", ge=8, le=32768)
+    num_hidden_layers: int = documented(2, "Transformer layers.", ge=1, le=64)
+    num_attention_heads: int = documented(4, "Attention heads.", ge=1, le=128)
+    num_key_value_heads: int = documented(2, "Key/value heads (grouped-query attention, as in Qwen2.5).", ge=1, le=128)
+    max_position_embeddings: int = documented(512, "Longest sequence the model accepts.", ge=16, le=131072)
+    pretrain_steps: int = documented(240, "Causal-LM pretraining steps on the train splits of all present authors.",
                              ge=1, le=1_000_000)
-    pretrain_batch_size: int = _f(16, "Sequences per pretraining step.", ge=1, le=4096)
-    pretrain_seq_len: int = _f(256, "Tokens per packed pretraining sequence.", ge=8, le=131072)
-    pretrain_learning_rate: float = _f(3e-3, "Peak learning rate of pretraining (cosine decay).", gt=0, le=1)
+    pretrain_batch_size: int = documented(16, "Sequences per pretraining step.", ge=1, le=4096)
+    pretrain_seq_len: int = documented(256, "Tokens per packed pretraining sequence.", ge=8, le=131072)
+    pretrain_learning_rate: float = documented(3e-3, "Peak learning rate of pretraining (cosine decay).", gt=0, le=1)
 
     def __post_init__(self):
         check_fields(self)
@@ -131,59 +131,59 @@ class TinyModelConfig:
 class RunConfig:
     """Everything that decides what ``poetbench train`` produces. Saved into every manifest."""
 
-    preset: str = _f("seed", "Name of the preset these values started from.", choices=("seed", "tiny"))
+    preset: str = documented("seed", "Name of the preset these values started from.", choices=("seed", "tiny"))
     # model
-    base_model: str = _f("Qwen/Qwen2.5-3B-Instruct", "Hub id or local path of the base model; 'tiny' builds the offline model.")
-    base_revision: str | None = _f(None, "Hub revision (branch, tag or commit) of the base model.", cli="--revision")
-    trust_remote_code: bool = _f(False, "Allow model repositories to run their own code (off unless asked for).")
-    dtype: str = _f("auto", "Weights dtype: auto (bf16 on a GPU that has it, else fp32), bf16, fp16 or fp32.",
+    base_model: str = documented("Qwen/Qwen2.5-3B-Instruct", "Hub id or local path of the base model; 'tiny' builds the offline model.")
+    base_revision: str | None = documented(None, "Hub revision (branch, tag or commit) of the base model.", cli="--revision")
+    trust_remote_code: bool = documented(False, "Allow model repositories to run their own code (off unless asked for).")
+    dtype: str = documented("auto", "Weights dtype: auto (bf16 on a GPU that has it, else fp32), bf16, fp16 or fp32.",
                     choices=DTYPES)
-    attn_implementation: str | None = _f(None, "sdpa, eager or flash_attention_2 (when installed); None lets transformers choose.",
+    attn_implementation: str | None = documented(None, "sdpa, eager or flash_attention_2 (when installed); None lets transformers choose.",
                                          choices=ATTENTION)
     tiny: TinyModelConfig = field(default_factory=TinyModelConfig, metadata={"help": "Tiny offline model shape."})
     # corpus
-    authors_file: str = _f("corpora/authors.toml", "Author declarations (id, Russian name, where the texts are).",
+    authors_file: str = documented("corpora/authors.toml", "Author declarations (id, Russian name, where the texts are).",
                            path="file")
-    corpus_root: str | None = _f(None, "Folder that relative author paths resolve against (overrides authors.toml).",
+    corpus_root: str | None = documented(None, "Folder that relative author paths resolve against (overrides authors.toml).",
                                  path="dir")
-    corpus_dir: str = _f("corpora/normalized", "Where the normalised per-author JSONL files are written.", path="dir")
-    authors: list[str] = _f(list(DEMO_AUTHORS), "Authors to train adapters for.")
-    min_lines: int = _f(4, "Poems with fewer lines are dropped.", ge=1, le=10_000)
-    max_lines: int = _f(64, "Longer works are split at stanza (else line) boundaries into parts of at most this many lines.",
+    corpus_dir: str = documented("corpora/normalized", "Where the normalised per-author JSONL files are written.", path="dir")
+    authors: list[str] = documented(list(DEMO_AUTHORS), "Authors to train adapters for.")
+    min_lines: int = documented(4, "Poems with fewer lines are dropped.", ge=1, le=10_000)
+    max_lines: int = documented(64, "Longer works are split at stanza (else line) boundaries into parts of at most this many lines.",
                         ge=1, le=10_000)
-    long_poems: str = _f("split", "What to do with a work over max_lines: split (into parts) or cap (keep the first part).",
+    long_poems: str = documented("split", "What to do with a work over max_lines: split (into parts) or cap (keep the first part).",
                          choices=("split", "cap"))
-    min_cyrillic: float = _f(0.6, "Poems whose letters are less than this share Cyrillic are dropped.", ge=0, le=1)
-    near_duplicate_threshold: float = _f(0.8, "Jaccard similarity of word 3-shingles at or above which a poem is a near duplicate.",
+    min_cyrillic: float = documented(0.6, "Poems whose letters are less than this share Cyrillic are dropped.", ge=0, le=1)
+    near_duplicate_threshold: float = documented(0.8, "Jaccard similarity of word 3-shingles at or above which a poem is a near duplicate.",
                                          gt=0, le=1)
-    split: list[float] = _f([0.8, 0.1, 0.1], "Train/val/test fractions, assigned by hash of the normalised text.",
+    split: list[float] = documented([0.8, 0.1, 0.1], "Train/val/test fractions, assigned by hash of the normalised text.",
                             ge=0, le=1)
-    min_train_poems: int = _f(20, "An author with fewer training poems is refused.", ge=1, le=1_000_000)
+    min_train_poems: int = documented(20, "An author with fewer training poems is refused.", ge=1, le=1_000_000)
     # LoRA
-    lora_r: int = _f(8, "LoRA rank.", ge=1, le=1024)
-    lora_alpha: int = _f(16, "LoRA alpha.", ge=1, le=65536)
-    lora_dropout: float = _f(0.05, "LoRA dropout.", ge=0, lt=1)
-    lora_target_modules: str = _f("all-linear", "peft target_modules: 'all-linear' or a comma-separated list.")
+    lora_r: int = documented(8, "LoRA rank.", ge=1, le=1024)
+    lora_alpha: int = documented(16, "LoRA alpha.", ge=1, le=65536)
+    lora_dropout: float = documented(0.05, "LoRA dropout.", ge=0, lt=1)
+    lora_target_modules: str = documented("all-linear", "peft target_modules: 'all-linear' or a comma-separated list.")
     # SFT schedule
-    seed: int = _f(42, "Random seed for training, splits of batches and LoRA init.", ge=0, lt=2**32)
-    num_train_epochs: float = _f(1.0, "Epochs over the author's training poems (ignored when max_steps > 0).",
+    seed: int = documented(42, "Random seed for training, splits of batches and LoRA init.", ge=0, lt=2**32)
+    num_train_epochs: float = documented(1.0, "Epochs over the author's training poems (ignored when max_steps > 0).",
                                  gt=0, le=10_000)
-    max_steps: int = _f(-1, "Optimizer steps per author; -1 means use num_train_epochs.", ge=1, le=10_000_000, **{"or": -1})
-    learning_rate: float = _f(2e-4, "Peak learning rate.", gt=0, le=1)
-    lr_scheduler_type: str = _f("cosine", "Learning-rate schedule.",
+    max_steps: int = documented(-1, "Optimizer steps per author; -1 means use num_train_epochs.", ge=1, le=10_000_000, **{"or": -1})
+    learning_rate: float = documented(2e-4, "Peak learning rate.", gt=0, le=1)
+    lr_scheduler_type: str = documented("cosine", "Learning-rate schedule.",
                                 choices=("linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
                                          "constant_with_warmup", "inverse_sqrt", "reduce_lr_on_plateau",
                                          "cosine_with_min_lr", "warmup_stable_decay"))
-    warmup_ratio: float = _f(0.03, "Share of steps spent warming up.", ge=0, lt=1)
-    per_device_train_batch_size: int = _f(4, "Sequences per device per step.", ge=1, le=65536)
-    gradient_accumulation_steps: int = _f(4, "Steps accumulated before an optimizer update.", ge=1, le=65536)
-    max_length: int = _f(1024, "Longest tokenized training example; longer ones are truncated.", ge=16, le=1_048_576)
-    bf16: bool = _f(True, "bf16 mixed precision (GPU).", flag=True)
-    gradient_checkpointing: bool = _f(True, "Trade compute for memory (GPU).", flag=True)
-    packing: bool = _f(False, "Pack several examples into one sequence (padding-free batches).", flag=True)
-    logging_steps: int = _f(10, "Log TRL's train metrics every N steps.", ge=1, le=10_000_000)
-    save_steps: int = _f(50, "Write a resumable checkpoint every N steps.", ge=1, le=10_000_000)
-    eval_batch_size: int = _f(4, "Batch size of the validation pass.", ge=1, le=65536)
+    warmup_ratio: float = documented(0.03, "Share of steps spent warming up.", ge=0, lt=1)
+    per_device_train_batch_size: int = documented(4, "Sequences per device per step.", ge=1, le=65536)
+    gradient_accumulation_steps: int = documented(4, "Steps accumulated before an optimizer update.", ge=1, le=65536)
+    max_length: int = documented(1024, "Longest tokenized training example; longer ones are truncated.", ge=16, le=1_048_576)
+    bf16: bool = documented(True, "bf16 mixed precision (GPU).", flag=True)
+    gradient_checkpointing: bool = documented(True, "Trade compute for memory (GPU).", flag=True)
+    packing: bool = documented(False, "Pack several examples into one sequence (padding-free batches).", flag=True)
+    logging_steps: int = documented(10, "Log TRL's train metrics every N steps.", ge=1, le=10_000_000)
+    save_steps: int = documented(50, "Write a resumable checkpoint every N steps.", ge=1, le=10_000_000)
+    eval_batch_size: int = documented(4, "Batch size of the validation pass.", ge=1, le=65536)
 
     def __post_init__(self):
         if isinstance(self.tiny, dict):
@@ -231,12 +231,12 @@ class RunConfig:
 class SamplingParams:
     """How eval samples each poem. Part of every generation's cache key."""
 
-    temperature: float = _f(0.8, "Sampling temperature (above 0).", gt=0, le=100)
-    top_p: float = _f(0.95, "Nucleus sampling: keep the smallest set of tokens with this probability mass, in (0, 1].",
+    temperature: float = documented(0.8, "Sampling temperature (above 0).", gt=0, le=100)
+    top_p: float = documented(0.95, "Nucleus sampling: keep the smallest set of tokens with this probability mass, in (0, 1].",
                       gt=0, le=1)
-    max_new_tokens: int = _f(512, "Most tokens generated per poem [default: 160 for the tiny preset, 512 otherwise].",
+    max_new_tokens: int = documented(512, "Most tokens generated per poem [default: 160 for the tiny preset, 512 otherwise].",
                              ge=1, le=131072)
-    repetition_penalty: float = _f(1.05, "Penalty on repeated tokens (1 = none).", gt=0, le=10)
+    repetition_penalty: float = documented(1.05, "Penalty on repeated tokens (1 = none).", gt=0, le=10)
 
     def __post_init__(self):
         check_fields(self)

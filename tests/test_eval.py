@@ -11,25 +11,26 @@ from poetbench.errors import PoetbenchError
 from poetbench.config import SamplingParams
 from poetbench.generation import GENERATIONS, parse_models, read_done
 from poetbench.eval.stats import bootstrap_ci, paired_comparison
-from tests.conftest import SHARED, micro_config
+from tests.conftest import micro_config, module_workspace
 
 
 PARAMS = SamplingParams(max_new_tokens=24)
 
 
-@pytest.fixture
-def run(corpus_env, tmp_path, monkeypatch):
-    """Micro adapters for alpha and beta (trained once per test), and eval options."""
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """Micro adapters for alpha and beta (trained once for the module), and eval options."""
     from poetbench.train import train
 
-    monkeypatch.setenv("POETBENCH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
-    cfg = micro_config(corpus_env)
-    adapters = tmp_path / "adapters"
+    tmp = tmp_path_factory.mktemp("eval")
+    env, mp = module_workspace(tmp)
+    cfg = micro_config(env)
+    adapters = tmp / "adapters"
     train(cfg, output_dir=adapters, log=lambda m: None)
-    opts = EvalOptions(models="base,lora", adapters=adapters, samples=2, themes=2, output_dir=tmp_path / "out",
+    opts = EvalOptions(models="base,lora", adapters=adapters, samples=2, themes=2, output_dir=tmp / "out",
                        batch_size=3, params=PARAMS)
-    return cfg, opts, tmp_path
+    yield cfg, opts, tmp
+    mp.undo()
 
 
 def test_eval_writes_every_output_pandas_can_read(run):
@@ -109,7 +110,8 @@ def test_noop_adapter_is_rejected(run):
     noop.save_pretrained(str(tmp / "noop"))
     (tmp / "noop" / "poetbench.json").write_text(json.dumps({**manifest, "author": {"id": "alpha", "name": "A"}}))
     with pytest.raises(PoetbenchError, match="does not change the base"):
-        run_eval(cfg, EvalOptions(**{**opts.__dict__, "models": f"base,{tmp / 'noop'}"}), log=lambda m: None)
+        run_eval(cfg, EvalOptions(**{**opts.__dict__, "models": f"base,{tmp / 'noop'}", "output_dir": tmp / "noop-run"}),
+                 log=lambda m: None)
 
 
 @pytest.mark.parametrize("models,message", [
@@ -155,3 +157,37 @@ def test_cis_contain_the_mean_and_shrink_with_more_samples():
     assert (hi2 - lo2) < (hi1 - lo1) / 2
     c = paired_comparison(large + 0.1, large)
     assert c["p_value"] < 1e-6 and c["ci_low"] > 0.09 and c["diff"] == pytest.approx(0.1)
+
+
+def test_every_registered_metric_reaches_summary_terminal_and_html(run):
+    """The registry drives every output: each metric is in summary.csv, in the terminal tables and
+    in the HTML report, with its label."""
+    import pandas as pd
+    from rich.console import Console
+
+    from poetbench.metrics.registry import METRICS
+    from poetbench.report.html import write_report
+    from poetbench.report.terminal import eval_tables
+
+    cfg, opts, tmp = run
+    result = run_eval(cfg, opts, log=lambda m: None)
+    summary = pd.read_csv(opts.output_dir / "summary.csv")
+    console = Console(record=True, width=400)
+    for table in eval_tables(result.summary, result.comparisons, result.lm):
+        console.print(table)
+    terminal = console.export_text()
+    html = write_report(opts.output_dir).read_text(encoding="utf-8")
+    scores = [json.loads(line) for line in (opts.output_dir / "scores.jsonl").read_text().splitlines()]
+    for m in METRICS:
+        assert m.name in set(summary.metric), m.name
+        assert m.label in terminal, m.name
+        assert m.name in html and m.label in html, m.name
+        if m.level == "poem":
+            assert all(m.name in s for s in scores), m.name
+    # the report reads what scoring kept: per-line stresses, meters and rhyme letters
+    assert all({"accented", "meter", "rhyme"} <= set(s["line_scans"][0]) for s in scores if s["line_scans"])
+    # and the best value is chosen by the metric's direction
+    from poetbench.metrics.registry import get
+
+    assert get("copied_line_share").better([0.5, 0.1]) == 0.1 and get("p_target").better([0.5, 0.1]) == 0.5
+    assert get("words").better([1, 2]) is None

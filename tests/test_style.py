@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from poetbench.metrics.style import cosine_delta
 from poetbench.style.features import build_pipeline, pooled_proba, prosody_features
-from tests.conftest import SHARED, VOCAB, make_poem, micro_config
+from tests.conftest import SHARED, VOCAB, make_poem, micro_config, module_workspace
 
 needs_prosody = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
                                    reason="needs ../shared/prosody (prosodic features)")
@@ -48,13 +48,15 @@ def test_prosody_features_describe_meter_and_rhyme():
     assert f["clausula=feminine"] == 0.5 and f["scheme=ABAB"] == 1.0
 
 
-@pytest.fixture
-def trained(corpus_env, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The classifier trained once for the module."""
     from poetbench.style.classifier import train_classifier
 
-    monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
-    cfg = micro_config(corpus_env)
-    return cfg, train_classifier(cfg, log=lambda m: None)
+    env, mp = module_workspace(tmp_path_factory.mktemp("style"))
+    cfg = micro_config(env)
+    yield cfg, train_classifier(cfg, log=lambda m: None)
+    mp.undo()
 
 
 def test_held_out_report_uses_unseen_poems_and_round_trips(trained):

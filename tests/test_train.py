@@ -8,15 +8,18 @@ import pytest
 
 from poetbench.errors import PoetbenchError
 from poetbench.train import MANIFEST, TRAIN_COLUMNS, run_name, train
-from tests.conftest import micro_config
+from tests.conftest import micro_config, module_workspace
 
 
-@pytest.fixture
-def trained(corpus_env):
-    cfg = micro_config(corpus_env)
-    out = corpus_env["tmp"] / "run"
-    result = train(cfg, output_dir=out, cache_dir=corpus_env["tmp"] / "cache", log=lambda m: None)
-    return cfg, out, result, corpus_env
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """alpha and beta trained once for the module."""
+    env, mp = module_workspace(tmp_path_factory.mktemp("train"))
+    cfg = micro_config(env)
+    out = env["tmp"] / "run"
+    result = train(cfg, output_dir=out, cache_dir=env["tmp"] / "cache", log=lambda m: None)
+    yield cfg, out, result, env
+    mp.undo()
 
 
 def _losses(history):
@@ -79,10 +82,17 @@ def test_rerun_skips_complete_adapters_and_force_retrains(trained):
     again = train(cfg, output_dir=out, cache_dir=env["tmp"] / "cache", log=lambda m: None)
     assert all(r.skipped for r in again.results)
     assert (out / "alpha" / MANIFEST).stat().st_mtime_ns == stamp
+    from poetbench.generation.adapters import adapter_sha256
+
+    before = adapter_sha256(out / "alpha")
     forced = train(cfg.replace(authors=["alpha"]), output_dir=out, force=True, cache_dir=env["tmp"] / "cache",
                    log=lambda m: None)
     assert not forced.results[0].skipped
     assert (out / "alpha" / MANIFEST).stat().st_mtime_ns != stamp
+    # the same training gives the same adapter files (target_modules written sorted), so the same hash
+    assert adapter_sha256(out / "alpha") == before
+    modules = json.loads((out / "alpha" / "adapter_config.json").read_text())["target_modules"]
+    assert modules == sorted(modules)
 
 
 def test_resume_continues_from_checkpoint(corpus_env, monkeypatch):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from poetbench import corpus as corpus_mod
-from poetbench.config import RunConfig, SamplingParams, _f, check_fields
+from poetbench.config import RunConfig, SamplingParams, check_fields, documented
 from poetbench.errors import GenerateError
 from poetbench.eval import rundir
 from poetbench.generation import Job, ModelEntry, adapter_manifest, job_key, newest_run, parse_models
@@ -20,24 +20,24 @@ from poetbench.workspace import Workspace
 class EvalOptions:
     """Options of ``poetbench eval`` (the CLI's options come from this metadata)."""
 
-    models: str = _f("base,lora", "base, lora (every adapter of the run), lora:<author>, or adapter folders; "
+    models: str = documented("base,lora", "base, lora (every adapter of the run), lora:<author>, or adapter folders; "
                      "comma-separated.")
-    adapters: Path | None = _f(None, "The training run's adapter folder [default: the newest run under adapters/].",
+    adapters: Path | None = documented(None, "The training run's adapter folder [default: the newest run under adapters/].",
                                path="dir")
-    samples: int = _f(2, "Poems per (model, author, theme).", ge=1, le=100_000)
-    themes: int | None = _f(None, "Use the first N themes [default: all].", ge=1, le=100_000)
-    output_dir: Path | None = _f(None, "Where the run's files go [default: reports/<run>/].", path="dir")
-    prompts_file: Path | None = _f(None, "Replace themes/templates: a TOML file (keys of poetbench/data/prompts.toml) "
+    samples: int = documented(2, "Poems per (model, author, theme).", ge=1, le=100_000)
+    themes: int | None = documented(None, "Use the first N themes [default: all].", ge=1, le=100_000)
+    output_dir: Path | None = documented(None, "Where the run's files go [default: reports/<run>/].", path="dir")
+    prompts_file: Path | None = documented(None, "Replace themes/templates: a TOML file (keys of poetbench/data/prompts.toml) "
                                    "or JSONL of {theme}.", cli="--prompts", path="existing_file")
-    batch_size: int = _f(8, "Prompts generated together.", ge=1, le=65536)
-    seed: int | None = _f(None, "Sampling seed [default: the config's seed].", ge=0, lt=2**32)
+    batch_size: int = documented(8, "Prompts generated together.", ge=1, le=65536)
+    seed: int | None = documented(None, "Sampling seed [default: the config's seed].", ge=0, lt=2**32)
     params: SamplingParams = field(default_factory=SamplingParams, metadata={"help": "Sampling parameters."})
-    lm: bool = _f(True, "Compute the held-out perplexity/entropy/accuracy matrix (--no-lm skips it).", flag=True)
-    backend: str = _f("hf", "Generation engine: transformers, or one vLLM engine with LoRA "
+    lm: bool = documented(True, "Compute the held-out perplexity/entropy/accuracy matrix (--no-lm skips it).", flag=True)
+    backend: str = documented("hf", "Generation engine: transformers, or one vLLM engine with LoRA "
                       "(pip install 'poetbench[vllm]').", choices=("hf", "vllm"))
-    tensor_parallel_size: int = _f(1, "vLLM only: GPUs one model is split across (for bases that do not fit one).",
+    tensor_parallel_size: int = documented(1, "vLLM only: GPUs one model is split across (for bases that do not fit one).",
                                    ge=1, le=64)
-    force: bool = _f(False, "The output folder holds another run: move its files aside and start afresh.")
+    force: bool = documented(False, "The output folder holds another run: move its files aside and start afresh.")
 
     def __post_init__(self):
         for name in ("adapters", "output_dir", "prompts_file"):

@@ -1,5 +1,4 @@
-"""Confidence intervals, paired comparisons and distribution distances (scipy; seeded, so reruns give
-the same intervals)."""
+"""Confidence intervals and paired comparisons (scipy; seeded, so reruns give the same intervals)."""
 
 from __future__ import annotations
 
@@ -59,16 +58,3 @@ def is_significant(comparison: dict) -> bool:
     """The significance rule every table uses: Wilcoxon p below ``ALPHA``."""
     p = comparison.get("p_value")
     return p is not None and p == p and p < ALPHA
-
-
-def js_divergence(p: dict, q: dict) -> float:
-    """Jensen–Shannon divergence (base 2, in [0, 1]) of two count distributions over labels: the
-    square of ``scipy.spatial.distance.jensenshannon``."""
-    from scipy.spatial.distance import jensenshannon
-
-    keys = sorted(set(p) | set(q))
-    a = np.array([p.get(k, 0) for k in keys], float)
-    b = np.array([q.get(k, 0) for k in keys], float)
-    if not keys or a.sum() == 0 or b.sum() == 0:
-        return float("nan")
-    return float(jensenshannon(a, b, base=2) ** 2)

@@ -142,17 +142,3 @@ def run_jobs(backend: Backend, jobs: list[Job], out_path: Path, params: Sampling
         if after_batch is not None:
             after_batch(n)
     return done
-
-
-def make_backend(name: str, entries: list[ModelEntry], base_path: str, config, tensor_parallel_size: int = 1
-                 ) -> Backend:
-    """The backend named ``name`` (``hf`` or ``vllm``), not yet loaded."""
-    if name == "hf":
-        from poetbench.generation.hf import HFBackend
-
-        return HFBackend(entries, base_path, config)
-    if name == "vllm":
-        from poetbench.generation.vllm import VLLMBackend
-
-        return VLLMBackend(entries, base_path, config, tensor_parallel_size)
-    raise GenerateError(f"unknown backend {name!r}: use hf or vllm")

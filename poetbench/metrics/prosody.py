@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 
 def profile(scan) -> dict:
     """What the distribution distances compare, for generated and real poems alike."""
@@ -28,8 +30,6 @@ def distribution(profiles: list[dict], what: str) -> Counter:
 def js_to_real(what: str):
     """A group metric: JS divergence of ``what``'s distribution in the group from the real author's."""
     def fn(group) -> float:
-        from poetbench.eval.stats import js_divergence
-
         return js_divergence(distribution(group.rows, what), distribution(group.real, what))
 
     return fn
@@ -49,3 +49,16 @@ def exact_rhyme_share(poem) -> float:
 
 def four_quatrains(poem) -> float:
     return float(poem.scan.four_quatrains)
+
+
+def js_divergence(p: dict, q: dict) -> float:
+    """Jensen–Shannon divergence (base 2, in [0, 1]) of two count distributions over labels: the
+    square of ``scipy.spatial.distance.jensenshannon``."""
+    from scipy.spatial.distance import jensenshannon
+
+    keys = sorted(set(p) | set(q))
+    a = np.array([p.get(k, 0) for k in keys], float)
+    b = np.array([q.get(k, 0) for k in keys], float)
+    if not keys or a.sum() == 0 or b.sum() == 0:
+        return float("nan")
+    return float(jensenshannon(a, b, base=2) ** 2)

@@ -67,11 +67,25 @@ class RunPlan:
     progress: object = None
 
 
-def run_name(config: RunConfig) -> str:
+PATH_FIELDS = ("authors_file", "corpus_root", "corpus_dir")
+
+
+def run_name(config: RunConfig, root: Path | None = None) -> str:
     """Deterministic: the same config gives the same run, so rerunning resumes/skips instead of
-    starting over. The author list is left out, so authors can be added to a run later."""
-    keys = [k for k in config.to_dict() if k not in ("authors", "preset")]
-    return f"{config.preset}-{config.fingerprint(keys)[:8]}"
+    starting over. The author list is left out, so authors can be added to a run later; paths
+    inside the project folder ``root`` count as relative to it, so the name does not depend on
+    where the project lies."""
+    changes = {}
+    for key in PATH_FIELDS:
+        value = getattr(config, key)
+        if root is not None and value is not None and Path(value).is_absolute():
+            try:
+                changes[key] = str(Path(value).relative_to(root))
+            except ValueError:
+                pass
+    portable = config.replace(**changes) if changes else config
+    keys = [k for k in portable.to_dict() if k not in ("authors", "preset")]
+    return f"{config.preset}-{portable.fingerprint(keys)[:8]}"
 
 
 def train(config: RunConfig, authors: list[str] | None = None, output_dir: str | Path | None = None,
@@ -96,7 +110,7 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
                 f"{config.min_train_poems} are needed (min_train_poems)"
             )
         data[author.id] = (train_recs, corpus_mod.load_records(config.corpus_dir, author.id, "val"))
-    name = run_name(config)
+    name = run_name(config, ws.root)
     run_dir = Path(output_dir) if output_dir is not None else ws.adapters / name
     not_a_file(run_dir, "output folder")
     plan = RunPlan(config, name, run_dir, default_prompts(), resume=resume, progress=progress)
@@ -202,6 +216,7 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
     tmp = run_dir / f".{author.id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     trainer.model.save_pretrained(str(tmp))
+    _canonical_adapter_config(tmp / "adapter_config.json")
     manifest = {
         "format": "poetbench-adapter/1",
         "run": plan.name,
@@ -236,6 +251,16 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
     shutil.rmtree(ckpt_dir, ignore_errors=True)
     wait_for_everyone()
     return AuthorResult(author.id, out, False, metrics, wall)
+
+
+def _canonical_adapter_config(path: Path) -> None:
+    """peft writes ``target_modules`` in the order of a Python set, which changes from process to
+    process (hash randomisation): the same adapter trained twice would get two sha256s, and its poems
+    would be generated again. Written sorted, the file is the same for the same training."""
+    cfg = read_json_object(path, "adapter config", TrainError)
+    if isinstance(cfg.get("target_modules"), list):
+        cfg["target_modules"] = sorted(cfg["target_modules"])
+        atomic_write_json(path, cfg)
 
 
 def training_rows(result: TrainResult) -> list[dict]:
