@@ -22,12 +22,6 @@ def versions() -> dict[str, str]:
     }
 
 
-def default_cache_dir() -> Path:
-    from poetbench.workspace import Workspace
-
-    return Workspace.from_env().cache
-
-
 def progress_callback(progress, description: str):
     from transformers import TrainerCallback
 

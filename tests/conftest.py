@@ -113,3 +113,14 @@ def micro_config(env: dict, **changes):
         save_steps=4,
     )
     return cfg.replace(**changes) if changes else cfg
+
+
+def trained_workspace(tmp: Path, extra_authors: str = ""):
+    """``module_workspace`` with micro adapters for alpha and beta trained in ``tmp/adapters``:
+    (env, MonkeyPatch to undo, config)."""
+    from poetbench.train import train
+
+    env, mp = module_workspace(tmp, extra_authors)
+    cfg = micro_config(env)
+    train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
+    return env, mp, cfg

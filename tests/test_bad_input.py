@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from poetbench.cli import cli
 from poetbench.config import save_config
-from tests.conftest import SHARED, micro_config, module_workspace
+from tests.conftest import trained_workspace
 
 
 
@@ -21,13 +21,9 @@ def ws(tmp_path_factory):
     """A workspace with a corpus, a config, trained micro adapters and a finished eval run."""
     from poetbench.eval import EvalOptions, run_eval
     from poetbench.config import SamplingParams
-    from poetbench.train import train
-
     tmp = tmp_path_factory.mktemp("bad")
-    env, mp = module_workspace(tmp, '[authors.ghost]\nname = "Нет"\npath = "ghost.jsonl"\n')
-    cfg = micro_config(env)
+    env, mp, cfg = trained_workspace(tmp, '[authors.ghost]\nname = "Нет"\npath = "ghost.jsonl"\n')
     save_config(cfg, tmp / "c.toml")
-    train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
     run_eval(cfg, EvalOptions(adapters=tmp / "adapters", samples=1, themes=1, output_dir=tmp / "run",
                           params=SamplingParams(max_new_tokens=16)), log=lambda m: None)
     yield tmp

@@ -11,7 +11,7 @@ from poetbench.errors import PoetbenchError
 from poetbench.config import SamplingParams
 from poetbench.generation import GENERATIONS, parse_models, read_done
 from poetbench.eval.stats import bootstrap_ci, paired_comparison
-from tests.conftest import micro_config, module_workspace
+from tests.conftest import trained_workspace
 
 
 PARAMS = SamplingParams(max_new_tokens=24)
@@ -20,13 +20,9 @@ PARAMS = SamplingParams(max_new_tokens=24)
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """Micro adapters for alpha and beta (trained once for the module), and eval options."""
-    from poetbench.train import train
-
     tmp = tmp_path_factory.mktemp("eval")
-    env, mp = module_workspace(tmp)
-    cfg = micro_config(env)
+    env, mp, cfg = trained_workspace(tmp)
     adapters = tmp / "adapters"
-    train(cfg, output_dir=adapters, log=lambda m: None)
     opts = EvalOptions(models="base,lora", adapters=adapters, samples=2, themes=2, output_dir=tmp / "out",
                        batch_size=3, params=PARAMS)
     yield cfg, opts, tmp

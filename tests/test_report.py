@@ -10,7 +10,7 @@ import pytest
 from poetbench.eval import EvalOptions, run_eval
 from poetbench.config import SamplingParams
 from poetbench.report.html import ReportError, write_report
-from tests.conftest import SHARED, micro_config
+
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SECTIONS = ["summary", "training", "comparison", "heldout", "classifier", "prosody", "memorisation", "gallery"]
@@ -19,14 +19,11 @@ EVIL = "<script>alert('x')</script></div><b>жирный</b>"
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from poetbench.train import train
-    from tests.conftest import module_workspace
+    from tests.conftest import trained_workspace
 
     tmp = tmp_path_factory.mktemp("report")
-    env, mp = module_workspace(tmp)
-    cfg = micro_config(env)
+    env, mp, cfg = trained_workspace(tmp)
     out = tmp / "run"
-    train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
     opts = EvalOptions(adapters=tmp / "adapters", samples=2, themes=2, output_dir=out, batch_size=4,
                        params=SamplingParams(max_new_tokens=24))
     run_eval(cfg, opts, log=lambda m: None)

@@ -46,9 +46,7 @@ def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None
 
         raise authors_file_missing(authors_file)
     data = read_toml(authors_file, "authors file")
-    if corpus_root is None:
-        corpus_root = os.environ.get("POETBENCH_CORPUS_ROOT")  # library callers; the CLI resolves it
-    if corpus_root is not None:
+    if corpus_root is not None:  # the workspace applies POETBENCH_CORPUS_ROOT to the config
         root = Path(corpus_root)
     else:
         declared_root = data.get("corpus_root", ".")

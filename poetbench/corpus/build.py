@@ -47,13 +47,10 @@ class CorpusSettings:
             config.near_duplicate_threshold, list(config.split),
         )
 
-    def validate(self) -> None:
-        if self.long_poems not in ("split", "cap"):
-            raise CorpusError(f"long_poems must be 'split' or 'cap', not {self.long_poems!r}")
-        if len(self.split) != 3 or any(f < 0 for f in self.split) or abs(sum(self.split) - 1) > 1e-6:
-            raise CorpusError(f"split must be three non-negative fractions summing to 1, got {self.split}")
-        if self.min_lines < 1 or self.max_lines < self.min_lines:
-            raise CorpusError("need 1 <= min_lines <= max_lines")
+    def __post_init__(self):
+        from poetbench.config import RunConfig
+
+        RunConfig(**asdict(self))  # the config's own checks of these fields (one set of rules)
 
 
 @dataclass
@@ -71,7 +68,6 @@ class ImportReport:
 
 
 def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, source: str = "") -> tuple[list[dict], ImportReport]:
-    settings.validate()
     report = ImportReport(author_id, source, read=len(raw))
     candidates: list[dict] = []
     for poem in raw:

@@ -149,3 +149,13 @@ def fmt(metric: Metric, value) -> str:
     if value is None or value != value:
         return "—"
     return format(value, metric.fmt)
+
+
+def fmt_summary(metric: Metric, row: dict | None) -> str:
+    """A summary row as the tables show it: ``mean [low, high]`` (the mean alone without a CI)."""
+    if row is None:
+        return "—"
+    text = fmt(metric, row["mean"])
+    if row.get("ci_low") is not None and row["ci_low"] == row["ci_low"]:
+        text += f" [{fmt(metric, row['ci_low'])}, {fmt(metric, row['ci_high'])}]"
+    return text

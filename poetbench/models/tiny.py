@@ -18,7 +18,7 @@ from poetbench.config import RunConfig
 from poetbench.io import atomic_write_json
 from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
 from poetbench.runtime import (
-    cuda_available, default_cache_dir, is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions,
+    cuda_available, is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions,
     wait_for_everyone,
 )
 
@@ -113,7 +113,11 @@ def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes
     key_data = {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,
                 "prompts": prompts.generic_template, "version": 1}
     key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
-    root = (cache_dir or default_cache_dir()) / "tiny-base"
+    if cache_dir is None:
+        from poetbench.workspace import Workspace
+
+        cache_dir = Workspace.from_env().cache
+    root = cache_dir / "tiny-base"
     path = root / key
     if (path / "poetbench_base.json").exists():
         return path

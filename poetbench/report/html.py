@@ -109,7 +109,7 @@ def build_context(run_dir: Path) -> dict:
     the registry from summary.json, the gallery's stresses, meters and rhyme letters from
     scores.jsonl, the classifier's evaluation and the training table from what run.json records."""
     from poetbench.eval.stats import is_significant
-    from poetbench.metrics.registry import METRICS, REGISTRY, fmt, headline
+    from poetbench.metrics.registry import METRICS, REGISTRY, fmt, fmt_summary, headline
     from poetbench.prosody.meter import meter_label
 
     run_dir = Path(run_dir)
@@ -131,13 +131,7 @@ def build_context(run_dir: Path) -> dict:
     pairs = sorted({(s["model"], s["author"]) for s in scores}, key=lambda p: (p[1], p[0] != "base", p[0]))
 
     def cell(model, author, metric) -> str:
-        c = cells.get((model, author, metric.name))
-        if c is None:
-            return "—"
-        text = fmt(metric, c["mean"])
-        if c.get("ci_low") is not None and c["ci_low"] == c["ci_low"]:
-            text += f" [{fmt(metric, c['ci_low'])}, {fmt(metric, c['ci_high'])}]"
-        return text
+        return fmt_summary(metric, cells.get((model, author, metric.name)))
 
     shown = headline()
     headline_rows = [{"model": m, "author": a, "cells": [cell(m, a, metric) for metric in shown]} for m, a in pairs]

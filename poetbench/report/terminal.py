@@ -102,21 +102,10 @@ def _cells(summary: list[dict]) -> tuple[dict, list[tuple[str, str]]]:
     return cells, pairs
 
 
-def _value(metric, cell) -> str:
-    from poetbench.metrics.registry import fmt
-
-    if cell is None:
-        return "—"
-    text = fmt(metric, cell["mean"])
-    if cell.get("ci_low") is not None and cell["ci_low"] == cell["ci_low"]:
-        text += f" [{fmt(metric, cell['ci_low'])}, {fmt(metric, cell['ci_high'])}]"
-    return text
-
-
 def eval_summary_table(summary: list[dict], lm: list[dict] | None = None) -> Table:
     """One row per model x author: the registry's headline metrics, means with 95% CIs; the best
     value of each column (by the metric's direction) for each author in bold."""
-    from poetbench.metrics.registry import headline
+    from poetbench.metrics.registry import fmt_summary, headline
 
     cells, pairs = _cells(summary)
     table = Table(title="poetbench eval: summary (mean [95% CI])")
@@ -130,7 +119,7 @@ def eval_summary_table(summary: list[dict], lm: list[dict] | None = None) -> Tab
         row = [model, author]
         for m in headline():
             c = cells.get((model, author, m.name))
-            text = _value(m, c)
+            text = fmt_summary(m, c)
             row.append(f"[bold]{text}[/]" if c is not None and c["mean"] == best[(author, m.name)] else text)
         table.add_row(*row)
     return table
