@@ -71,6 +71,7 @@ class Plan:
     seed: int
     jobs: list[Job] = field(default_factory=list)
     identity: dict = field(default_factory=dict)
+    cached: int = 0  # jobs whose poems were already in generations.jsonl
 
     @property
     def params(self) -> SamplingParams:
