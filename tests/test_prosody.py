@@ -1,13 +1,20 @@
 """The prosody engine on lines whose meter every textbook states, rhyme pairs, and Rifma samples."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import SHARED
 
-pytestmark = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
-                                reason="needs ../shared/prosody (the stress dictionaries)")
+# The shared dictionaries when present, else the extract of them these tests need (tests/data/prosody,
+# written by tests/data/make_accent_sample.py); POETBENCH_TEST_PROSODY=sample forces the extract.
+SAMPLE = Path(__file__).parent / "data" / "prosody"
+PROSODY = SHARED / "prosody" if (SHARED / "prosody" / "accent.dic").exists() and \
+    os.environ.get("POETBENCH_TEST_PROSODY") != "sample" else SAMPLE
+needs_rifma = pytest.mark.skipif(not (SHARED / "prosody" / "rifma_dev.jsonl").exists(),
+                                 reason="measures the engine on Rifma (../shared/prosody)")
 
 TEXTBOOK = [
     ("Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\nИ лучше выдумать не мог.",
@@ -34,7 +41,7 @@ TEXTBOOK = [
 def dic():
     from poetbench.prosody.stress import default_dictionary
 
-    return default_dictionary(str(SHARED / "prosody"))
+    return default_dictionary(str(PROSODY))
 
 
 @pytest.mark.parametrize("text,meter,feet,scheme", TEXTBOOK, ids=[t[1] + str(t[2]) for t in TEXTBOOK])
@@ -145,6 +152,7 @@ def test_odd_input_has_a_defined_result(dic, text):
         assert result.meter == "none" and result.regularity == 0.0
 
 
+@needs_rifma
 def test_batch_jsonl_matches_rifma_format(dic, tmp_path):
     from click.testing import CliRunner
 
@@ -156,7 +164,7 @@ def test_batch_jsonl_matches_rifma_format(dic, tmp_path):
                            for r in rows), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     result = CliRunner().invoke(cli, ["scan", "--jsonl", str(src), "--out", str(out),
-                                      "--prosody-dir", str(SHARED / "prosody")])
+                                      "--prosody-dir", str(PROSODY)])
     assert result.exit_code == 0, result.output
     got = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
     assert [g["id"] for g in got] == [r["id"] for r in rows]
@@ -165,6 +173,7 @@ def test_batch_jsonl_matches_rifma_format(dic, tmp_path):
         assert g["accented_text"].replace("\u0301", "") == r["poem_text"].replace("\u0301", "")
 
 
+@needs_rifma
 def test_rifma_sample_accuracy(dic):
     """A small, fixed Rifma sample; the full figures are in bench/RESULTS.md (bench/prosody_accuracy.py)."""
     from poetbench.prosody.rhyme import normalise_scheme
@@ -183,7 +192,7 @@ def test_scan_cli_single_poem(dic, tmp_path):
 
     poem = tmp_path / "p.txt"
     poem.write_text(TEXTBOOK[2][0], encoding="utf-8")
-    result = CliRunner().invoke(cli, ["scan", str(poem), "--json", "--prosody-dir", str(SHARED / "prosody")])
+    result = CliRunner().invoke(cli, ["scan", str(poem), "--json", "--prosody-dir", str(PROSODY)])
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["meter_label"] == "trochee tetrameter" and data["rhyme_scheme"] == "ABAB"

@@ -11,8 +11,6 @@ from poetbench.metrics.style import cosine_delta
 from poetbench.style.features import build_pipeline, pooled_proba, prosody_features
 from tests.conftest import SHARED, VOCAB, make_poem, micro_config, module_workspace
 
-needs_prosody = pytest.mark.skipif(not (SHARED / "prosody" / "accent.dic").exists(),
-                                   reason="needs ../shared/prosody (prosodic features)")
 
 
 def synthetic(n, seed):
@@ -40,8 +38,10 @@ def test_pooled_proba_multiplies_evidence():
     assert p[0] > 0.7 and abs(p.sum() - 1) < 1e-9
 
 
-@needs_prosody
-def test_prosody_features_describe_meter_and_rhyme():
+def test_prosody_features_describe_meter_and_rhyme(monkeypatch):
+    from tests.test_prosody import PROSODY
+
+    monkeypatch.setenv("POETBENCH_PROSODY_DIR", str(PROSODY))
     f = prosody_features("Мой дядя самых честных правил,\nКогда не в шутку занемог,\n"
                          "Он уважать себя заставил\nИ лучше выдумать не мог.")
     assert f["meter=iamb"] == 1.0 and f["meter_feet=iamb4"] == 1.0 and f["rhyme_rate"] == 1.0
