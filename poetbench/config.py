@@ -184,6 +184,13 @@ class RunConfig:
     logging_steps: int = documented(10, "Log TRL's train metrics every N steps.", ge=1, le=10_000_000)
     save_steps: int = documented(50, "Write a resumable checkpoint every N steps.", ge=1, le=10_000_000)
     eval_batch_size: int = documented(4, "Batch size of the validation pass.", ge=1, le=65536)
+    auto_micro_batch: bool = documented(True, "On a GPU, choose the micro-batch size and gradient checkpointing from the "
+                                        "memory (the sequences per optimizer step, per_device_train_batch_size x "
+                                        "gradient_accumulation_steps, stay the same).", flag=True)
+    memory_budget_gib: float = documented(24.0, "With auto_micro_batch: the GPU memory training may plan to use "
+                                          "(at most 90% of what is free).", gt=0, le=4096)
+    use_liger_kernel: bool = documented(False, "Liger's fused layer kernels (GPU; pip install 'poetbench[liger]').",
+                                        flag=True)
 
     def __post_init__(self):
         if isinstance(self.tiny, dict):
@@ -214,6 +221,9 @@ class RunConfig:
         data = self.to_dict()
         if keys is not None:
             data = {k: data[k] for k in keys}
+        # fields added after runs were first named count only when set away from their defaults,
+        # so the runs named before keep their names
+        data = {k: v for k, v in data.items() if not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
     def replace(self, **changes: Any) -> "RunConfig":
@@ -243,6 +253,9 @@ class SamplingParams:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+LATER_FIELDS = {"auto_micro_batch": True, "memory_budget_gib": 24.0, "use_liger_kernel": False}
 
 
 def _tiny_preset() -> RunConfig:

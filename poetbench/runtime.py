@@ -66,6 +66,19 @@ def last_checkpoint(folder: Path) -> str | None:
     return str(max(done, key=lambda p: int(p.name.split("-")[-1]))) if done else None
 
 
+def rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def device_name() -> str:
+    """This process's GPU: ``cuda:<LOCAL_RANK>`` in a distributed run, else ``cuda``."""
+    return f"cuda:{os.environ['LOCAL_RANK']}" if world_size() > 1 and "LOCAL_RANK" in os.environ else "cuda"
+
+
 def is_main_process() -> bool:
     """True unless this is a non-zero rank of a distributed run (`accelerate launch`, torchrun)."""
     return int(os.environ.get("RANK", "0")) == 0
@@ -73,7 +86,25 @@ def is_main_process() -> bool:
 
 def wait_for_everyone() -> None:
     """A barrier across the ranks of a distributed run; nothing in a single process."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if world_size() > 1:
+        import torch.distributed as dist
         from accelerate import PartialState
 
-        PartialState().wait_for_everyone()
+        state = PartialState()  # the process group (gloo on CPUs, nccl on GPUs)
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+        else:
+            state.wait_for_everyone()
+
+
+def broadcast(value):
+    """Rank 0's ``value`` on every rank of a distributed run (``value`` itself in one process)."""
+    if world_size() <= 1:
+        return value
+    import torch.distributed as dist
+    from accelerate import PartialState
+
+    PartialState()  # the process group (gloo on CPUs, nccl on GPUs)
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]

@@ -187,3 +187,38 @@ def test_every_registered_metric_reaches_summary_terminal_and_html(run):
 
     assert get("copied_line_share").better([0.5, 0.1]) == 0.1 and get("p_target").better([0.5, 0.1]) == 0.5
     assert get("words").better([1, 2]) is None
+
+
+def test_eval_across_two_processes_gives_the_rows_of_one(run, tmp_path):
+    """`accelerate launch --multi_gpu -m poetbench eval` with 2 CPU processes over gloo: each rank
+    generates its share of the batches into its own file, rank 0 merges them (in job order) and
+    scores; the rows and keys are those of one process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from poetbench.config import save_config
+
+    cfg, opts, tmp = run
+    launcher = shutil.which("accelerate") or str(Path(sys.executable).with_name("accelerate"))
+    if not Path(launcher).exists():
+        pytest.skip("accelerate's launcher is not installed")
+    save_config(cfg, tmp_path / "c.toml")
+    args = ["eval", "--config", str(tmp_path / "c.toml"), "--adapters", str(opts.adapters), "--samples", "2",
+            "--themes", "3", "--max-new-tokens", "16", "--batch-size", "2", "--no-lm", "--quiet"]
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}  # same threads: same float sums
+    one = subprocess.run([sys.executable, "-m", "poetbench", *args, "--output-dir", str(tmp_path / "one")], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert one.returncode == 0, one.stderr[-3000:]
+    two = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                          "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "poetbench", *args,
+                          "--output-dir", str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=600)
+    assert two.returncode == 0, two.stderr[-3000:]
+    rows = {name: [json.loads(line) for line in (tmp_path / name / GENERATIONS).read_text().splitlines()]
+            for name in ("one", "two")}
+    assert [r["key"] for r in rows["one"]] == [r["key"] for r in rows["two"]]  # the same rows, in the same order
+    assert [r["text"] for r in rows["one"]] == [r["text"] for r in rows["two"]]
+    assert not list((tmp_path / "two").glob("generations.rank*"))
+    assert (tmp_path / "two" / "scores.jsonl").exists() and two.stdout.count("outputs:") == 1  # rank 0 reports

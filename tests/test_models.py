@@ -93,3 +93,36 @@ def test_to_accelerator_moves_a_cpu_model_to_the_gpu_when_there_is_one(monkeypat
     assert to_accelerator(Model()).moved_to is None
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert to_accelerator(Model()).moved_to == "cuda"
+
+
+def test_memory_aware_micro_batch_on_a_gpu():
+    """The seed preset on Qwen2.5-3B's shapes: within the default 24 GiB budget the 16 sequences of
+    an optimizer step go in one micro-batch with gradient checkpointing (the fast path measured
+    on an H200 needed 87 GiB without it); a large budget drops checkpointing once the micro-batch
+    it allows is as large; a small one falls back to the smallest micro-batch."""
+    from poetbench.train.sft import GIB, memory_plan
+
+    cfg = preset("seed")
+    shape = qwen25_3b_config()
+    weights = 3.09e9 * 2
+    assert memory_plan(cfg, shape, 140 * GIB, weights) == (16, 1, True)
+    assert memory_plan(cfg.replace(memory_budget_gib=120), shape, 140 * GIB, weights) == (16, 1, False)
+    assert memory_plan(cfg, shape, 8 * GIB, weights) == (1, 16, True)
+    assert memory_plan(cfg.replace(memory_budget_gib=100), shape, 30 * GIB, weights)[0] * 0.45 * GIB < 30 * GIB
+
+
+def test_sft_config_takes_the_plan_only_on_a_gpu(monkeypatch, tmp_path):
+    import torch
+
+    from poetbench.train.sft import sft_config
+
+    class Model:
+        config = qwen25_3b_config()
+
+        def parameters(self):
+            return [torch.empty(10, dtype=torch.bfloat16)]
+
+    cfg = preset("seed")
+    cpu = sft_config(cfg, tmp_path, model=Model())
+    assert (cpu.per_device_train_batch_size, cpu.gradient_accumulation_steps) == (4, 4) and not cpu.gradient_checkpointing
+    assert not cfg.replace(use_liger_kernel=False).use_liger_kernel

@@ -10,7 +10,7 @@ from poetbench.config import SamplingParams
 from poetbench.eval.plan import EvalOptions
 
 EVAL_FIELDS = ("models", "adapters", "samples", "themes", "prompts_file", "output_dir", "batch_size", "seed",
-               "backend", "tensor_parallel_size", "lm", "force")
+               "backend", "tensor_parallel_size", "merge_adapters", "lm", "force")
 SAMPLING_FIELDS = ("max_new_tokens", "temperature", "top_p", "repetition_penalty")
 
 
@@ -45,6 +45,8 @@ def eval_cmd(config, quiet, as_json, **fields):
     opts = EvalOptions(**chosen, params=params)
     with progress_bar() as progress:
         result = run_eval(config, opts, progress=progress, log=log, ws=workspace())
+    if result is None:  # a rank other than 0 of `accelerate launch`: rank 0 reports
+        return
     report = write_report(result.output_dir)
     if as_json:
         click.echo((result.output_dir / "summary.json").read_text(encoding="utf-8"))

@@ -47,6 +47,8 @@ def option(cls, name: str, show_default: bool = True, **overrides):
         decls = [opt]
         if "choices" in meta:
             kwargs["type"] = click.Choice([str(c) for c in meta["choices"]])
+        elif meta.get("cli_type") == "batch":
+            kwargs["type"] = BatchSize()
         elif hint in (int, float):
             kwargs["type"] = hint
         elif "path" in meta:
@@ -55,6 +57,20 @@ def option(cls, name: str, show_default: bool = True, **overrides):
             kwargs["callback"] = _split_list
     kwargs.update(overrides)
     return click.option(*decls, name, **kwargs)
+
+
+class BatchSize(click.ParamType):
+    """A positive number, or ``auto`` (None: the library chooses)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number or 'auto'", param, ctx)
 
 
 def options(cls, *names: str, **kw):

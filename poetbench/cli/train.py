@@ -9,7 +9,8 @@ from poetbench.cli.options import given, options
 from poetbench.config import RunConfig
 
 TRAIN_FIELDS = ("authors", "base_model", "base_revision", "max_steps", "seed", "trust_remote_code", "bf16",
-                "gradient_checkpointing", "packing", "attn_implementation")
+                "gradient_checkpointing", "auto_micro_batch", "memory_budget_gib", "use_liger_kernel", "packing",
+                "attn_implementation")
 
 
 def register(cli) -> None:

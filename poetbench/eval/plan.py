@@ -29,7 +29,12 @@ class EvalOptions:
     output_dir: Path | None = documented(None, "Where the run's files go [default: reports/<run>/].", path="dir")
     prompts_file: Path | None = documented(None, "Replace themes/templates: a TOML file (keys of poetbench/data/prompts.toml) "
                                    "or JSONL of {theme}.", cli="--prompts", path="existing_file")
-    batch_size: int = documented(8, "Prompts generated together.", ge=1, le=65536)
+    batch_size: int | None = documented(None, "Prompts generated together: a number, or auto (the largest batch that fits "
+                                        "the GPU's free memory; 64 on a CPU). Poems are reproducible for a fixed batch "
+                                        "size; run.json records the one used.", ge=1, le=65536, cli_type="batch")
+    merge_adapters: bool = documented(True, "hf backend: merge each adapter into the base weights for its batches "
+                                      "(restored after; the same poems up to float rounding, faster).", flag=True,
+                                      cli="--merge-adapters")
     seed: int | None = documented(None, "Sampling seed [default: the config's seed].", ge=0, lt=2**32)
     params: SamplingParams = field(default_factory=SamplingParams, metadata={"help": "Sampling parameters."})
     lm: bool = documented(True, "Compute the held-out perplexity/entropy/accuracy matrix (--no-lm skips it).", flag=True)
@@ -72,6 +77,7 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     identity: dict = field(default_factory=dict)
     cached: int = 0  # jobs whose poems were already in generations.jsonl
+    batch_size: int = 8  # the generation batch size used (``--batch-size auto`` resolved)
 
     @property
     def params(self) -> SamplingParams:

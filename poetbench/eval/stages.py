@@ -21,6 +21,7 @@ from typing import Callable
 
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
+from poetbench.errors import GenerateError, PoetbenchError
 from poetbench.eval import rundir
 from poetbench.eval.plan import EvalOptions, Plan, check_output_dir, claim, make_plan
 from poetbench.generation import GENERATIONS, make_backend, run_jobs
@@ -43,21 +44,45 @@ class EvalResult:
 
 
 def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[[str], None] = print,
-             ws: Workspace | None = None) -> EvalResult:
-    """Generate poems with the base model and each adapter, score them, and compare them."""
+             ws: Workspace | None = None) -> EvalResult | None:
+    """Generate poems with the base model and each adapter, score them, and compare them. Under
+    ``accelerate launch`` every rank generates its share of the batches into its own file; rank 0
+    merges them, scores and writes (other ranks return None)."""
+    from contextlib import ExitStack
+
+    from poetbench.runtime import broadcast, rank, world_size
+
     ws = ws or Workspace.from_env()
     t0 = time.time()
     plan = make_plan(config, opts, ws, log)
-    check_output_dir(plan.out_dir)
-    with rundir.folder_lock(plan.out_dir):
-        claim(plan, log)
-        atomic_write_json(plan.out_dir / "run.json", {"format": "poetbench-eval/1", "status": "running",
-                                                      "identity": plan.identity})
+    distributed = world_size() > 1
+    with ExitStack() as stack:
+        failure = None
+        if rank() == 0:  # one process claims the folder; a refusal stops every rank
+            try:
+                check_output_dir(plan.out_dir)
+                stack.enter_context(rundir.folder_lock(plan.out_dir))
+                claim(plan, log)
+                atomic_write_json(plan.out_dir / "run.json", {"format": "poetbench-eval/1", "status": "running",
+                                                              "identity": plan.identity})
+            except PoetbenchError as e:
+                if not distributed:
+                    raise
+                failure = e
+        if distributed:
+            message = broadcast(str(failure) if failure else None)
+            if failure is not None:
+                raise failure
+            if message is not None:
+                raise GenerateError(message)
         backend = make_backend(opts.backend, plan.entries, plan.base_path, config,
-                               tensor_parallel_size=opts.tensor_parallel_size)
+                               tensor_parallel_size=opts.tensor_parallel_size, merge=opts.merge_adapters)
         t_gen = time.time()
         rows, probe = generate(plan, backend, progress)
         gen_s = time.time() - t_gen
+        if distributed and rank() != 0:
+            backend.close()
+            return None
         classifier = _classifier(config, ws, log)
         train_texts = {a: [r["text"] for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
                        for a in plan.metas}
@@ -85,13 +110,33 @@ def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list
     the backend that generates, only when there is something to generate."""
     from poetbench.generation.backend import pending, read_done
 
+    from poetbench.generation.backend import merge_rank_files, rank_file
+    from poetbench.runtime import broadcast, rank, wait_for_everyone, world_size
+
     out = plan.out_dir / GENERATIONS
+    world = world_size()
     probe = {}
     cached = read_done(out)
-    if pending(plan.jobs, cached, plan.opts.batch_size):
+    if world > 1:  # rows an interrupted distributed run left in rank files count as done
+        for f in sorted(out.parent.glob(f"{out.stem}.rank*{out.suffix}")):
+            cached.update(read_done(f))
+    missing = [j for j in plan.jobs if j.key not in cached]
+    plan.batch_size = plan.opts.batch_size or (backend.auto_batch_size(plan.jobs, plan.params) if missing else 8)
+    if world > 1:
+        plan.batch_size = broadcast(plan.batch_size)  # the batches (and seeds) must be those of one process
+    todo = pending(plan.jobs, cached, plan.batch_size)
+    if todo[rank()::world]:
         probe = backend.probe(plan.prompts.eval_prompt(plan.themes[0], plan.names[plan.authors[0]]))
-    done = run_jobs(backend, plan.jobs, out, plan.params, plan.opts.batch_size, plan.base_id, progress,
-                    after_batch=after_batch)
+    if world > 1:
+        run_jobs(backend, plan.jobs, rank_file(out, rank()), plan.params, plan.batch_size, plan.base_id, progress,
+                 after_batch=after_batch, done=cached, shard=(rank(), world))
+        wait_for_everyone()
+        if rank() != 0:
+            return [], probe
+        done = merge_rank_files(out, plan.jobs, plan.batch_size)
+    else:
+        done = run_jobs(backend, plan.jobs, out, plan.params, plan.batch_size, plan.base_id, progress,
+                        after_batch=after_batch, done=cached)
     plan.cached = sum(j.key in cached for j in plan.jobs)
     return [done[j.key] for j in plan.jobs], probe
 
@@ -158,7 +203,7 @@ def heldout(plan: Plan, backend) -> list[dict]:
         completions = [r["text"] for r in test]
         for e in plan.entries:
             with bank.use(e.name) as m:
-                stats = completion_stats(m, bank.tokenizer, prompts, completions, batch_size=plan.opts.batch_size,
+                stats = completion_stats(m, bank.tokenizer, prompts, completions, batch_size=plan.opts.batch_size or 8,
                                          max_length=plan.config.max_length)
             rows.append({"model": e.name, "model_author": e.author, "author": author, "split": "test",
                          "poems": len(test), **stats})
@@ -238,7 +283,8 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
         "format": "poetbench-eval/1", "status": "complete", "identity": plan.identity, "config": config.to_dict(),
         "options": {
             "models": opts.models, "adapters": str(plan.adapters_dir) if plan.adapters_dir else None,
-            "samples": opts.samples, "themes": plan.themes, "batch_size": opts.batch_size, "seed": plan.seed,
+            "samples": opts.samples, "themes": plan.themes, "batch_size": plan.batch_size,
+            "batch_size_option": opts.batch_size or "auto", "merge_adapters": opts.merge_adapters, "seed": plan.seed,
             "sampling": plan.params.to_dict(), "backend": opts.backend, "prompts": plan.prompts.to_dict(),
             "all_themes": list(plan.prompts.themes)},
         "base": {"path": plan.base_path, "id": plan.base_id},

@@ -12,13 +12,13 @@ __all__ = ["GENERATIONS", "Backend", "Completion", "Job", "ModelEntry", "adapter
            "make_backend", "newest_run", "parse_models", "read_done", "run_jobs"]
 
 
-def make_backend(name: str, entries: list[ModelEntry], base_path: str, config, tensor_parallel_size: int = 1
-                 ) -> Backend:
+def make_backend(name: str, entries: list[ModelEntry], base_path: str, config, tensor_parallel_size: int = 1,
+                 merge: bool = True) -> Backend:
     """The backend named ``name`` (``hf`` or ``vllm``), not yet loaded."""
     if name == "hf":
         from poetbench.generation.hf import HFBackend
 
-        return HFBackend(entries, base_path, config)
+        return HFBackend(entries, base_path, config, merge=merge)
     if name == "vllm":
         from poetbench.generation.vllm import VLLMBackend
 

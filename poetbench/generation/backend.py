@@ -67,6 +67,10 @@ class Backend(ABC):
     def generate(self, batch: list[Job], params: SamplingParams, seed: int) -> list[Completion]:
         """Completions of ``batch`` (all jobs of one model), in order."""
 
+    def auto_batch_size(self, jobs: list[Job], params: SamplingParams) -> int:
+        """The batch size ``--batch-size auto`` means for this backend and these jobs."""
+        return 64
+
     def close(self) -> None:
         """Free what the backend holds (GPU memory)."""
 
@@ -99,10 +103,11 @@ def read_done(path: Path) -> dict[str, dict]:
 
 
 def batches(jobs: list[Job], size: int) -> list[list[Job]]:
-    """Fixed batches of the full, ordered job list (per model, so one adapter per batch)."""
+    """Fixed batches of the full, ordered job list: per model (one adapter per batch, so each
+    adapter is merged once), and within a model by prompt length, so a batch pads little."""
     out: list[list[Job]] = []
     for model in dict.fromkeys(j.model for j in jobs):
-        mine = [j for j in jobs if j.model == model]
+        mine = sorted((j for j in jobs if j.model == model), key=lambda j: len(j.prompt))
         out.extend(mine[i: i + size] for i in range(0, len(mine), size))
     return out
 
@@ -111,13 +116,44 @@ def pending(jobs: list[Job], done: dict, batch_size: int) -> list[list[Job]]:
     return [b for b in batches(jobs, batch_size) if not all(j.key in done for j in b)]
 
 
-def run_jobs(backend: Backend, jobs: list[Job], out_path: Path, params: SamplingParams, batch_size: int,
-             base_id: str, progress=None, after_batch: Callable[[int], None] | None = None) -> dict[str, dict]:
-    """Generate every job not yet in ``out_path`` with ``backend``; returns all rows by key."""
+def rank_file(out_path: Path, rank: int) -> Path:
+    """Where rank ``rank`` of a distributed eval appends its rows before they are merged."""
+    return out_path.with_name(f"{out_path.stem}.rank{rank}{out_path.suffix}")
+
+
+def merge_rank_files(out_path: Path, jobs: list[Job], batch_size: int) -> dict[str, dict]:
+    """Append the rows of every rank file to ``out_path`` in the order one process would have
+    written them (batch by batch; none twice), then remove the rank files; returns all rows by key.
+    Safe to repeat after a kill: rows already merged are skipped, and a rank file goes only once
+    its rows are in ``out_path``."""
     from poetbench.io import append_jsonl
 
     done = read_done(out_path)
-    todo = pending(jobs, done, batch_size)
+    files = sorted(out_path.parent.glob(f"{out_path.stem}.rank*{out_path.suffix}"))
+    extra: dict[str, dict] = {}
+    for f in files:
+        extra.update({k: r for k, r in read_done(f).items() if k not in done})
+    order = {j.key: i for i, j in enumerate(j for b in batches(jobs, batch_size) for j in b)}
+    rows = sorted(extra.values(), key=lambda r: order.get(r["key"], len(order)))
+    if rows:
+        append_jsonl(out_path, rows)
+        done.update({r["key"]: r for r in rows})
+    for f in files:
+        f.unlink()
+    return done
+
+
+def run_jobs(backend: Backend, jobs: list[Job], out_path: Path, params: SamplingParams, batch_size: int,
+             base_id: str, progress=None, after_batch: Callable[[int], None] | None = None,
+             done: dict[str, dict] | None = None, shard: tuple[int, int] = (0, 1)) -> dict[str, dict]:
+    """Generate every job not yet done (in ``done``, else in ``out_path``) with ``backend``,
+    appending the rows to ``out_path``; returns all rows by key. ``shard`` = (rank, world size):
+    this process generates every world-size-th pending batch (the batches, hence the seeds, are
+    those of one process)."""
+    from poetbench.io import append_jsonl
+
+    done = read_done(out_path) if done is None else dict(done)
+    todo = pending(jobs, done, batch_size)[shard[0]::shard[1]]
     task = None
     if progress is not None:
         task = progress.add_task(f"generate ({backend.name})", total=len(jobs),

@@ -12,6 +12,9 @@ from poetbench.errors import GenerateError
 from poetbench.generation.adapters import ModelEntry
 from poetbench.generation.backend import Backend, Completion, Job
 
+CPU_AUTO_BATCH = 64
+GPU_AUTO_BATCH_MAX = 256
+
 
 class ModelBank:
     """The base model with every adapter attached under its own name."""
@@ -37,10 +40,49 @@ class ModelBank:
                                     "was it trained on another base?") from None
             self._names[e.name] = name
         self.model.eval()
+        self.merged: str | None = None  # the entry whose adapter is merged into the base weights
+        self._backup: dict[str, object] = {}
+
+    def merge(self, entry_name: str) -> None:
+        """Merge ``entry_name``'s adapter into the base weights (its LoRA layers then skip their own
+        matmuls: one matmul per projection, as in the base). The base weights are kept on the CPU
+        and restored exactly on ``unmerge`` (subtracting the product back would leave rounding in
+        bf16 weights)."""
+        if self.merged == entry_name:
+            return
+        self.unmerge()
+        if entry_name not in self._names:
+            return
+        if not self._backup:
+            self._backup = {n: m.base_layer.weight.detach().to("cpu", copy=True)
+                            for n, m in self.model.named_modules() if hasattr(m, "base_layer")
+                            and hasattr(m, "merged_adapters") and hasattr(m.base_layer, "weight")}
+        self.model.set_adapter(self._names[entry_name])
+        self.model.merge_adapter()
+        self.merged = entry_name
+
+    def unmerge(self) -> None:
+        import torch
+
+        if self.merged is None:
+            return
+        self.model.unmerge_adapter()
+        with torch.no_grad():
+            for n, m in self.model.named_modules():
+                if n in self._backup:
+                    m.base_layer.weight.copy_(self._backup[n])
+        self.merged = None
 
     @contextmanager
-    def use(self, entry_name: str) -> Iterator[object]:
-        """The model with ``entry_name``'s adapter active (or all adapters off for base)."""
+    def use(self, entry_name: str, merged: bool = False) -> Iterator[object]:
+        """The model with ``entry_name``'s adapter active (or all adapters off for base); with
+        ``merged``, the adapter merged into the weights (it stays merged for the next batch of the
+        same model)."""
+        if merged and entry_name in self._names:
+            self.merge(entry_name)
+            yield self.model
+            return
+        self.unmerge()
         if entry_name in self._names:
             self.model.set_adapter(self._names[entry_name])
             yield self.model
@@ -82,9 +124,9 @@ class HFBackend(Backend):
     name = "hf"
     seed_scope = "batch"
 
-    def __init__(self, entries: list[ModelEntry], base_path: str, config):
+    def __init__(self, entries: list[ModelEntry], base_path: str, config, merge: bool = True):
         super().__init__(entries)
-        self.base_path, self.config = base_path, config
+        self.base_path, self.config, self.merge = base_path, config, merge
         self._bank: ModelBank | None = None
 
     @property
@@ -110,7 +152,7 @@ class HFBackend(Backend):
         tok = bank.tokenizer
         ids = chat_ids(tok, [j.prompt for j in batch]).to(bank.model.device)
         torch.manual_seed(seed)
-        with torch.no_grad(), bank.use(batch[0].model) as model:
+        with torch.no_grad(), bank.use(batch[0].model, merged=self.merge) as model:
             out = model.generate(**ids, do_sample=True, temperature=params.temperature, top_p=params.top_p,
                                  max_new_tokens=params.max_new_tokens, repetition_penalty=params.repetition_penalty,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
@@ -118,5 +160,31 @@ class HFBackend(Backend):
         return [Completion(tok.decode(seq, skip_special_tokens=True).strip(), int((seq != tok.pad_token_id).sum()), seed)
                 for seq in new]
 
+    def auto_batch_size(self, jobs: list[Job], params: SamplingParams) -> int:
+        """The largest batch that fits: on a GPU, what the KV cache of the longest sequence allows in
+        70% of the free memory (at most 256); on a CPU, 64 (compute-bound there: larger batches
+        gain little, bench/generation_speed.py). Never more than one model's jobs."""
+        import torch
+
+        per_model = max(sum(j.model == m for j in jobs) for m in {j.model for j in jobs}) if jobs else 1
+        if not torch.cuda.is_available():
+            return max(1, min(CPU_AUTO_BATCH, per_model))
+        cfg = self.bank.model.config
+        prompt = max(len(self.bank.tokenizer(j.prompt)["input_ids"]) for j in jobs[:64]) + 32  # + chat template
+        layers = cfg.num_hidden_layers
+        kv_heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+        head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        dtype_bytes = next(self.bank.model.parameters()).element_size()
+        per_seq = 2 * layers * kv_heads * head_dim * (prompt + params.max_new_tokens) * dtype_bytes
+        per_seq += 4 * cfg.vocab_size  # one step's fp32 logits
+        free = torch.cuda.mem_get_info(self.bank.model.device)[0]
+        fit = int(0.7 * free // max(1, per_seq))
+        size = 1
+        while size * 2 <= min(GPU_AUTO_BATCH_MAX, fit, per_model):
+            size *= 2
+        return size
+
     def close(self) -> None:
+        if self._bank is not None:
+            self._bank.unmerge()
         self._bank = None

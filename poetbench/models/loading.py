@@ -69,10 +69,10 @@ def load_model(name_or_path: str, revision: str | None = None, dtype: str = "aut
 def to_accelerator(model):
     """The model on the GPU when there is one (generation and scoring run where the model is;
     training leaves placement to the Trainer)."""
-    from poetbench.runtime import cuda_available
+    from poetbench.runtime import cuda_available, device_name
 
     if cuda_available() and getattr(model, "device", None) is not None and model.device.type == "cpu":
-        model = model.to("cuda")
+        model = model.to(device_name())  # each rank of `accelerate launch` on its own GPU
     return model
 
 

@@ -189,7 +189,7 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
                        config.attn_implementation)
     train_ds = Dataset.from_list(sft_records(train_recs, author.name, plan.prompts))
     val_ds = Dataset.from_list(sft_records(val_recs, author.name, plan.prompts)) if val_recs else None
-    args = sft_config(config, ckpt_dir)
+    args = sft_config(config, ckpt_dir, model=model)
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=plan.tokenizer,
         peft_config=lora_config(config), callbacks=[progress_callback(plan.progress, f"train {author.id}")],
@@ -234,6 +234,8 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
         "prompts": plan.prompts.to_dict(),
         "hyperparameters": config.to_dict(),
         "effective": {"bf16": args.bf16, "gradient_checkpointing": args.gradient_checkpointing,
+                      "per_device_train_batch_size": args.per_device_train_batch_size,
+                      "gradient_accumulation_steps": args.gradient_accumulation_steps,
                       "max_steps": trainer.state.max_steps, "resumed_from": last,
                       "world_size": int(os.environ.get("WORLD_SIZE", "1"))},
         "seed": config.seed,

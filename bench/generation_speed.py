@@ -1,0 +1,140 @@
+"""Eval's generation on a CPU: today's defaults (batch 8, adapters unmerged) against the new ones
+(batch auto, each adapter merged into the base for its batches), side by side in one process.
+
+    .venv/bin/python bench/generation_speed.py [--new-tokens 48] [--themes 16] [--samples 4]
+
+The model: a Qwen2 of random weights, ~40M parameters (hidden 640, 8 layers, GQA 10/2 heads,
+vocabulary 8,000), with two LoRA adapters of random weights (r=8, all linear layers): base and both
+adapters x themes x samples poems, through the library's own path (``HFBackend`` + ``run_jobs``: the
+cache layer, the batches, the seeds). Every configuration generates the same jobs into a fresh file;
+``min_new_tokens`` = ``max_new_tokens`` so every poem costs the same. Each configuration runs twice
+and the faster run counts. Prints a table and updates bench/RESULTS.md and bench/results.json
+(``generation_default_speedup``, ``generation_merged_speedup``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import markdown_table, update_json, update_section  # noqa: E402
+
+SHAPE = dict(vocab_size=8000, hidden_size=640, intermediate_size=1792, num_hidden_layers=8, num_attention_heads=10,
+             num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=True)
+
+
+def build(work: Path) -> tuple[Path, list[Path]]:
+    """The random base (with a byte-level BPE trained on the prompt templates and themes) and two
+    random adapters."""
+    import torch
+    from peft import get_peft_model
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from poetbench.config import preset
+    from poetbench.models.tiny import train_tiny_tokenizer
+    from poetbench.prompts import default_prompts
+    from poetbench.train import lora_config
+
+    p = default_prompts()
+    texts = [p.eval_prompt(t, "Александр Сергеевич Пушкин") for t in p.themes] * 20
+    tok = train_tiny_tokenizer(texts, 2000)
+    config = Qwen2Config(**{**SHAPE, "vocab_size": len(tok)}, bos_token_id=None, eos_token_id=tok.eos_token_id,
+                         pad_token_id=tok.pad_token_id)
+    torch.manual_seed(0)
+    base = work / "base"
+    Qwen2ForCausalLM(config).save_pretrained(base)
+    tok.save_pretrained(base)
+    adapters = []
+    for i in range(2):
+        torch.manual_seed(1 + i)
+        lora = lora_config(preset("seed"))
+        lora.init_lora_weights = False  # random B, so the adapter changes the output
+        model = get_peft_model(Qwen2ForCausalLM.from_pretrained(base), lora)
+        model.save_pretrained(work / f"adapter{i}")
+        adapters.append(work / f"adapter{i}")
+    return base, adapters
+
+
+def main() -> None:
+    import torch
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--new-tokens", type=int, default=48)
+    ap.add_argument("--themes", type=int, default=16)
+    ap.add_argument("--samples", type=int, default=4)
+    args = ap.parse_args()
+
+    from poetbench.config import SamplingParams, preset
+    from poetbench.generation import Job, job_key, parse_models, run_jobs
+    from poetbench.generation.hf import HFBackend
+    from poetbench.prompts import default_prompts
+
+    work = Path(tempfile.mkdtemp(prefix="poetbench-genspeed-"))
+    base, adapters = build(work)
+    entries = parse_models("base," + ",".join(map(str, adapters)), None)
+    params = SamplingParams(max_new_tokens=args.new_tokens)
+    prompts = default_prompts()
+    name = "Александр Сергеевич Пушкин"
+    jobs = [Job(e.name, "pushkin", t, k, prompts.eval_prompt(t, name),
+                job_key(str(base), e, prompts.eval_prompt(t, name), params, 42 + k))
+            for e in entries for t in prompts.themes[: args.themes] for k in range(args.samples)]
+    n_params = sum(p.numel() for p in __import__("transformers").AutoModelForCausalLM.from_pretrained(base).parameters())
+    cfg = preset("tiny").replace(base_model=str(base), dtype="fp32")
+
+    import transformers
+
+    real_generate = transformers.GenerationMixin.generate
+
+    def fixed_length(self, *a, **kw):  # every poem the same length, so the configurations do the same work
+        kw["min_new_tokens"] = kw.get("max_new_tokens")
+        return real_generate(self, *a, **kw)
+
+    transformers.GenerationMixin.generate = fixed_length
+    backends = {m: HFBackend(entries, str(base), cfg, merge=m) for m in (False, True)}
+    auto = backends[True].auto_batch_size(jobs, params)
+
+    def timed(merge: bool, batch: int) -> float:
+        best = float("inf")
+        for rep in range(2):
+            out = work / f"g-{merge}-{batch}-{rep}.jsonl"
+            t0 = time.perf_counter()
+            run_jobs(backends[merge], jobs, out, params, batch, str(base))
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    for b in backends.values():  # load and warm up both
+        run_jobs(b, jobs[:2], work / f"warm-{b.merge}.jsonl", params, 2, str(base))
+    today = timed(False, 8)
+    merged8 = timed(True, 8)
+    unmerged_auto = timed(False, auto)
+    new = timed(True, auto)
+    n = len(jobs)
+    rows = [
+        [f"today's defaults: batch 8, adapters unmerged", f"{today:.1f} s", f"{n / today:.2f}", "1.0x"],
+        [f"batch 8, adapters merged", f"{merged8:.1f} s", f"{n / merged8:.2f}", f"{today / merged8:.2f}x"],
+        [f"batch auto ({auto}), adapters unmerged", f"{unmerged_auto:.1f} s", f"{n / unmerged_auto:.2f}",
+         f"{today / unmerged_auto:.2f}x"],
+        [f"new defaults: batch auto ({auto}), adapters merged", f"{new:.1f} s", f"{n / new:.2f}", f"{today / new:.2f}x"],
+    ]
+    md = markdown_table(["configuration", "time", "poems/s", "vs today"], rows)
+    print(md)
+    threads = torch.get_num_threads()
+    update_section("generation-speed", (
+        f"## Eval's generation, new defaults against today's (CPU, {threads} threads)\n\n"
+        f"`bench/generation_speed.py`: {n} poems (base and 2 LoRA adapters, r=8 all-linear, x {args.themes} themes x "
+        f"{args.samples} samples) of exactly {args.new_tokens} new tokens each, from a Qwen2 of random weights with "
+        f"{n_params / 1e6:.0f}M parameters, through the library's own generation path, each configuration run twice "
+        "in one process (the faster run counts).\n\n" + md + "\n\n"
+        f"Merged against unmerged at the same batch: {today / merged8:.2f}x at batch 8, {unmerged_auto / new:.2f}x at "
+        f"batch {auto}. Greedy decoding in fp32 gives the same tokens merged and unmerged "
+        "(`tests/test_generation.py`). transformers' continuous batching (`generate_batch`) was not measured."))
+    update_json({"generation_default_speedup": round(today / new, 2),
+                 "generation_merged_speedup": round(unmerged_auto / new, 2)})
+
+
+if __name__ == "__main__":
+    main()
