@@ -7,8 +7,8 @@ The model: a Qwen2 of random weights, ~40M parameters (hidden 640, 8 layers, GQA
 vocabulary 8,000), with two LoRA adapters of random weights (r=8, all linear layers): base and both
 adapters x themes x samples poems, through the library's own path (``HFBackend`` + ``run_jobs``: the
 cache layer, the batches, the seeds). Every configuration generates the same jobs into a fresh file;
-``min_new_tokens`` = ``max_new_tokens`` so every poem costs the same. Each configuration runs twice
-and the faster run counts. Prints a table and updates bench/RESULTS.md and bench/results.json
+``min_new_tokens`` = ``max_new_tokens`` so every poem costs the same. The configurations run in
+turn, ``--repeats`` rounds (default 3), and each one's fastest run counts. Prints a table and updates bench/RESULTS.md and bench/results.json
 (``generation_default_speedup``, ``generation_merged_speedup``).
 """
 
@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--new-tokens", type=int, default=48)
     ap.add_argument("--themes", type=int, default=16)
     ap.add_argument("--samples", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
 
     from poetbench.config import SamplingParams, preset
@@ -97,21 +98,16 @@ def main() -> None:
     backends = {m: HFBackend(entries, str(base), cfg, merge=m) for m in (False, True)}
     auto = backends[True].auto_batch_size(jobs, params)
 
-    def timed(merge: bool, batch: int) -> float:
-        best = float("inf")
-        for rep in range(2):
-            out = work / f"g-{merge}-{batch}-{rep}.jsonl"
-            t0 = time.perf_counter()
-            run_jobs(backends[merge], jobs, out, params, batch, str(base))
-            best = min(best, time.perf_counter() - t0)
-        return best
-
+    configs = [(False, 8), (True, 8), (False, auto), (True, auto)]
+    best = {c: float("inf") for c in configs}
     for b in backends.values():  # load and warm up both
         run_jobs(b, jobs[:2], work / f"warm-{b.merge}.jsonl", params, 2, str(base))
-    today = timed(False, 8)
-    merged8 = timed(True, 8)
-    unmerged_auto = timed(False, auto)
-    new = timed(True, auto)
+    for rep in range(args.repeats):  # round robin, so a slow minute of the machine hits every configuration
+        for merge, batch in configs:
+            t0 = time.perf_counter()
+            run_jobs(backends[merge], jobs, work / f"g-{merge}-{batch}-{rep}.jsonl", params, batch, str(base))
+            best[(merge, batch)] = min(best[(merge, batch)], time.perf_counter() - t0)
+    today, merged8, unmerged_auto, new = (best[c] for c in configs)
     n = len(jobs)
     rows = [
         [f"today's defaults: batch 8, adapters unmerged", f"{today:.1f} s", f"{n / today:.2f}", "1.0x"],
@@ -127,11 +123,16 @@ def main() -> None:
         f"## Eval's generation, new defaults against today's (CPU, {threads} threads)\n\n"
         f"`bench/generation_speed.py`: {n} poems (base and 2 LoRA adapters, r=8 all-linear, x {args.themes} themes x "
         f"{args.samples} samples) of exactly {args.new_tokens} new tokens each, from a Qwen2 of random weights with "
-        f"{n_params / 1e6:.0f}M parameters, through the library's own generation path, each configuration run twice "
-        "in one process (the faster run counts).\n\n" + md + "\n\n"
+        f"{n_params / 1e6:.0f}M parameters, through the library's own generation path, in one process: the "
+        f"configurations in turn, {args.repeats} rounds, the fastest run of each counts.\n\n" + md + "\n\n"
         f"Merged against unmerged at the same batch: {today / merged8:.2f}x at batch 8, {unmerged_auto / new:.2f}x at "
         f"batch {auto}. Greedy decoding in fp32 gives the same tokens merged and unmerged "
-        "(`tests/test_generation.py`). transformers' continuous batching (`generate_batch`) was not measured."))
+        "(`tests/test_generation.py`). transformers' continuous batching (`generate_batch`) was not measured.\n\n"
+        + (f"Target 3x: {'met' if today / new >= 3 else 'NOT met'} here ({today / new:.2f}x). On these CPU cores "
+           "a decoding step is compute-bound above a batch of about 32 (the batch of 64 gains little over 32), and "
+           "a LoRA layer's two thin matmuls cost little beside the base's, so neither a larger batch nor merging "
+           "can give much more here; on a GPU, where a step of the unmerged model cost about the same for 8 or 128 "
+           "poems (gpu-seed below), both are what the defaults were changed for.")))
     update_json({"generation_default_speedup": round(today / new, 2),
                  "generation_merged_speedup": round(unmerged_auto / new, 2)})
 

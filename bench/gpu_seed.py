@@ -1,12 +1,14 @@
-"""Seed-preset figures on one GPU: LoRA training tokens/s and peak GPU memory with the default and
-with the fast options, and `poetbench eval` generation speed with the hf backend.
+"""Seed-preset figures on one GPU: LoRA training tokens/s and peak GPU memory with the defaults
+(memory-aware micro-batch), the previous defaults (4 x 4 with checkpointing) and the fast options,
+and `poetbench eval` generation speed with the hf backend: today's default (batch 8, adapters
+unmerged) against the new one (batch auto, adapters merged).
 
     python bench/gpu_seed.py [--base-model Qwen/Qwen2.5-3B-Instruct] [--corpus-root DIR]
     python bench/gpu_seed.py --random-weights [--corpus-root DIR]     # a GPU machine without the hub
     python bench/gpu_seed.py --smoke                                  # a CPU check of this script
 
-It runs the library paths `poetbench train` and `poetbench eval` use (`train()`; `ModelBank` and
-`generate()` after `to_accelerator`) on one author, Pushkin. With --random-weights the base model is
+It runs the library paths `poetbench train` and `poetbench eval` use (`train()`; `HFBackend` and
+`run_jobs()`, the model put on the GPU by `to_accelerator`) on one author, Pushkin. With --random-weights the base model is
 built from Qwen2.5-3B-Instruct's architecture (its config.json values, below) with random weights,
 and a byte-level BPE of 8,000 tokens is trained on the corpora (`poetbench.models`): for the same
 number of tokens the speed and memory of a model depend on its shapes, not its weights, so the
@@ -43,7 +45,9 @@ AUTHOR = "pushkin"
 # the fast options a GPU user has: no recomputation of activations, the same 16 sequences per
 # optimizer step in one micro-batch, PyTorch's fused attention (packing needs flash-attn: not here)
 FAST = dict(gradient_checkpointing=False, per_device_train_batch_size=16, gradient_accumulation_steps=1,
-            attn_implementation="sdpa")
+            attn_implementation="sdpa", auto_micro_batch=False)
+# the defaults before the memory-aware micro-batch: 4 x 4 with gradient checkpointing
+PREVIOUS = dict(auto_micro_batch=False)
 
 
 def corpus_texts(corpus_root: Path) -> list[str]:
@@ -102,6 +106,9 @@ def train_once(base: str, corpus_root: Path, out: Path, steps: int, **options) -
     tokens = max(e.get("num_tokens", 0) for e in history)
     return {"steps": steps, "tokens": int(tokens), "train_s": round(runtime, 1),
             "tokens_per_s": round(tokens / runtime), "peak_gib": peak_gib(), "wall_s": round(wall, 1),
+            "schedule": f"{manifest['effective'].get('per_device_train_batch_size')} x "
+                        f"{manifest['effective'].get('gradient_accumulation_steps')}, "
+                        f"{'on' if manifest['effective'].get('gradient_checkpointing') else 'off'}",
             "trainable": manifest["trainable_parameters"], "total": manifest["total_parameters"],
             "effective": manifest["effective"]}
 
@@ -147,16 +154,20 @@ def generation(base: str, adapters: Path, out: Path, themes: int, batch_sizes: l
     run_jobs(backend, jobs_for(entries[:1], 1, 1, 7), out / "warmup.jsonl", params, 1, base)
     result = {"device": str(backend.bank.model.device), "max_new_tokens": max_new_tokens, "runs": []}
     reset_peak()
-    for bs in batch_sizes:
-        jobs = jobs_for(entries, themes, samples, 42 + bs)
+    for n, size in enumerate(batch_sizes):  # sizes: numbers or "auto"; "8u" = batch 8 unmerged (today's default)
+        merged = not str(size).endswith("u")
+        jobs = jobs_for(entries, themes, samples, 42 + n)
+        backend.merge = merged
+        bs = backend.auto_batch_size(jobs, params) if size == "auto" else int(str(size).rstrip("u"))
         sync()
         t0 = time.time()
-        rows = run_jobs(backend, jobs, out / f"generations-{bs}.jsonl", params, bs, base)
+        rows = run_jobs(backend, jobs, out / f"generations-{n}.jsonl", params, bs, base)
         sync()
         secs = time.time() - t0
         tokens = sum(rows[j.key]["tokens"] for j in jobs)
-        result["runs"].append({"batch_size": bs, "poems": len(jobs), "seconds": round(secs, 1),
-                               "poems_per_s": round(len(jobs) / secs, 2), "tokens_per_s": round(tokens / secs)})
+        result["runs"].append({"batch_size": bs, "auto": size == "auto", "merged": merged, "poems": len(jobs),
+                               "seconds": round(secs, 1), "poems_per_s": round(len(jobs) / secs, 2),
+                               "tokens_per_s": round(tokens / secs)})
     result["peak_gib"] = peak_gib()
     return result
 
@@ -169,7 +180,8 @@ def main() -> None:
     ap.add_argument("--corpus-root", type=Path, default=ROOT.parent / "shared" / "corpora")
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--themes", type=int, default=16)
-    ap.add_argument("--batch-sizes", default="8,32")
+    ap.add_argument("--batch-sizes", default="8u,auto",
+                    help="generation batch sizes: numbers (adapters merged), N u (unmerged: 8u is today's default), auto")
     ap.add_argument("--max-new-tokens", type=int, default=512)
     ap.add_argument("--samples", type=int, default=1, help="samples per theme in the generation runs")
     ap.add_argument("--only-generation", action="store_true",
@@ -180,7 +192,7 @@ def main() -> None:
     import torch
 
     if args.smoke:
-        args.steps, args.themes, args.batch_sizes, args.max_new_tokens = 2, 2, "2", 16
+        args.steps, args.themes, args.batch_sizes, args.max_new_tokens = 2, 2, "2u,auto", 16
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU (CPU)"
     figures: dict = {"gpu": gpu, "torch": torch.__version__}
     work = Path(tempfile.mkdtemp(prefix="poetbench-gpu-"))
@@ -192,8 +204,9 @@ def main() -> None:
         figures["base"] = f"random weights, {'smoke' if args.smoke else 'Qwen2.5-3B-Instruct'} shapes ({time.time() - t0:.0f} s to build)"
     else:
         figures["base"] = base
-    sizes = [int(b) for b in args.batch_sizes.split(",")]
+    sizes = [b.strip() for b in args.batch_sizes.split(",")]
     stages = [("train_default", lambda: train_once(base, args.corpus_root, work / "default", args.steps)),
+              ("train_previous", lambda: train_once(base, args.corpus_root, work / "previous", args.steps, **PREVIOUS)),
               ("train_fast", lambda: train_once(base, args.corpus_root, work / "fast", args.steps, **FAST)),
               ("generation", lambda: generation(base, work / "default", work, args.themes, sizes,
                                                 args.max_new_tokens, args.samples))]
@@ -215,17 +228,24 @@ def main() -> None:
         return "—" if value is None else f"{value:,}{unit}" if isinstance(value, (int, float)) else str(value)
 
     rows = [["LoRA training tokens/s (seed preset, one author)", cell("train_default", "tokens_per_s"),
-             cell("train_fast", "tokens_per_s")],
-            ["peak GPU memory (allocated)", cell("train_default", "peak_gib", " GiB"), cell("train_fast", "peak_gib", " GiB")],
-            ["tokens over the timed steps", cell("train_default", "tokens"), cell("train_fast", "tokens")]]
+             cell("train_previous", "tokens_per_s"), cell("train_fast", "tokens_per_s")],
+            ["peak GPU memory (allocated)", cell("train_default", "peak_gib", " GiB"),
+             cell("train_previous", "peak_gib", " GiB"), cell("train_fast", "peak_gib", " GiB")],
+            ["micro-batch x accumulation, checkpointing", cell("train_default", "schedule"),
+             cell("train_previous", "schedule"), cell("train_fast", "schedule")],
+            ["tokens over the timed steps", cell("train_default", "tokens"), cell("train_previous", "tokens"),
+             cell("train_fast", "tokens")]]
     gen = figures.get("generation", {})
     for r in gen.get("runs", []):
-        rows.append([f"hf generation, batch {r['batch_size']}: poems/s (tokens/s)",
-                     f"{r['poems_per_s']} ({r['tokens_per_s']:,})", "—"])
+        rows.append([f"hf generation, batch {r['batch_size']}{' (auto)' if r.get('auto') else ''}"
+                     f"{', merged' if r.get('merged') else ', unmerged'}: poems/s (tokens/s)",
+                     f"{r['poems_per_s']} ({r['tokens_per_s']:,})", "—", "—"])
     md = (f"GPU: **{gpu}**; base model: {figures['base']}; torch {figures['torch']}; {args.steps} optimizer steps of "
           f"16 sequences per run; generation: {args.themes} themes x {args.samples} sample(s) x (base, LoRA), "
           f"max_new_tokens {gen.get('max_new_tokens', args.max_new_tokens)}, on {gen.get('device', '?')}.\n\n"
-          + markdown_table(["measure", "default options", "fast options (no checkpointing, 16 x 1, sdpa)"], rows))
+          + markdown_table(["measure", "defaults (memory-aware micro-batch, 24 GiB budget)",
+                            "previous defaults (4 x 4, checkpointing)", "fast options (no checkpointing, 16 x 1, sdpa)"],
+                           rows))
     errors = {k: v["error"] for k, v in figures.items() if isinstance(v, dict) and "error" in v}
     if errors:
         md += "\n\nFailed stages: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
@@ -234,7 +254,10 @@ def main() -> None:
         return  # a partial run: printed (and --json), RESULTS.md keeps the full run's section
     if not args.smoke:
         update_section("gpu-seed", "## Seed preset on a GPU (bench/gpu_seed.py)\n\n" + md)
+        auto_run = next((r for r in gen.get("runs", []) if r.get("auto") and r.get("merged")), {})
         update_json({"gpu_name": gpu,
+                     "gpu_train_tokens_per_s": figures.get("train_default", {}).get("tokens_per_s"),
+                     "gpu_poems_per_s": auto_run.get("poems_per_s"),
                      "gpu_train_tokens_per_s_default": figures.get("train_default", {}).get("tokens_per_s"),
                      "gpu_train_tokens_per_s_fast": figures.get("train_fast", {}).get("tokens_per_s"),
                      "gpu_train_peak_gib_default": figures.get("train_default", {}).get("peak_gib"),
