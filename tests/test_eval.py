@@ -47,6 +47,10 @@ def test_eval_writes_every_output_pandas_can_read(run):
     run_info = json.loads((opts.output_dir / "run.json").read_text())
     assert run_info["options"]["sampling"]["max_new_tokens"] == 24 and run_info["versions"]["trl"]
     assert {c["model"] for c in result.comparisons} == {"lora:alpha", "lora:beta"}
+    # one Benjamini–Hochberg correction over every adapter x metric test of the run
+    assert all(c["q_value"] >= c["p_value"] or c["p_value"] != c["p_value"] for c in result.comparisons)
+    saved = json.loads((opts.output_dir / "summary.json").read_text())["comparisons"]
+    assert all("q_value" in c and "ci_excludes_zero" in c for c in saved)
 
 
 def test_heldout_matrix_uses_test_split_only(run):
@@ -222,3 +226,13 @@ def test_eval_across_two_processes_gives_the_rows_of_one(run, tmp_path):
     assert [r["text"] for r in rows["one"]] == [r["text"] for r in rows["two"]]
     assert not list((tmp_path / "two").glob("generations.rank*"))
     assert (tmp_path / "two" / "scores.jsonl").exists() and two.stdout.count("outputs:") == 1  # rank 0 reports
+
+
+def test_benjamini_hochberg_q_values():
+    from poetbench.eval.stats import add_q_values, disagrees, is_significant
+
+    comps = add_q_values([{"p_value": p, "ci_low": lo, "ci_high": hi}
+                          for p, lo, hi in ((0.001, 0.1, 0.2), (0.04, 0.01, 0.2), (0.5, -0.1, 0.1), (float("nan"), 0, 0))])
+    assert [round(c["q_value"], 4) for c in comps] == [0.004, 0.08, 0.6667, 1.0]
+    assert is_significant(comps[0]) and not is_significant(comps[1])  # p 0.04 alone would have been
+    assert disagrees(comps[1]) and not disagrees(comps[0]) and not disagrees(comps[2])

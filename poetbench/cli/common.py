@@ -84,14 +84,19 @@ def config_options(f):
     from poetbench.cli.options import options
     from poetbench.config import RunConfig
 
+    @project_option
     @click.option("--preset", default=None, help="Named preset: seed (Qwen2.5-3B-Instruct) or tiny (offline, CPU).")
     @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
                   help="TOML file with RunConfig fields (unset fields come from its preset).")
     @options(RunConfig, "authors_file", "corpus_root", "corpus_dir")
     @functools.wraps(f)
-    def wrapper(*args, preset, config_file, authors_file, corpus_root, corpus_dir, **kwargs):
+    def wrapper(*args, project, preset, config_file, authors_file, corpus_root, corpus_dir, **kwargs):
         from poetbench.config import load_config
         from poetbench.config import preset as get_preset
+        from poetbench.workspace import Workspace
+
+        if project is not None:  # given after the command: it wins over the group's
+            click.get_current_context().find_root().obj = Workspace.from_env(project)
 
         if config_file and preset:
             raise click.UsageError("give --config or --preset, not both (a config file names its preset)")

@@ -86,6 +86,11 @@ class Plan:
 
 def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     adapters_dir = opts.adapters if opts.adapters is not None else newest_run(ws.adapters)
+    items = [m.strip() for m in (opts.models or "").split(",")]
+    if adapters_dir is None and all(items) and any(m == "lora" or m.startswith("lora:") for m in items):
+        raise GenerateError(f"no trained adapters under {ws.adapters} (the project folder is {ws.root}): run "
+                            "`poetbench train` first, pass --adapters DIR, or point at the project with --project DIR "
+                            "or POETBENCH_PROJECT")
     entries = parse_models(opts.models, adapters_dir)
     if opts.adapters is None and adapters_dir is not None and any(not e.is_base for e in entries):
         log(f"adapters: the newest run, {adapters_dir} (pass --adapters DIR for another)")

@@ -219,7 +219,7 @@ def summarise(plan: Plan, scores: list[dict], texts: dict[str, str], lm_rows: li
               corpora: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
     """Per model x author: each poem metric's mean with its 95% BCa CI, each group metric's value,
     each lm metric; and the paired comparisons of every adapter with the base."""
-    from poetbench.eval.stats import bootstrap_ci, paired_comparison
+    from poetbench.eval.stats import add_q_values, bootstrap_ci, paired_comparison
 
     seed = plan.seed
     summary, comparisons = [], []
@@ -247,7 +247,7 @@ def summarise(plan: Plan, scores: list[dict], texts: dict[str, str], lm_rows: li
         for m in registry.metrics("poem"):
             c = paired_comparison([a[m.name] for a, _ in pairs], [b[m.name] for _, b in pairs], seed=seed)
             comparisons.append({"model": e.name, "author": e.author, "metric": m.name, **c})
-    return summary, comparisons
+    return summary, add_q_values(comparisons)
 
 
 def _timings(plan: Plan, gen_s: float, total_s: float) -> dict:

@@ -54,7 +54,31 @@ def paired_comparison(a, b, n_boot: int = 2000, seed: int = 0) -> dict:
             "effect_size": mean / sd if sd and not math.isnan(sd) and sd > 0 else 0.0}
 
 
+def add_q_values(comparisons: list[dict]) -> list[dict]:
+    """Benjamini–Hochberg q-values over all the run's tests (every adapter x metric), as
+    ``q_value``; ``ci_excludes_zero`` beside it, so a table can say where the CI and the test
+    disagree. A test without a p-value (no pairs, no differences) counts as p = 1."""
+    from scipy.stats import false_discovery_control
+
+    if not comparisons:
+        return comparisons
+    p = np.array([c["p_value"] if c.get("p_value") is not None and c["p_value"] == c["p_value"] else 1.0
+                  for c in comparisons])
+    q = false_discovery_control(p, method="bh")
+    for c, v in zip(comparisons, q):
+        c["q_value"] = float(v)
+        c["ci_excludes_zero"] = bool(c["ci_low"] > 0 or c["ci_high"] < 0) if c.get("ci_low") == c.get("ci_low") \
+            and c.get("ci_low") is not None else False
+    return comparisons
+
+
 def is_significant(comparison: dict) -> bool:
-    """The significance rule every table uses: Wilcoxon p below ``ALPHA``."""
-    p = comparison.get("p_value")
+    """The significance rule every table uses: the Benjamini–Hochberg q-value over all the run's
+    tests below ``ALPHA`` (the Wilcoxon p-value, for comparisons written before q-values were)."""
+    p = comparison.get("q_value", comparison.get("p_value"))
     return p is not None and p == p and p < ALPHA
+
+
+def disagrees(comparison: dict) -> bool:
+    """The bootstrap CI of the difference and the test say different things (one significant)."""
+    return "ci_excludes_zero" in comparison and comparison["ci_excludes_zero"] != is_significant(comparison)

@@ -108,7 +108,7 @@ def build_context(run_dir: Path) -> dict:
     """The report's data, read from the run's files only (nothing is recomputed): every metric of
     the registry from summary.json, the gallery's stresses, meters and rhyme letters from
     scores.jsonl, the classifier's evaluation and the training table from what run.json records."""
-    from poetbench.eval.stats import is_significant
+    from poetbench.eval.stats import disagrees, is_significant
     from poetbench.metrics.registry import METRICS, REGISTRY, fmt, fmt_summary, headline
     from poetbench.prosody.meter import meter_label
 
@@ -145,7 +145,7 @@ def build_context(run_dir: Path) -> dict:
         if m is None:
             continue
         good = m.higher_is_better is not None and (c["diff"] > 0) == m.higher_is_better
-        comparisons.append(dict(c, label=m.label, significant=is_significant(c), better=good))
+        comparisons.append(dict(c, label=m.label, significant=is_significant(c), better=good, disagrees=disagrees(c)))
 
     heldout_charts = []
     if lm:

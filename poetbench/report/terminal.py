@@ -146,11 +146,13 @@ def all_metrics_table(summary: list[dict]) -> Table:
 def comparison_table(comparisons: list[dict]) -> Table:
     """Every adapter minus the base for every poem metric; significant differences (the one rule of
     ``eval.stats.is_significant``) in bold, green when better by the metric's direction."""
-    from poetbench.eval.stats import is_significant
+    from poetbench.eval.stats import disagrees, is_significant
     from poetbench.metrics.registry import REGISTRY
 
-    table = Table(title="Adapter minus base on the same prompts and seeds (paired)")
-    for col in ("model", "metric", "difference [95% CI]", "effect size", "p (Wilcoxon)"):
+    table = Table(title="Adapter minus base on the same prompts and seeds (paired)",
+                  caption="bold: q < 0.05 (Benjamini–Hochberg over every adapter x metric test of the run); "
+                          "†: the bootstrap CI and the test disagree, and the highlight follows the test")
+    for col in ("model", "metric", "difference [95% CI]", "effect size", "p (Wilcoxon)", "q (BH)"):
         table.add_column(col, justify="left" if col in ("model", "metric") else "right")
     for c in comparisons:
         m = REGISTRY[c["metric"]]
@@ -158,8 +160,11 @@ def comparison_table(comparisons: list[dict]) -> Table:
         if is_significant(c):
             good = m.higher_is_better is not None and (c["diff"] > 0) == m.higher_is_better
             style = "[bold green]" if good else "[bold red]" if m.higher_is_better is not None else "[bold]"
-        table.add_row(c["model"], m.label, f"{style}{c['diff']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]",
-                      f"{c['effect_size']:+.2f}", f"{c['p_value']:.3g}")
+        mark = " †" if disagrees(c) else ""
+        table.add_row(c["model"], m.label,
+                      f"{style}{c['diff']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]{mark}",
+                      f"{c['effect_size']:+.2f}", f"{c['p_value']:.3g}",
+                      f"{c['q_value']:.3g}" if c.get("q_value") is not None else "—")
     return table
 
 
