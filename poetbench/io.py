@@ -202,7 +202,6 @@ def text_files(folder: Path, suffix: str = ".txt") -> list[Path]:
                 path = Path(root) / name
                 regular_file(path)
                 found.append(path)
-    # a broken symlink whose name ends in the suffix is listed under dirs by no one: find it too
     return sorted(found, key=lambda p: str(p.relative_to(folder)))
 
 

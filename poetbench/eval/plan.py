@@ -182,7 +182,10 @@ def claim(plan: Plan, log) -> None:
         if diffs:
             raise GenerateError(f"{out_dir} holds another run ({'; '.join(diffs)}): use another --output-dir, or "
                                 "--force to move its files aside")
-    rundir.check_rows(read_done(out_dir / GENERATIONS), plan.identity, out_dir)
+    rows = read_done(out_dir / GENERATIONS)
+    for f in sorted(out_dir.glob("generations.rank*.jsonl")):  # an interrupted distributed run's rows
+        rows.update(read_done(f))
+    rundir.check_rows(rows, plan.identity, out_dir)
 
 
 def check_output_dir(out_dir: Path) -> None:

@@ -116,10 +116,13 @@ def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list
     out = plan.out_dir / GENERATIONS
     world = world_size()
     probe = {}
+    leftovers = sorted(out.parent.glob(f"{out.stem}.rank*{out.suffix}"))  # of an interrupted distributed run
+    if world == 1 and leftovers:
+        merge_rank_files(out, plan.jobs, plan.opts.batch_size or 8)
+        leftovers = []
     cached = read_done(out)
-    if world > 1:  # rows an interrupted distributed run left in rank files count as done
-        for f in sorted(out.parent.glob(f"{out.stem}.rank*{out.suffix}")):
-            cached.update(read_done(f))
+    for f in leftovers:  # (distributed: merged by rank 0 once every rank has finished)
+        cached.update(read_done(f))
     missing = [j for j in plan.jobs if j.key not in cached]
     plan.batch_size = plan.opts.batch_size or (backend.auto_batch_size(plan.jobs, plan.params) if missing else 8)
     if world > 1:
