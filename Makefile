@@ -58,3 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/prosody_accuracy.py
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/generation_speed.py
