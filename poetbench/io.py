@@ -16,10 +16,11 @@ import os
 import re
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-from poetbench.errors import ConfigError, CorpusError, InputError, PoetbenchError
+from poetbench.errors import BusyError, ConfigError, CorpusError, InputError, PoetbenchError
 
 MAX_INPUT_BYTES = 256 * 1024 * 1024  # a text input larger than this is refused (README: "Limits")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -296,3 +297,30 @@ def _row_problem(line: bytes, required: tuple[str, ...]) -> str | None:
     if _SURROGATE_ESCAPE.search(text) and _has_surrogate(row):
         return "holds a lone UTF-16 surrogate"
     return None
+
+
+LOCK = ".poetbench.lock"
+
+
+@contextmanager
+def exclusive(folder: Path, error: type[PoetbenchError] = BusyError) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<folder>/.poetbench.lock`` while writing ``folder``; a second
+    process is refused at once, with the first one's pid (the lock file stays: removing it would
+    let two processes lock two different files)."""
+    import fcntl
+
+    fd = os.open(Path(folder) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise error(f"another poetbench process (pid {holder}) is writing {folder}: wait for it to finish, "
+                    "or write to another folder") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -314,6 +314,19 @@ def _locked_run(ws, t):
 
 
 _HELD: list[int] = []
+
+
+def _locked_folder(t):
+    """A training output folder whose lock another process holds."""
+    import fcntl
+
+    out = t / "locked-train"
+    out.mkdir()
+    fd = os.open(out / ".poetbench.lock", os.O_RDWR | os.O_CREAT)
+    os.write(fd, b"4242")
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _HELD.append(fd)
+    return out
 NESTED_JSON = "[" * 100_000 + "]" * 100_000
 NESTED_TOML = "x = " + "[" * 50_000 + "]" * 50_000 + "\n"
 POEM4 = "Строка раз\nСтрока два\nСтрока три\nСтрока четыре"
@@ -369,6 +382,9 @@ CASES += [
                                                    ws / "normalized" / "alpha.jsonl"], "inside"),
     ("scan_out_is_its_input", lambda ws, t: ["scan", "--jsonl", (f := write(t / "s.jsonl", '{"text": "а"}\n')),
                                              "--out", f], "is this command's input"),
+    ("train_into_a_locked_run_folder", lambda ws, t: ["train", C, ws / "c.toml", "--authors", "alpha", "--force",
+                                                      "--output-dir", _locked_folder(t)],
+     "another poetbench process (pid 4242)"),
     # 4. values are checked where they enter
     ("config_string_for_a_number", lambda ws, t: ["train", C, cfg_file(t, 'lora_r = "8"\n')], "must be an integer"),
     ("config_negative_learning_rate", lambda ws, t: ["train", C, cfg_file(t, "learning_rate = -0.1\n")],

@@ -12,7 +12,6 @@ process at a time.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 from contextlib import contextmanager
@@ -20,9 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from poetbench.errors import BusyError, ConfigError, GenerateError
+from poetbench.errors import ConfigError, GenerateError
+from poetbench.io import LOCK
 
-LOCK = ".poetbench.lock"
 # the files of an eval run (and what sits beside them), which no other command's output may replace
 RUN_FILES = ("generations.jsonl", "scores.jsonl", "lm.jsonl", "summary.csv", "summary.json", "run.json",
              "report.html", "training.csv")
@@ -89,32 +88,22 @@ def move_aside(folder: Path) -> Path | None:
 
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[bool]:
-    """Hold ``folder``'s lock while writing it; yields whether this call created the folder. A run
-    refused before it wrote a poem removes the folder it created (nothing is left behind)."""
+    """Hold ``folder``'s lock while writing it (``io.exclusive``); yields whether this call created
+    the folder. A run refused before it wrote a poem removes the folder it created (nothing is
+    left behind)."""
+    from poetbench.io import exclusive
     from poetbench.workspace import ensure_dir
 
     created = not folder.exists()
     ensure_dir(folder, "output folder", GenerateError)
-    path = folder / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        os.close(fd)
-        raise BusyError(f"another poetbench process (pid {holder}) is writing {folder}: wait for it to finish, "
-                        "or write to another --output-dir") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
     ok = False
     try:
-        yield created
-        ok = True
+        with exclusive(folder):
+            yield created
+            ok = True
     finally:
         if not ok and created and not (folder / "generations.jsonl").exists():
             shutil.rmtree(folder, ignore_errors=True)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def check_out_path(out: Path, inputs=(), forbidden_dirs=(), own: Path | None = None, suffixes=None) -> Path:

@@ -12,6 +12,7 @@ import io
 import os
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,7 +20,7 @@ from typing import Callable
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import TrainError
-from poetbench.io import atomic_write_json, atomic_write_text, read_json_object
+from poetbench.io import LOCK, atomic_write_json, atomic_write_text, exclusive, read_json_object
 from poetbench.models.tiny import all_train_records, ensure_tiny_base
 from poetbench.prompts import PromptSet, default_prompts
 from poetbench.runtime import (
@@ -118,17 +119,23 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
     # Output folder: a refused run leaves nothing behind
     created = not run_dir.exists()
     ensure_dir(run_dir, "output folder", TrainError)
+    lock = exclusive(run_dir) if is_main_process() else nullcontext()  # one `train` per run folder
     try:
-        _load_base(plan, metas, cache_dir or ws.cache, log)
-        result = TrainResult(run=name, run_dir=run_dir, base_model=plan.base_model)
-        for author in wanted:
-            result.results.append(_author(plan, author, data[author.id], metas[author.id], force, log))
+        with lock:
+            return _train_locked(plan, wanted, data, metas, force, cache_dir or ws.cache, output_dir, ws, log)
     except BaseException:
         _remove_empty(run_dir / ".checkpoints")
         if created:
             _remove_empty(run_dir)
         raise
-    csv_path = ws.reports / name / "training.csv" if output_dir is None else run_dir / "training.csv"
+
+
+def _train_locked(plan: RunPlan, wanted, data, metas, force, cache_dir, output_dir, ws, log) -> TrainResult:
+    _load_base(plan, metas, cache_dir, log)
+    result = TrainResult(run=plan.name, run_dir=plan.run_dir, base_model=plan.base_model)
+    for author in wanted:
+        result.results.append(_author(plan, author, data[author.id], metas[author.id], force, log))
+    csv_path = ws.reports / plan.name / "training.csv" if output_dir is None else plan.run_dir / "training.csv"
     result.training_csv = write_training_csv(result, csv_path) if is_main_process() else csv_path
     return result
 
@@ -150,7 +157,7 @@ def _load_base(plan: RunPlan, metas: dict, cache_dir: Path, log) -> None:
 
 def _remove_empty(folder: Path) -> None:
     """Remove ``folder`` and the folders under it when none holds a file (what a refused run made)."""
-    if not folder.is_dir() or any(p.is_file() for p in folder.rglob("*")):
+    if not folder.is_dir() or any(p.is_file() and p.name != LOCK for p in folder.rglob("*")):
         return
     shutil.rmtree(folder, ignore_errors=True)
 
