@@ -39,7 +39,18 @@ def test_eval_writes_every_output_pandas_can_read(run):
     assert len(rows) == (2 + 2) * 2 * 2 and len({r["key"] for r in rows}) == len(rows)
     assert {r["model"] for r in rows} == {"base", "lora:alpha", "lora:beta"}
     scores = pd.read_json(opts.output_dir / "scores.jsonl", lines=True)
-    assert len(scores) == len(rows) and {"p_target", "regularity", "longest_copied_run", "distinct_2"} <= set(scores)
+    generated = scores[scores.model != "reference"]
+    assert len(generated) == len(rows) and {"p_target", "regularity", "longest_copied_run", "distinct_2"} <= set(scores)
+    # the reference rows: each author's held-out test poems, scored the same way, in every output
+    from poetbench import corpus as C
+
+    reference = scores[scores.model == "reference"]
+    for author in ("alpha", "beta"):
+        assert (reference.author == author).sum() == len(C.load_records(cfg.corpus_dir, author, "test")) > 0
+    assert reference.regularity.between(0, 1).all() and reference.p_target.between(0, 1).all()
+    assert set(result.summary[0]) and {("reference", a) for a in ("alpha", "beta")} <= {
+        (r["model"], r["author"]) for r in result.summary}
+    assert "reference" not in {c["model"] for c in result.comparisons}
     summary = pd.read_csv(opts.output_dir / "summary.csv")
     assert {"model", "author", "metric", "mean", "ci_low", "ci_high"} <= set(summary.columns)
     with_ci = summary.dropna(subset=["ci_low"])

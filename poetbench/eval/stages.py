@@ -86,17 +86,19 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         classifier = _classifier(config, ws, log)
         train_texts = {a: [r["text"] for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
                        for a in plan.metas}
-        scores = score(plan, rows, classifier, train_texts)
+        reference = reference_rows(plan)
+        scores = score(plan, rows + reference, classifier, train_texts)
         atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
         lm_rows = heldout(plan, backend) if opts.lm else []
         if opts.lm:
             atomic_write_jsonl(plan.out_dir / "lm.jsonl", lm_rows)
         backend.close()
-        real = {a: real_profiles(train_texts[a]) for a in plan.authors}
-        summary, comparisons = summarise(plan, scores, {r["key"]: r["text"] for r in rows}, lm_rows, real,
-                                         train_texts)
-        run = write(plan, summary, comparisons, real, probe, classifier,
-                    _timings(plan, gen_s, time.time() - t0))
+        real = {a: [profile_of(s) for s in scores if s["model"] == REFERENCE and s["author"] == a]
+                or real_profiles(train_texts[a]) for a in plan.authors}  # the held-out poems, else the training ones
+        summary, comparisons = summarise(plan, scores, {r["key"]: r["text"] for r in rows + reference}, lm_rows,
+                                         real, train_texts)
+        run = write(plan, summary, comparisons, real, probe, classifier, _timings(plan, gen_s, time.time() - t0),
+                    {a: sum(r["author"] == a for r in reference) for a in plan.authors})
     return EvalResult(plan.out_dir, summary, comparisons, lm_rows, run)
 
 
@@ -170,6 +172,24 @@ def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[
         row["line_scans"] = line_scans(scan)
         out.append(row)
     return out
+
+
+REFERENCE = "reference"
+
+
+def reference_rows(plan: Plan) -> list[dict]:
+    """Each author's held-out test poems (real, never trained on), as the rows of a model named
+    ``reference``: every per-poem metric gets the value the poet's own unseen poems have."""
+    rows = []
+    for author in plan.authors:
+        for i, r in enumerate(corpus_mod.load_records(plan.config.corpus_dir, author, "test")):
+            rows.append({"key": f"{REFERENCE}:{r['id']}", "model": REFERENCE, "author": author,
+                         "theme": theme_for_poem(r.get("title"), r["text"]), "sample": i, "text": r["text"]})
+    return rows
+
+
+def profile_of(score_row: dict) -> dict:
+    return {k: score_row[k] for k in ("meter", "feet", "rhyme_scheme", "syllables")}
 
 
 def real_profiles(texts: list[str]) -> list[dict]:
@@ -271,7 +291,7 @@ def _row(model, author, metric, mean, n, low=None, high=None) -> dict:
 
 
 def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[str, list[dict]], probe: dict,
-          classifier, timings: dict) -> dict:
+          classifier, timings: dict, reference: dict[str, int] | None = None) -> dict:
     """summary.csv, summary.json and the final run.json: what the report reads, so it never
     recomputes (the classifier's evaluation and the training table's path are recorded here)."""
     from poetbench.prosody.meter import meter_label
@@ -294,6 +314,7 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
         "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
                     "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)} for e in plan.entries],
         "authors": plan.authors, "corpora": {a: plan.metas[a]["corpus_sha256"] for a in plan.authors},
+        "reference": {"model": REFERENCE, "split": "test", "poems": reference},
         "classifier": {"path": str(classifier.path), "key": classifier.path.name if classifier.path else None,
                        "authors": classifier.authors, "evaluation": evaluation_of(classifier)},
         "training_csv": training,

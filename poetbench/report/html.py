@@ -171,13 +171,14 @@ def build_context(run_dir: Path) -> dict:
     for author in dict.fromkeys(a for _, a in pairs):
         series = {m: _share(Counter(meter_label(s["meter"], s["feet"]) for s in scores
                                     if s["model"] == m and s["author"] == author))
-                  for m, a in pairs if a == author}
+                  for m, a in pairs if a == author and m != "reference"}
         real_meters = summary.get("real_author", {}).get("meters", {}).get(author)
         if real_meters:
             series[f"real {author}"] = _share(Counter(real_meters))
         series = _top_categories(series, 8)
         real = cells.get(("base", author, "js_meter"))
-        title = f"meters of generated poems, {author}" + (f" (JS to the real author, base: {real['mean']:.2f})" if real else "")
+        title = f"meters of generated poems, {author}" + (f" (JS to the held-out poems, base: {real['mean']:.2f})"
+                                                          if real else "")
         prosody_charts.append(bars(series, title, "share of poems"))
     per_model = {m: {metric: cells[(m, a, metric)]["mean"] for metric in ("regularity", "rhyme_rate", "four_quatrains")
                      if (m, a, metric) in cells} for m, a in pairs}
@@ -187,20 +188,16 @@ def build_context(run_dir: Path) -> dict:
                         or s.get("copied_line_share", 0) > 0), key=lambda s: -s["longest_copied_run"])[:50]
 
     gallery = []
-    themes = list(dict.fromkeys(s["theme"] for s in scores))
+    generated = [s for s in scores if s["model"] != "reference"]
+    themes = list(dict.fromkeys(s["theme"] for s in generated))
     for author in dict.fromkeys(a for _, a in pairs):
+        real = next((s for s in scores if s["model"] == "reference" and s["author"] == author), None)
+        if real is not None:  # one of the author's own held-out poems, to read the others against
+            gallery.append({"theme": f"a real poem ({real['theme']}, held out)", "author": author,
+                            "poems": [_gallery_poem(real, meter_label)]})
         for theme in themes:
-            poems = []
-            for s in scores:
-                if s["author"] != author or s["theme"] != theme or s["sample"] != 0:
-                    continue
-                lines = s.get("line_scans") or []
-                letters = {c: i for i, c in enumerate(dict.fromkeys(ln["rhyme"] for ln in lines
-                                                                    if ln["rhyme"] not in ("", "-")))}
-                poems.append({"model": s["model"], "p_target": s.get("p_target"), "regularity": s.get("regularity"),
-                              "rhyme_scheme": s.get("rhyme_scheme"), "meter_label": meter_label(s["meter"], s["feet"]),
-                              "lines": [dict(ln, css=f"r{letters[ln['rhyme']] % 6}" if ln["rhyme"] in letters
-                                             else "rnone") for ln in lines]})
+            poems = [_gallery_poem(s, meter_label) for s in generated
+                     if s["author"] == author and s["theme"] == theme and s["sample"] == 0]
             if poems:
                 poems.sort(key=lambda p: (p["model"] != "base", p["model"]))
                 gallery.append({"theme": theme, "author": author, "poems": poems})
@@ -220,6 +217,16 @@ def build_context(run_dir: Path) -> dict:
         "prosody_charts": prosody_charts, "memorised": memorised, "memo_threshold": MEMO_THRESHOLD,
         "gallery": gallery, "training": training,
     }
+
+
+def _gallery_poem(s: dict, meter_label) -> dict:
+    """A scored poem as the gallery shows it: stresses, per-line meter, rhyme letters in colours."""
+    lines = s.get("line_scans") or []
+    letters = {c: i for i, c in enumerate(dict.fromkeys(ln["rhyme"] for ln in lines if ln["rhyme"] not in ("", "-")))}
+    return {"model": s["model"], "p_target": s.get("p_target"), "regularity": s.get("regularity"),
+            "rhyme_scheme": s.get("rhyme_scheme"), "meter_label": meter_label(s["meter"], s["feet"]),
+            "lines": [dict(ln, css=f"r{letters[ln['rhyme']] % 6}" if ln["rhyme"] in letters else "rnone")
+                      for ln in lines]}
 
 
 def _fmt_cell(c: str) -> str:

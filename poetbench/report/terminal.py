@@ -108,15 +108,17 @@ def eval_summary_table(summary: list[dict], lm: list[dict] | None = None) -> Tab
     from poetbench.metrics.registry import fmt_summary, headline
 
     cells, pairs = _cells(summary)
-    table = Table(title="poetbench eval: summary (mean [95% CI])")
+    table = Table(title="poetbench eval: summary (mean [95% CI])",
+                  caption="reference: the author's own held-out poems, scored the same way (bold: best model)")
     table.add_column("model")
     table.add_column("author")
     for m in headline():
         table.add_column(m.label + {True: " ↑", False: " ↓"}.get(m.higher_is_better, ""), justify="right")
     best = {(a, m.name): m.better([cells[(x, a2, m.name)]["mean"] for x, a2 in pairs
-                                   if a2 == a and (x, a2, m.name) in cells]) for _, a in pairs for m in headline()}
+                                   if a2 == a and x != "reference" and (x, a2, m.name) in cells])
+            for _, a in pairs for m in headline()}  # the real poems are the target, not a competitor
     for model, author in pairs:
-        row = [model, author]
+        row = [f"[cyan]{model}[/]" if model == "reference" else model, author]
         for m in headline():
             c = cells.get((model, author, m.name))
             text = fmt_summary(m, c)
