@@ -316,6 +316,18 @@ def _locked_run(ws, t):
 _HELD: list[int] = []
 
 
+def _drop_field(path: Path, field: str):
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows[0].pop(field)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def _drop_summary_mean(path: Path):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["summary"][0].pop("mean")
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
 def _locked_folder(t):
     """A training output folder whose lock another process holds."""
     import fcntl
@@ -465,6 +477,12 @@ CASES += [
     ("eval_output_dir_of_adapters", lambda ws, t: _eval_into(ws, t, out=ws / "adapters"), "holds trained adapters"),
     ("classifier_eval_csv_into_the_corpus", lambda ws, t: ["classifier", "eval", C, ws / "c.toml", "--csv",
                                                           ws / "normalized" / "x.csv"], "inside"),
+    ("report_of_scores_without_a_field", lambda ws, t: ["report", _run_copy(ws, t, lambda d: _drop_field(
+        d / "scores.jsonl", "meter"))], "field 'meter'"),
+    ("report_of_a_summary_entry_without_mean", lambda ws, t: ["report", _run_copy(ws, t, lambda d: _drop_summary_mean(
+        d / "summary.json"))], "has no 'mean'"),
+    ("report_of_lm_rows_without_perplexity", lambda ws, t: ["report", _run_copy(ws, t, lambda d: (
+        d / "lm.jsonl").write_text('{"model": "base", "author": "alpha"}\n'))], "field 'perplexity'"),
     # 7. anywhere you stand
     ("run_outside_the_project", lambda ws, t: (["corpus", "authors"], {"POETBENCH_PROJECT": str(t)}),
      "set POETBENCH_PROJECT=DIR"),
@@ -603,3 +621,10 @@ def test_commands_find_the_project_from_any_folder(ws, tmp_path, monkeypatch):
         assert result.exit_code == 0 and "alpha" in result.output and "present" in result.output, result.output
     result = CliRunner().invoke(cli, ["corpus", "authors"], env={"POETBENCH_PROJECT": None})
     assert result.exit_code == 2 and str(elsewhere / "corpora" / "authors.toml") in result.output
+
+
+def test_a_report_of_a_run_json_without_some_fields_still_renders(ws, tmp_path):
+    from poetbench.report.html import write_report
+
+    run = _run_copy(ws, tmp_path, lambda d: (d / "run.json").write_text('{"format": "poetbench-eval/1"}'))
+    assert "<section id=\"gallery\">" in write_report(run).read_text(encoding="utf-8")

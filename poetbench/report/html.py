@@ -16,7 +16,22 @@ from pathlib import Path
 from poetbench.errors import ReportError
 from poetbench.io import atomic_write_text, iter_jsonl, read_json_object, read_text
 
-SCORE_FIELDS = ("key", "model", "author", "theme", "sample")
+SCORE_FIELDS = ("key", "model", "author", "theme", "sample", "meter", "feet", "rhyme_scheme", "p_target", "regularity")
+SUMMARY_FIELDS = ("model", "author", "metric", "mean")
+COMPARISON_FIELDS = ("model", "metric", "diff", "ci_low", "ci_high", "effect_size", "p_value")
+LM_FIELDS = ("model", "author", "perplexity", "entropy", "mean_token_accuracy")
+
+
+def _records(rows, path: Path, key: str, fields: tuple[str, ...]) -> list[dict]:
+    """``summary.json``'s list ``key``: objects with ``fields`` (one error naming the first that lacks one)."""
+    if not isinstance(rows, list):
+        raise ReportError("must be a list of objects", path, field=key)
+    for i, r in enumerate(rows):
+        missing = [f for f in fields if not isinstance(r, dict) or f not in r]
+        if missing:
+            raise ReportError(f"entry {i} has no {missing[0]!r} (was the file written by `poetbench eval`?)", path,
+                              field=key)
+    return rows
 
 
 def _rows(path: Path, fields: tuple[str, ...]) -> list[dict]:
@@ -118,14 +133,14 @@ def build_context(run_dir: Path) -> dict:
     if missing:
         raise ReportError(f"{run_dir}: not an eval run with generations (missing {', '.join(missing)}); "
                           "run `poetbench eval` first")
-    run = read_json_object(run_dir / "run.json", "run file", ReportError)
+    run = _with_defaults(read_json_object(run_dir / "run.json", "run file", ReportError))
     summary = read_json_object(run_dir / "summary.json", "summary", ReportError)
     scores = _rows(run_dir / "scores.jsonl", SCORE_FIELDS)
     if not scores:
         raise ReportError(f"{run_dir}: the run has no generated poems to report on")
-    if not isinstance(summary.get("summary"), list) or not isinstance(summary.get("comparisons"), list):
-        raise ReportError("must hold 'summary' and 'comparisons' lists", run_dir / "summary.json")
-    lm = [r for _, r in iter_jsonl(run_dir / "lm.jsonl", ReportError)] if (run_dir / "lm.jsonl").exists() else []
+    _records(summary.get("summary"), run_dir / "summary.json", "summary", SUMMARY_FIELDS)
+    _records(summary.get("comparisons"), run_dir / "summary.json", "comparisons", COMPARISON_FIELDS)
+    lm = _rows(run_dir / "lm.jsonl", LM_FIELDS) if (run_dir / "lm.jsonl").exists() else []
 
     cells = {(r["model"], r["author"], r["metric"]): r for r in summary["summary"]}
     pairs = sorted({(s["model"], s["author"]) for s in scores}, key=lambda p: (p[1], p[0] != "base", p[0]))
@@ -158,10 +173,13 @@ def build_context(run_dir: Path) -> dict:
             heldout_charts.append(heatmap(matrix, models, authors, f"held-out {metric} (rows: model)", fmt_, cmap))
 
     recorded = run.get("classifier") if isinstance(run.get("classifier"), dict) else {}
-    classifier = recorded.get("evaluation") or None
+    classifier = recorded.get("evaluation")
+    if not (isinstance(classifier, dict) and all(isinstance(classifier.get(k), (int, float))
+                                                 for k in ("accuracy", "macro_f1"))):
+        classifier = None  # not recorded (or not as eval writes it): the section says less
     confusion_svg = ""
-    if classifier and isinstance(classifier.get("confusion"), dict):
-        conf = classifier["confusion"]
+    conf = classifier.get("confusion") if classifier else None
+    if isinstance(conf, dict) and isinstance(conf.get("matrix"), list) and isinstance(conf.get("labels"), list):
         confusion_svg = heatmap(conf["matrix"], conf["labels"], conf["labels"],
                                 "classifier confusion, test split (rows: true)", "{:.0f}", "Blues")
     reads_as = [{"model": m, "author": a, "is_target": cell(m, a, REGISTRY["is_target"]).split(" [")[0],
@@ -185,7 +203,7 @@ def build_context(run_dir: Path) -> dict:
     prosody_charts.append(bars({f"{m}": v for m, v in per_model.items()}, "regularity, rhyme rate, 4-quatrain form", "mean"))
 
     memorised = sorted((s for s in scores if s.get("longest_copied_run", 0) >= MEMO_THRESHOLD
-                        or s.get("copied_line_share", 0) > 0), key=lambda s: -s["longest_copied_run"])[:50]
+                        or s.get("copied_line_share", 0) > 0), key=lambda s: -s.get("longest_copied_run", 0))[:50]
 
     gallery = []
     generated = [s for s in scores if s["model"] != "reference"]
@@ -219,6 +237,22 @@ def build_context(run_dir: Path) -> dict:
     }
 
 
+RUN_DEFAULTS = {"base": {}, "models": [], "authors": [], "corpora": {}, "versions": {}, "timings": {}, "options": {}}
+OPTION_DEFAULTS = {"themes": [], "sampling": {}}
+
+
+def _with_defaults(run: dict) -> dict:
+    """run.json with an empty value for each field the report shows that it lacks (or holds as
+    another type), so a hand-edited or older run file still renders."""
+    out = dict(run)
+    for key, empty in RUN_DEFAULTS.items():
+        if not isinstance(out.get(key), type(empty)):
+            out[key] = type(empty)()
+    out["options"] = {**OPTION_DEFAULTS, **{k: v for k, v in out["options"].items()
+                                            if k not in OPTION_DEFAULTS or isinstance(v, type(OPTION_DEFAULTS[k]))}}
+    return out
+
+
 def _gallery_poem(s: dict, meter_label) -> dict:
     """A scored poem as the gallery shows it: stresses, per-line meter, rhyme letters in colours."""
     lines = s.get("line_scans") or []
@@ -238,9 +272,10 @@ def _fmt_cell(c: str) -> str:
 
 
 def render(context: dict) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("poetbench.report", "templates"),
+    # a run.json without a field the template shows renders it empty instead of failing
+    env = Environment(loader=PackageLoader("poetbench.report", "templates"), undefined=ChainableUndefined,
                       autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True))
     return env.get_template("report.html.j2").render(**context)
 
