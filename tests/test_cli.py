@@ -24,7 +24,7 @@ def test_help_lists_commands_with_examples():
         assert command in result.output
     for sub in (["train"], ["corpus"], ["corpus", "import"], ["corpus", "stats"], ["corpus", "authors"], ["config"],
                 ["corpus", "fetch"], ["scan"], ["classifier"], ["classifier", "train"], ["classifier", "eval"],
-                ["classifier", "predict"]):
+                ["classifier", "predict"], ["score"], ["eval"], ["report"]):
         out = run(*sub, "--help").output
         assert "Example" in out, sub
 

@@ -247,3 +247,35 @@ def test_benjamini_hochberg_q_values():
     assert [round(c["q_value"], 4) for c in comps] == [0.004, 0.08, 0.6667, 1.0]
     assert is_significant(comps[0]) and not is_significant(comps[1])  # p 0.04 alone would have been
     assert disagrees(comps[1]) and not disagrees(comps[0]) and not disagrees(comps[2])
+
+
+def test_score_poems_made_elsewhere(run, tmp_path):
+    """`poetbench score --poems FILE --name NAME`: an eval run's files, the model row and the
+    reference rows, a report; a bad row is one error naming line and field."""
+    import random
+
+    from poetbench.cli import cli
+    from poetbench.config import save_config
+    from tests.conftest import VOCAB, make_poem
+
+    cfg, opts, tmp = run
+    save_config(cfg, tmp_path / "c.toml")
+    rng = random.Random(3)
+    poems = tmp_path / "poems.jsonl"
+    poems.write_text("".join(json.dumps({"author": a, "text": make_poem(rng, VOCAB[a]), "theme": "осень"},
+                                        ensure_ascii=False) + "\n" for a in ("alpha", "beta") for _ in range(3)),
+                     encoding="utf-8")
+    out = tmp_path / "scored"
+    result = CliRunner().invoke(cli, ["score", "--config", str(tmp_path / "c.toml"), "--poems", str(poems),
+                                      "--name", "human", "--output-dir", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    for name in ("generations.jsonl", "scores.jsonl", "summary.csv", "summary.json", "run.json", "report.html"):
+        assert (out / name).exists(), name
+    scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
+    assert {s["model"] for s in scores} == {"human", "reference"} and sum(s["model"] == "human" for s in scores) == 6
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"author": "alpha", "text": "Строка"}\n{"author": "nobody", "text": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["score", "--config", str(tmp_path / "c.toml"), "--poems", str(bad),
+                                      "--name", "x", "--output-dir", str(tmp_path / "bad-out")])
+    assert result.exit_code == 2 and "bad.jsonl:2 field 'author'" in result.output
+    assert not (tmp_path / "bad-out").exists()
