@@ -279,3 +279,14 @@ def test_score_poems_made_elsewhere(run, tmp_path):
                                       "--name", "x", "--output-dir", str(tmp_path / "bad-out")])
     assert result.exit_code == 2 and "bad.jsonl:2 field 'author'" in result.output
     assert not (tmp_path / "bad-out").exists()
+    # the same file added to an eval run with --also: one more model row in its scores and summary
+    result = CliRunner().invoke(cli, ["eval", "--config", str(tmp_path / "c.toml"), "--adapters", str(opts.adapters),
+                                      "--samples", "1", "--themes", "1", "--max-new-tokens", "12", "--no-lm",
+                                      "--quiet", "--output-dir", str(tmp_path / "with-also"),
+                                      "--also", f"{poems}:human"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "with-also" / "summary.json").read_text())["summary"]
+    assert {"base", "human", "reference"} <= {r["model"] for r in summary}
+    result = CliRunner().invoke(cli, ["eval", "--config", str(tmp_path / "c.toml"), "--adapters", str(opts.adapters),
+                                      "--output-dir", str(tmp_path / "also-bad"), "--also", f"{bad}:x"])
+    assert result.exit_code == 2 and "bad.jsonl:2 field 'author'" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig, SamplingParams, check_fields, documented
-from poetbench.errors import GenerateError
+from poetbench.errors import ConfigError, GenerateError
 from poetbench.eval import rundir
 from poetbench.generation import Job, ModelEntry, adapter_manifest, job_key, newest_run, parse_models
 from poetbench.io import read_json_object
@@ -43,6 +43,8 @@ class EvalOptions:
     tensor_parallel_size: int = documented(1, "vLLM only: GPUs one model is split across (for bases that do not fit one).",
                                    ge=1, le=64)
     force: bool = documented(False, "The output folder holds another run: move its files aside and start afresh.")
+    also: list[str] = documented([], "Poems made elsewhere to add as model rows: FILE.jsonl:NAME (rows with author, "
+                                 "text[, theme, id]); comma-separated.")
 
     def __post_init__(self):
         for name in ("adapters", "output_dir", "prompts_file"):
@@ -76,6 +78,7 @@ class Plan:
     seed: int
     jobs: list[Job] = field(default_factory=list)
     identity: dict = field(default_factory=dict)
+    also: list[tuple[Path, str]] = field(default_factory=list)  # --also FILE.jsonl:NAME
     cached: int = 0  # jobs whose poems were already in generations.jsonl
     batch_size: int = 8  # the generation batch size used (``--batch-size auto`` resolved)
 
@@ -106,8 +109,32 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     plan = Plan(config, opts, ws, entries, adapters_dir, prompts, themes, authors, {a.id: a.name for a in selected},
                 metas, base_path, base_id, opts.output_dir or ws.reports / run_name, seed)
     plan.jobs = build_jobs(plan)
+    plan.also = [parse_also(item) for item in opts.also]
+    from poetbench.eval.external import read_poems
+
+    for path, name in plan.also:  # a bad row fails before any poem is generated
+        read_poems(path, name, set(metas))
     plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
+    plan.identity["also"] = sorted([name, _sha256(path)] for path, name in plan.also)
     return plan
+
+
+def parse_also(item: str) -> tuple[Path, str]:
+    """``FILE.jsonl:NAME`` -> (path, name); the file must exist."""
+    path, sep, name = item.rpartition(":")
+    if not sep or not path or not name:
+        raise ConfigError(f"--also {item!r}: give FILE.jsonl:NAME")
+    if not Path(path).is_file():
+        raise ConfigError(f"--also {item!r}: {path} is not a file")
+    return Path(path), name
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    from poetbench.io import read_bytes
+
+    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: Workspace, log) -> tuple[str, str]:

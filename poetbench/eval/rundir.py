@@ -26,7 +26,8 @@ from poetbench.io import LOCK
 RUN_FILES = ("generations.jsonl", "scores.jsonl", "lm.jsonl", "summary.csv", "summary.json", "run.json",
              "report.html", "training.csv")
 IDENTITY_FIELDS = {"base": "base model", "models": "models (name and adapter sha256)", "templates": "prompt templates",
-                   "themes": "themes", "sampling": "sampling parameters", "seed": "seed"}
+                   "themes": "themes", "sampling": "sampling parameters", "seed": "seed",
+                   "also": "poems added with --also"}
 
 
 def identity(base_id: str, entries, prompts, params, seed: int) -> dict:
@@ -38,7 +39,7 @@ def identity(base_id: str, entries, prompts, params, seed: int) -> dict:
 def differences(ours: dict, theirs: dict) -> list[str]:
     out = []
     for key, label in IDENTITY_FIELDS.items():
-        if key in theirs and theirs[key] != ours[key]:
+        if key in theirs and theirs[key] != ours.get(key):
             out.append(f"{label}: {_short(theirs[key])} there, {_short(ours[key])} now")
     return out
 

@@ -86,7 +86,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         classifier = judge_for(config, ws, log)
         train_texts = {a: [r["text"] for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
                        for a in plan.metas}
-        reference = reference_rows(plan)
+        reference = reference_rows(plan) + also_rows(plan)
         scores = score(plan, rows + reference, classifier, train_texts)
         atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
         lm_rows = heldout(plan, backend) if opts.lm else []
@@ -98,7 +98,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         summary, comparisons = summarise(plan, scores, {r["key"]: r["text"] for r in rows + reference}, lm_rows,
                                          real, train_texts)
         run = write(plan, summary, comparisons, real, probe, classifier, timings_of(plan, gen_s, time.time() - t0),
-                    {a: sum(r["author"] == a for r in reference) for a in plan.authors})
+                    {a: sum(r["author"] == a and r["model"] == REFERENCE for r in reference) for a in plan.authors})
     return EvalResult(plan.out_dir, summary, comparisons, lm_rows, run)
 
 
@@ -186,6 +186,13 @@ def reference_rows(plan: Plan) -> list[dict]:
             rows.append({"key": f"{REFERENCE}:{r['id']}", "model": REFERENCE, "author": author,
                          "theme": theme_for_poem(r.get("title"), r["text"]), "sample": i, "text": r["text"]})
     return rows
+
+
+def also_rows(plan: Plan) -> list[dict]:
+    """The poems of ``--also FILE.jsonl:NAME``, as rows of model NAME (those of the run's authors)."""
+    from poetbench.eval.external import read_poems
+
+    return [r for path, name in plan.also for r in read_poems(path, name, set(plan.metas)) if r["author"] in plan.authors]
 
 
 def profile_of(score_row: dict) -> dict:
