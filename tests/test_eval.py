@@ -273,6 +273,8 @@ def test_score_poems_made_elsewhere(run, tmp_path):
         assert (out / name).exists(), name
     scores = [json.loads(line) for line in (out / "scores.jsonl").read_text().splitlines()]
     assert {s["model"] for s in scores} == {"human", "reference"} and sum(s["model"] == "human" for s in scores) == 6
+    counts = json.loads((out / "run.json").read_text())["reference"]["poems"]
+    assert counts == {a: sum(s["model"] == "reference" and s["author"] == a for s in scores) for a in ("alpha", "beta")}
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"author": "alpha", "text": "Строка"}\n{"author": "nobody", "text": "x"}\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["score", "--config", str(tmp_path / "c.toml"), "--poems", str(bad),

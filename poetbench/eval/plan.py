@@ -78,7 +78,7 @@ class Plan:
     seed: int
     jobs: list[Job] = field(default_factory=list)
     identity: dict = field(default_factory=dict)
-    also: list[tuple[Path, str]] = field(default_factory=list)  # --also FILE.jsonl:NAME
+    also_rows: list[dict] = field(default_factory=list)  # the poems of --also FILE.jsonl:NAME, as rows
     cached: int = 0  # jobs whose poems were already in generations.jsonl
     batch_size: int = 8  # the generation batch size used (``--batch-size auto`` resolved)
 
@@ -109,13 +109,13 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     plan = Plan(config, opts, ws, entries, adapters_dir, prompts, themes, authors, {a.id: a.name for a in selected},
                 metas, base_path, base_id, opts.output_dir or ws.reports / run_name, seed)
     plan.jobs = build_jobs(plan)
-    plan.also = [parse_also(item) for item in opts.also]
-    from poetbench.eval.external import read_poems
+    from poetbench.eval.poems import read_poems
 
-    for path, name in plan.also:  # a bad row fails before any poem is generated
-        read_poems(path, name, set(metas))
+    also = [parse_also(item) for item in opts.also]
+    for path, name in also:  # read (and checked) before any poem is generated
+        plan.also_rows += [r for r in read_poems(path, name, set(metas)) if r["author"] in plan.authors]
     plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
-    plan.identity["also"] = sorted([name, _sha256(path)] for path, name in plan.also)
+    plan.identity["also"] = sorted([name, corpus_mod.file_sha256(path)] for path, name in also)
     return plan
 
 
@@ -128,13 +128,6 @@ def parse_also(item: str) -> tuple[Path, str]:
         raise ConfigError(f"--also {item!r}: {path} is not a file")
     return Path(path), name
 
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    from poetbench.io import read_bytes
-
-    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: Workspace, log) -> tuple[str, str]:
@@ -209,8 +202,10 @@ def claim(plan: Plan, log) -> None:
         if diffs:
             raise GenerateError(f"{out_dir} holds another run ({'; '.join(diffs)}): use another --output-dir, or "
                                 "--force to move its files aside")
+    from poetbench.generation.backend import rank_files
+
     rows = read_done(out_dir / GENERATIONS)
-    for f in sorted(out_dir.glob("generations.rank*.jsonl")):  # an interrupted distributed run's rows
+    for f in rank_files(out_dir / GENERATIONS):  # an interrupted distributed run's rows
         rows.update(read_done(f))
     rundir.check_rows(rows, plan.identity, out_dir)
 

@@ -83,22 +83,14 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         if distributed and rank() != 0:
             backend.close()
             return None
-        classifier = judge_for(config, ws, log)
-        train_texts = {a: [r["text"] for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
-                       for a in plan.metas}
-        reference = reference_rows(plan) + also_rows(plan)
-        scores = score(plan, rows + reference, classifier, train_texts)
-        atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
+        scored = score_all(plan, rows + plan.also_rows, log)
         lm_rows = heldout(plan, backend) if opts.lm else []
         if opts.lm:
             atomic_write_jsonl(plan.out_dir / "lm.jsonl", lm_rows)
         backend.close()
-        real = {a: [profile_of(s) for s in scores if s["model"] == REFERENCE and s["author"] == a]
-                or real_profiles(train_texts[a]) for a in plan.authors}  # the held-out poems, else the training ones
-        summary, comparisons = summarise(plan, scores, {r["key"]: r["text"] for r in rows + reference}, lm_rows,
-                                         real, train_texts)
-        run = write(plan, summary, comparisons, real, probe, classifier, timings_of(plan, gen_s, time.time() - t0),
-                    {a: sum(r["author"] == a and r["model"] == REFERENCE for r in reference) for a in plan.authors})
+        summary, comparisons = summarise(plan, scored.scores, scored.texts, lm_rows, scored.real, scored.train_texts)
+        run = write(plan, summary, comparisons, scored.real, probe, scored.classifier,
+                    timings_of(plan, gen_s, time.time() - t0))
     return EvalResult(plan.out_dir, summary, comparisons, lm_rows, run)
 
 
@@ -110,15 +102,13 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
 def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list[dict], dict[str, float]]:
     """Every job's row (cached ones read back), and each adapter's probe change. The probe runs in
     the backend that generates, only when there is something to generate."""
-    from poetbench.generation.backend import pending, read_done
-
-    from poetbench.generation.backend import merge_rank_files, rank_file
+    from poetbench.generation.backend import merge_rank_files, pending, rank_file, rank_files, read_done
     from poetbench.runtime import broadcast, rank, wait_for_everyone, world_size
 
     out = plan.out_dir / GENERATIONS
     world = world_size()
     probe = {}
-    leftovers = sorted(out.parent.glob(f"{out.stem}.rank*{out.suffix}"))  # of an interrupted distributed run
+    leftovers = rank_files(out)  # of an interrupted distributed run
     if world == 1 and leftovers:
         merge_rank_files(out, plan.jobs, plan.opts.batch_size or 8)
         leftovers = []
@@ -188,11 +178,27 @@ def reference_rows(plan: Plan) -> list[dict]:
     return rows
 
 
-def also_rows(plan: Plan) -> list[dict]:
-    """The poems of ``--also FILE.jsonl:NAME``, as rows of model NAME (those of the run's authors)."""
-    from poetbench.eval.external import read_poems
+@dataclass
+class Scored:
+    scores: list[dict]
+    texts: dict[str, str]  # every scored poem by key
+    real: dict[str, list[dict]]  # per author, the profiles the distribution distances compare with
+    classifier: object
+    train_texts: dict[str, list[str]]
 
-    return [r for path, name in plan.also for r in read_poems(path, name, set(plan.metas)) if r["author"] in plan.authors]
+
+def score_all(plan: Plan, rows: list[dict], log) -> Scored:
+    """Score ``rows`` beside the reference rows with the judge, and write scores.jsonl. The real
+    profiles are the reference's (the held-out poems), else the training poems' (no test split)."""
+    classifier = judge_for(plan.config, plan.ws, log)
+    train_texts = {a: [r["text"] for r in corpus_mod.load_records(plan.config.corpus_dir, a, "train")]
+                   for a in plan.metas}
+    rows = rows + reference_rows(plan)
+    scores = score(plan, rows, classifier, train_texts)
+    atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
+    real = {a: [profile_of(s) for s in scores if s["model"] == REFERENCE and s["author"] == a]
+            or real_profiles(train_texts[a]) for a in plan.authors}
+    return Scored(scores, {r["key"]: r["text"] for r in rows}, real, classifier, train_texts)
 
 
 def profile_of(score_row: dict) -> dict:
@@ -298,7 +304,7 @@ def _row(model, author, metric, mean, n, low=None, high=None) -> dict:
 
 
 def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[str, list[dict]], probe: dict,
-          classifier, timings: dict, reference: dict[str, int] | None = None) -> dict:
+          classifier, timings: dict) -> dict:
     """summary.csv, summary.json and the final run.json: what the report reads, so it never
     recomputes (the classifier's evaluation and the training table's path are recorded here)."""
     from poetbench.prosody.meter import meter_label
@@ -309,6 +315,7 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
     real_meters = {a: dict(Counter(meter_label(r["meter"], r["feet"]) for r in real[a])) for a in plan.authors}
     write_summary(plan.out_dir, summary, comparisons, {"meters": real_meters})
     training = _training_csv(plan)
+    first_metric = registry.metrics("poem")[0].name
     run = {
         "format": "poetbench-eval/1", "status": "complete", "identity": plan.identity, "config": config.to_dict(),
         "options": {
@@ -321,7 +328,8 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
         "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
                     "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)} for e in plan.entries],
         "authors": plan.authors, "corpora": {a: plan.metas[a]["corpus_sha256"] for a in plan.authors},
-        "reference": {"model": REFERENCE, "split": "test", "poems": reference},
+        "reference": {"model": REFERENCE, "split": "test", "poems": {  # each reference group's n is its poems
+            r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first_metric}},
         "classifier": {"path": str(classifier.path), "key": classifier.path.name if classifier.path else None,
                        "authors": classifier.authors, "evaluation": evaluation_of(classifier)},
         "training_csv": training,

@@ -121,6 +121,11 @@ def rank_file(out_path: Path, rank: int) -> Path:
     return out_path.with_name(f"{out_path.stem}.rank{rank}{out_path.suffix}")
 
 
+def rank_files(out_path: Path) -> list[Path]:
+    """The rank files an interrupted or running distributed eval has beside ``out_path``."""
+    return sorted(out_path.parent.glob(f"{out_path.stem}.rank*{out_path.suffix}"))
+
+
 def merge_rank_files(out_path: Path, jobs: list[Job], batch_size: int) -> dict[str, dict]:
     """Append the rows of every rank file to ``out_path`` in the order one process would have
     written them (batch by batch; none twice), then remove the rank files; returns all rows by key.
@@ -129,7 +134,7 @@ def merge_rank_files(out_path: Path, jobs: list[Job], batch_size: int) -> dict[s
     from poetbench.io import append_jsonl
 
     done = read_done(out_path)
-    files = sorted(out_path.parent.glob(f"{out_path.stem}.rank*{out_path.suffix}"))
+    files = rank_files(out_path)
     extra: dict[str, dict] = {}
     for f in files:
         extra.update({k: r for k, r in read_done(f).items() if k not in done})

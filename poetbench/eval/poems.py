@@ -1,0 +1,46 @@
+"""Poems made elsewhere (``poetbench score --poems``, ``eval --also``): a JSONL file of rows with
+``author`` and ``text`` (``theme`` and ``id`` optional), read as generation rows of one model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from poetbench.errors import ConfigError, CorpusError
+from poetbench.io import iter_jsonl
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,63}$")
+RESERVED = ("base", "reference")
+
+
+def read_poems(path: Path, name: str, known_authors: set[str]) -> list[dict]:
+    """The file's rows as generation rows of model ``name``: ``author`` (a known author id) and
+    ``text`` (a non-empty string) required, ``theme`` and ``id`` optional; a bad row is one error
+    naming its line and field."""
+    if not NAME.match(name or "") or name in RESERVED or name.startswith("lora"):
+        raise ConfigError(f"--name {name!r}: give a name of letters, digits and :_.@- (not base, reference or "
+                          "lora...)")
+    rows, seen, counts = [], {}, {}
+    for line, obj in iter_jsonl(path):
+        author = obj.get("author")
+        if not isinstance(author, str) or author not in known_authors:
+            raise CorpusError(f"must be one of the authors with a corpus: {', '.join(sorted(known_authors))}",
+                              path, line, "author")
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise CorpusError("missing, empty or not a string", path, line, "text")
+        theme = obj.get("theme", "")
+        if not isinstance(theme, str):
+            raise CorpusError("must be a string", path, line, "theme")
+        ident = obj.get("id", line)
+        if not isinstance(ident, (str, int)) or isinstance(ident, bool):
+            raise CorpusError("must be a string or a number", path, line, "id")
+        if str(ident) in seen:
+            raise CorpusError(f"duplicate id {ident!r} (first at line {seen[str(ident)]})", path, line, "id")
+        seen[str(ident)] = line
+        sample = counts[(author, theme)] = counts.get((author, theme), -1) + 1
+        rows.append({"key": f"{name}:{ident}", "model": name, "author": author, "theme": theme, "sample": sample,
+                     "prompt": None, "text": text.strip(), "tokens": None, "backend": "external", "id": ident})
+    if not rows:
+        raise CorpusError("holds no poems", path)
+    return rows
