@@ -104,7 +104,7 @@ def micro_config(env: dict, **changes):
         tiny=TinyModelConfig(vocab_size=400, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                              num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
                              pretrain_steps=12, pretrain_batch_size=8, pretrain_seq_len=64,
-                             pretrain_learning_rate=1e-2),
+                             pretrain_learning_rate=1e-2, pretrain_authors=["alpha", "beta", "gamma"]),
         max_steps=8,
         per_device_train_batch_size=8,
         max_length=256,

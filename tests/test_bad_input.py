@@ -586,7 +586,7 @@ def test_a_refused_run_leaves_nothing_behind(ws, tmp_path, monkeypatch):
                              'max_length = 16\nmax_steps = 2\n[tiny]\nvocab_size = 400\nhidden_size = 32\n'
                              'intermediate_size = 64\nnum_hidden_layers = 1\nnum_attention_heads = 2\n'
                              'num_key_value_heads = 1\nmax_position_embeddings = 256\npretrain_steps = 12\n'
-                             'pretrain_batch_size = 8\npretrain_seq_len = 64\n')
+                             'pretrain_batch_size = 8\npretrain_seq_len = 64\npretrain_authors = ["alpha", "beta"]\n')
     out = tmp_path / "new-run"
     result = CliRunner().invoke(cli, ["train", C, str(cfg), "--authors", "alpha", "--output-dir", str(out)])
     assert result.exit_code == 2 and "truncation" in result.output, result.output

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from poetbench.config import AUTHOR_ID, validate_author_id  # noqa: F401  (AUTHOR_ID: re-exported)
+from poetbench.config import AUTHOR_ID, OTHER, validate_author_id  # noqa: F401  (re-exported)
 from poetbench.errors import ConfigError, CorpusError
 from poetbench.io import read_toml
 
@@ -21,6 +21,12 @@ class Author:
     name: str
     path: Path | None
     note: str = ""
+    fields: dict[str, str] | None = None  # the columns of a JSONL/CSV/JSON file, when not title/text/year/source
+
+    @property
+    def is_other(self) -> bool:
+        """Verse by none of the poets: the style classifier's open-set class, never imitated."""
+        return self.id == OTHER
 
     @property
     def present(self) -> bool:
@@ -71,7 +77,12 @@ def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None
         note = entry.get("note", "")
         if not isinstance(note, str):
             raise ConfigError(f"must be a string, got {note!r}", authors_file, field=f"authors.{author_id}.note")
-        authors[author_id] = Author(author_id, entry["name"].strip(), resolved, note)
+        fields = entry.get("fields")
+        if fields is not None and (not isinstance(fields, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in fields.items())):
+            raise ConfigError(f"must be a table of column names, e.g. {{text = \"poem_text\"}}, got {fields!r}",
+                              authors_file, field=f"authors.{author_id}.fields")
+        authors[author_id] = Author(author_id, entry["name"].strip(), resolved, note, fields)
     return authors
 
 

@@ -148,7 +148,7 @@ def import_author(author: Author, corpus_dir: str | Path, settings: CorpusSettin
     if source.resolve() in (out.resolve(), meta_path.resolve()) or Path(corpus_dir).resolve() == source.resolve():
         raise CorpusError(f"is the normalised corpus itself ({out}): import the original texts", source)
     return write_corpus(author, corpus_dir, settings, source_desc=str(source),
-                        source_sha256=_file_fingerprint(source), read=lambda: read_raw(source), force=force)
+                        source_sha256=_file_fingerprint(source), read=lambda: read_raw(source, author.fields), force=force)
 
 
 def write_corpus(author: Author, corpus_dir: str | Path, settings: CorpusSettings, source_desc: str,
@@ -161,6 +161,8 @@ def write_corpus(author: Author, corpus_dir: str | Path, settings: CorpusSetting
         "settings": asdict(settings),
         "cleaning_version": CLEANING_VERSION,
     }
+    if author.fields:
+        fingerprint["fields"] = author.fields
     if not force and out.exists() and meta_path.exists():
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -238,7 +240,8 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
 def prepare_corpora(config, authors: list[str] | None = None, log: Callable[[str], None] = print,
                     only_selected: bool = False):
     """Import (or reuse) the normalised corpora of the selected authors and, unless ``only_selected``,
-    of every other author whose texts are available (the tiny base and the classifier use them all).
+    of every other author whose texts are available (the classifier uses them all, the tiny base its
+    declared pretraining authors).
     An author whose source path is missing but whose corpus was fetched (`corpus fetch`) is used as
     fetched. Returns (selected authors, {author id: meta})."""
     declared = load_authors(config.authors_file, config.corpus_root)

@@ -135,3 +135,22 @@ def near_duplicates(texts: list[str], threshold: float) -> set[int]:
             for sh in s:
                 index.setdefault(sh, []).append(i)
     return dropped
+
+
+SHARED_LINE_LETTERS = 20  # a line this long (in letters) found in two poems is a quotation, not chance
+
+
+def line_keys(text: str, min_letters: int = SHARED_LINE_LETTERS) -> set[str]:
+    """The lines of ``text`` with more than ``min_letters`` letters, as letters only (lower case, ё as е)."""
+    out = set()
+    for line in text.split("\n"):
+        key = "".join(ch for ch in line.lower().replace("ё", "е") if ch.isalpha())
+        if len(key) > min_letters:
+            out.add(key)
+    return out
+
+
+def sharing_a_line(texts: list[str], others: list[str]) -> set[int]:
+    """Indices of ``texts`` that share a line of over ``SHARED_LINE_LETTERS`` letters with any of ``others``."""
+    known = set().union(*(line_keys(t) for t in others)) if others else set()
+    return {i for i, t in enumerate(texts) if line_keys(t) & known}

@@ -229,7 +229,7 @@ def _infer_format(path: Path) -> str:
         "or an archive of .txt files", path)
 
 
-def read_raw(path: str | Path) -> list[RawPoem]:
+def read_raw(path: str | Path, fields: dict[str, str] | None = None) -> list[RawPoem]:
     """Read a user-supplied corpus: a .jsonl/.csv/.json file, a .txt poem or a folder of them, or an
-    archive of .txt poems; the format comes from the name."""
-    return read_source(Path(path))
+    archive of .txt poems; the format comes from the name, the columns from ``fields``."""
+    return read_source(Path(path), fields=fields)

@@ -41,7 +41,7 @@ def score_poems(config: RunConfig, poems: Path, name: str, output_dir: Path | No
         claim(plan, log)
         atomic_write_jsonl(out_dir / "generations.jsonl", rows)
         scored = score_all(plan, rows, log)
-        summary, comparisons = summarise(plan, scored.scores, scored.texts, [], scored.real, scored.train_texts)
+        summary, comparisons = summarise(plan, scored, [])
         run = write(plan, summary, comparisons, scored.real, {}, scored.classifier,
                     timings_of(plan, 0.0, time.time() - t0))
         run.update({"format": "poetbench-score/1", "poems": {"file": str(poems), "sha256": digest, "name": name},

@@ -79,6 +79,7 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
     identity: dict = field(default_factory=dict)
     also_rows: list[dict] = field(default_factory=list)  # the poems of --also FILE.jsonl:NAME, as rows
+    also_files: list[dict] = field(default_factory=list)  # their files: {"file", "name", "sha256"}
     cached: int = 0  # jobs whose poems were already in generations.jsonl
     batch_size: int = 8  # the generation batch size used (``--batch-size auto`` resolved)
 
@@ -115,7 +116,8 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     for path, name in also:  # read (and checked) before any poem is generated
         plan.also_rows += [r for r in read_poems(path, name, set(metas)) if r["author"] in plan.authors]
     plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
-    plan.identity["also"] = sorted([name, corpus_mod.file_sha256(path)] for path, name in also)
+    plan.also_files = [{"file": str(path), "name": name, "sha256": corpus_mod.file_sha256(path)} for path, name in also]
+    plan.identity["also"] = sorted([f["name"], f["sha256"]] for f in plan.also_files)
     return plan
 
 
@@ -131,8 +133,9 @@ def parse_also(item: str) -> tuple[Path, str]:
 
 
 def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: Workspace, log) -> tuple[str, str]:
-    """(path or hub id to load, id recorded in keys) of the base all adapters were trained on."""
-    from poetbench.models.tiny import all_train_records, ensure_tiny_base
+    """(path or hub id to load, id recorded in keys) of the base all adapters were trained on. A tiny
+    base the adapters name is used as it is while it is in the cache, whatever the corpora are now."""
+    from poetbench.models.tiny import base_changes, base_key, base_key_data, cached_base, ensure_tiny_base, pretrain_set
 
     bases = {}
     for e in entries:
@@ -157,12 +160,19 @@ def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: 
                                 f"(pass --preset/--base-model to match)")
     if not config.is_tiny:
         return config.base_model, config.base_model + (f"@{config.base_revision}" if config.base_revision else "")
-    path = ensure_tiny_base(config, all_train_records(config, metas), {a: m["corpus_sha256"] for a, m in metas.items()},
-                            cache_dir=ws.cache, log=log)
+    if tiny_key is not None and cached_base(ws.cache, tiny_key) is not None:
+        return str(cached_base(ws.cache, tiny_key)), "tiny:" + tiny_key
+    if tiny_key is not None:  # not cached: rebuilt only when its inputs are as they were
+        now = base_key_data(config, pretrain_set(config, metas)[1])
+        if base_key(now) != tiny_key:
+            theirs = next((b.get("tiny_base") for b in bases.values() if b.get("tiny_base")), None)
+            changes = base_changes(theirs, now) if theirs else []
+            raise GenerateError(
+                f"the adapters were trained on tiny base {tiny_key}, which is not in the cache ({ws.cache / 'tiny-base'}) "
+                f"and cannot be rebuilt as it was: {'; '.join(changes) or 'its inputs changed'}. Restore what changed "
+                "to rebuild it, or retrain the adapters with `poetbench train --force`")
+    path = ensure_tiny_base(config, metas, cache_dir=ws.cache, log=log)
     key = read_json_object(path / "poetbench_base.json", "tiny base manifest", GenerateError)["key"]
-    if tiny_key is not None and tiny_key != key:
-        raise GenerateError(f"the adapters were trained on another tiny base ({tiny_key}; the corpora or the tiny "
-                            f"config have changed since, giving {key}): retrain them with `poetbench train --force`")
     return str(path), "tiny:" + key
 
 

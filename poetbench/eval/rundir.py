@@ -87,6 +87,18 @@ def move_aside(folder: Path) -> Path | None:
     return dest
 
 
+def keep_copies(folder: Path, names) -> Path | None:
+    """Copy these files of ``folder`` into ``<folder>/replaced-<time>/`` before they are rewritten."""
+    files = [folder / n for n in names if (folder / n).is_file()]
+    if not files:
+        return None
+    dest = folder / f"replaced-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}"
+    dest.mkdir()
+    for p in files:
+        shutil.copy2(p, dest / p.name)
+    return dest
+
+
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[bool]:
     """Hold ``folder``'s lock while writing it (``io.exclusive``); yields whether this call created

@@ -88,7 +88,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
         if opts.lm:
             atomic_write_jsonl(plan.out_dir / "lm.jsonl", lm_rows)
         backend.close()
-        summary, comparisons = summarise(plan, scored.scores, scored.texts, lm_rows, scored.real, scored.train_texts)
+        summary, comparisons = summarise(plan, scored, lm_rows)
         run = write(plan, summary, comparisons, scored.real, probe, scored.classifier,
                     timings_of(plan, gen_s, time.time() - t0))
     return EvalResult(plan.out_dir, summary, comparisons, lm_rows, run)
@@ -141,9 +141,10 @@ def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list
 # --------------------------------------------------------------------------------------------
 
 
-def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[str]]) -> list[dict]:
+def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[str]], features=None) -> list[dict]:
     """One row per poem: every poem-level metric of the registry, the prosodic profile the
-    distribution distances use, and the per-line analysis the report shows."""
+    distribution distances use, and the per-line analysis the report shows. ``features``: the
+    rows' style features when already computed (``classifier.features``)."""
     from poetbench.metrics.prosody import line_scans, profile
     from poetbench.metrics.style import predicted_author
     from poetbench.metrics.text import Memorisation
@@ -151,7 +152,9 @@ def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[
 
     memo = {a: Memorisation(train_texts[a]) for a in plan.authors}
     texts = [r["text"] for r in rows]
-    proba = classifier.predict_proba(texts) if rows else []
+    if features is None and rows:
+        features = classifier.features(texts)
+    proba = classifier.proba_of_features(features) if rows else []
     out = []
     for r, p, scan in zip(rows, proba, scan_poems(texts)):
         ev = PoemEvidence(r["text"], r["author"], scan, dict(zip(classifier.authors, map(float, p))), memo[r["author"]])
@@ -185,20 +188,30 @@ class Scored:
     real: dict[str, list[dict]]  # per author, the profiles the distribution distances compare with
     classifier: object
     train_texts: dict[str, list[str]]
+    features: object = None  # the judge's style features, one row per score row
+
+    def features_of(self, keys: list[str]):
+        """The feature rows of the poems with these keys (None when there are none)."""
+        if self.features is None or not keys:
+            return None
+        index = {s["key"]: i for i, s in enumerate(self.scores)}
+        return self.features[[index[k] for k in keys]]
 
 
-def score_all(plan: Plan, rows: list[dict], log) -> Scored:
-    """Score ``rows`` beside the reference rows with the judge, and write scores.jsonl. The real
-    profiles are the reference's (the held-out poems), else the training poems' (no test split)."""
-    classifier = judge_for(plan.config, plan.ws, log)
+def score_all(plan: Plan, rows: list[dict], log, classifier=None) -> Scored:
+    """Score ``rows`` beside the reference rows with the judge (the given one, else the configured
+    corpora's), and write scores.jsonl. The real profiles are the reference's (the held-out poems),
+    else the training poems' (no test split)."""
+    classifier = classifier or judge_for(plan.config, plan.ws, log)
     train_texts = {a: [r["text"] for r in corpus_mod.load_records(plan.config.corpus_dir, a, "train")]
                    for a in plan.metas}
     rows = rows + reference_rows(plan)
-    scores = score(plan, rows, classifier, train_texts)
+    features = classifier.features([r["text"] for r in rows]) if rows else None
+    scores = score(plan, rows, classifier, train_texts, features)
     atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
     real = {a: [profile_of(s) for s in scores if s["model"] == REFERENCE and s["author"] == a]
             or real_profiles(train_texts[a]) for a in plan.authors}
-    return Scored(scores, {r["key"]: r["text"] for r in rows}, real, classifier, train_texts)
+    return Scored(scores, {r["key"]: r["text"] for r in rows}, real, classifier, train_texts, features)
 
 
 def profile_of(score_row: dict) -> dict:
@@ -251,24 +264,31 @@ def heldout(plan: Plan, backend) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
-def summarise(plan: Plan, scores: list[dict], texts: dict[str, str], lm_rows: list[dict], real: dict[str, list[dict]],
-              corpora: dict[str, list[str]]) -> tuple[list[dict], list[dict]]:
-    """Per model x author: each poem metric's mean with its 95% BCa CI, each group metric's value,
-    each lm metric; and the paired comparisons of every adapter with the base."""
+def summarise(plan: Plan, scored: Scored, lm_rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Per model x author: each poem metric's mean with its 95% BCa CI, each group metric's value
+    (with its CI when it has one), each lm metric; and the paired comparisons of every adapter with
+    the base."""
     from poetbench.eval.stats import add_q_values, bootstrap_ci, paired_comparison
 
     seed = plan.seed
+    scores = scored.scores
     summary, comparisons = [], []
     groups: dict[tuple[str, str], list[dict]] = {}
     for s in scores:
         groups.setdefault((s["model"], s["author"]), []).append(s)
+    real_keys = {a: [s["key"] for s in scores if s["model"] == REFERENCE and s["author"] == a] for a in plan.authors}
     for (model, author), rows in sorted(groups.items()):
         for m in registry.metrics("poem"):
             mean, low, high = bootstrap_ci([r[m.name] for r in rows], seed=seed)
             summary.append(_row(model, author, m.name, mean, len(rows), low, high))
-        group = GroupEvidence(model, author, rows, [texts[r["key"]] for r in rows], real[author], corpora)
+        keys = [r["key"] for r in rows]
+        group = GroupEvidence(model, author, rows, [scored.texts[k] for k in keys], scored.real[author],
+                              scored.train_texts, scored.features_of(keys), scored.features_of(real_keys.get(author)),
+                              reference=model == REFERENCE, seed=seed)
         for m in registry.metrics("group"):
-            summary.append(_row(model, author, m.name, m.fn(group), len(rows)))
+            value = m.fn(group)
+            summary.append(_row(model, author, m.name, *value[:1], len(rows), *value[1:]) if isinstance(value, tuple)
+                           else _row(model, author, m.name, value, len(rows)))
     for r in lm_rows:
         for m in registry.metrics("lm"):
             summary.append(_row(r["model"], r["author"], m.name, m.fn(r), r["poems"]))
@@ -307,13 +327,11 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
           classifier, timings: dict) -> dict:
     """summary.csv, summary.json and the final run.json: what the report reads, so it never
     recomputes (the classifier's evaluation and the training table's path are recorded here)."""
-    from poetbench.prosody.meter import meter_label
     from poetbench.runtime import versions
-    from poetbench.style.classifier import evaluation_of
+    from poetbench.style.classifier import judge_record
 
     config, opts = plan.config, plan.opts
-    real_meters = {a: dict(Counter(meter_label(r["meter"], r["feet"]) for r in real[a])) for a in plan.authors}
-    write_summary(plan.out_dir, summary, comparisons, {"meters": real_meters})
+    write_summary(plan.out_dir, summary, comparisons, real_author_of(plan, real))
     training = _training_csv(plan)
     first_metric = registry.metrics("poem")[0].name
     run = {
@@ -323,20 +341,26 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
             "samples": opts.samples, "themes": plan.themes, "batch_size": plan.batch_size,
             "batch_size_option": opts.batch_size or "auto", "merge_adapters": opts.merge_adapters, "seed": plan.seed,
             "sampling": plan.params.to_dict(), "backend": opts.backend, "prompts": plan.prompts.to_dict(),
-            "all_themes": list(plan.prompts.themes)},
+            "all_themes": list(plan.prompts.themes), "also": plan.also_files},
         "base": {"path": plan.base_path, "id": plan.base_id},
         "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
                     "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)} for e in plan.entries],
         "authors": plan.authors, "corpora": {a: plan.metas[a]["corpus_sha256"] for a in plan.authors},
         "reference": {"model": REFERENCE, "split": "test", "poems": {  # each reference group's n is its poems
             r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first_metric}},
-        "classifier": {"path": str(classifier.path), "key": classifier.path.name if classifier.path else None,
-                       "authors": classifier.authors, "evaluation": evaluation_of(classifier)},
+        "classifier": judge_record(classifier),
         "training_csv": training,
         "versions": versions(), "git_commit": _git_commit(), "timings": timings,
     }
     atomic_write_json(plan.out_dir / "run.json", run)
     return run
+
+
+def real_author_of(plan: Plan, real: dict[str, list[dict]]) -> dict:
+    """What summary.json records of the real authors: each one's meters (the report's chart)."""
+    from poetbench.prosody.meter import meter_label
+
+    return {"meters": {a: dict(Counter(meter_label(r["meter"], r["feet"]) for r in real[a])) for a in plan.authors}}
 
 
 def _training_csv(plan: Plan) -> str | None:

@@ -8,7 +8,8 @@ length), its level and the pure function that computes it:
   classifier probabilities, the author's memorisation index); summarised as a mean with a BCa CI
   and compared paired with the base;
 - ``group``: a function of one model x author group (``GroupEvidence``: its score rows and poems, the
-  real author's profiles and every author's corpus); one value per group;
+  real author's profiles and every author's corpus); one value per group, or ``(value, CI low,
+  CI high)``;
 - ``lm``: a function of one held-out ``lm.jsonl`` row (the model on the author's test poems).
 
 Scoring, the summary, the paired comparisons, the terminal tables and the HTML report all read this
@@ -70,6 +71,10 @@ class GroupEvidence:
     texts: list[str]
     real: list[dict] = field(default_factory=list)  # profiles of the real author's poems
     corpora: dict[str, list[str]] = field(default_factory=dict)  # training texts per author
+    features: object = None  # the style features of the group's poems (a matrix, one row per poem)
+    real_features: object = None  # ... and of the author's real held-out poems (None: no test split)
+    reference: bool = False  # the group is the real held-out poems themselves
+    seed: int = 0
 
     @cached_property
     def delta(self) -> dict[str, float]:
@@ -118,6 +123,9 @@ METRICS: list[Metric] = [
            "real author's", False, "group", prosody.js_to_real("rhyme_scheme")),
     Metric("cosine_delta", "Cosine Delta", "Burrows's Delta (cosine) of the pooled poems to the author's corpus",
            False, "group", style.delta_to_target),
+    Metric("detect_auc", "detectability", "cross-validated ROC AUC of a classifier telling the poems from the author's "
+           "real held-out poems on the style features (0.5: indistinguishable, 1: always told apart; the reference "
+           "row: two halves of the real poems)", False, "group", style.detect_auc, headline=True),
     Metric("delta_closest_is_target", "Delta picks author", "whether Cosine Delta finds the imitated author's corpus "
            "closest to the pooled poems", True, "group", style.delta_closest_is_target, fmt=".0f"),
     # held-out language-model metrics

@@ -1,5 +1,6 @@
 """Style metrics: what the style classifier says of a poem (``P(target author)``, whether it is the
-most probable author), and pooled Cosine Delta of a group of poems to each author's corpus."""
+most probable author), pooled Cosine Delta of a group of poems to each author's corpus, and the
+detectability of a group of poems against the real poet's (a classifier two-sample test)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,14 @@ def delta_to_target(group) -> float:
 
 def delta_closest_is_target(group) -> float:
     return float(min(group.delta, key=group.delta.get) == group.author)
+
+
+def detect_auc(group) -> tuple[float, float, float]:
+    """Classifier two-sample test of the group's poems against the author's real held-out poems
+    (the reference group: two halves of those poems against each other)."""
+    from poetbench.style.detect import halves, two_sample_auc
+
+    if group.features is None or group.real_features is None:
+        return float("nan"), float("nan"), float("nan")
+    a, b = halves(group.real_features, group.seed) if group.reference else (group.features, group.real_features)
+    return two_sample_auc(a, b, seed=group.seed)

@@ -1,6 +1,8 @@
-"""The tiny offline base model: a byte-level BPE tokenizer trained on the training poems and a small
-Qwen2 pretrained on them (cached by corpus hashes and config), so that on a CPU "base" is a generic
-Russian verse model and each adapter specialises it."""
+"""The tiny offline base model: a byte-level BPE tokenizer trained on the training poems of a declared
+set of authors (``tiny.pretrain_authors``) and a small Qwen2 pretrained on them (cached by those
+corpora's hashes and the config, both recorded in the base's ``poetbench_base.json``), so that on a
+CPU "base" is a generic Russian verse model and each adapter specialises it. Importing another author
+never changes it."""
 
 from __future__ import annotations
 
@@ -89,7 +91,7 @@ def init_tiny_model(tiny, tokenizer, seed: int):
 
 
 def generic_records(records: list[dict], prompts: PromptSet) -> list[dict]:
-    """Conversations without an author, for pretraining the tiny base on all present authors."""
+    """Conversations without an author, for pretraining the tiny base on its pretraining authors."""
     return [
         {"messages": [
             {"role": "user", "content": prompts.generic_prompt(theme_for_poem(r.get("title"), r["text"]))},
@@ -99,20 +101,72 @@ def generic_records(records: list[dict], prompts: PromptSet) -> list[dict]:
     ]
 
 
-def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes: dict[str, str],
-                     cache_dir: Path | None = None, progress=None, log: Callable[[str], None] = print) -> Path:
-    """Return the folder of the tiny pretrained base for these corpora and this config, building it
-    (tokenizer + short causal-LM pretraining on the train splits) when it is not cached yet."""
+def pretrain_set(config: RunConfig, metas: dict) -> tuple[list[dict], dict[str, str]]:
+    """The tiny base's pretraining poems (the train splits of ``tiny.pretrain_authors``) and those
+    corpora's hashes. A declared author without texts is an error: the set is never quietly smaller."""
+    from poetbench.errors import CorpusError
+
+    wanted = list(config.tiny.pretrain_authors)
+    missing = [a for a in wanted if a not in metas]
+    if missing:
+        raise CorpusError(f"the tiny base is pretrained on {', '.join(wanted)} (tiny.pretrain_authors), but "
+                          f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no texts: import or fetch it (`poetbench corpus fetch "
+                          f"{missing[0]}`), or set tiny.pretrain_authors in a config file to authors you have")
+    records = [r for a in sorted(wanted) for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
+    return records, {a: metas[a]["corpus_sha256"] for a in sorted(wanted)}
+
+
+def base_key_data(config: RunConfig, corpus_hashes: dict[str, str]) -> dict:
+    """What decides the tiny base (its cache key hashes this)."""
+    return {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,
+            "prompts": default_prompts().generic_template, "version": 2}
+
+
+def base_key(key_data: dict) -> str:
     import hashlib
 
+    return hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def base_changes(old: dict, new: dict) -> list[str]:
+    """What differs between the inputs of two tiny bases (``base_key_data``), in words."""
+    out = []
+    old_corpora, new_corpora = old.get("corpora") or {}, new.get("corpora") or {}
+    for a in sorted(set(old_corpora) | set(new_corpora)):
+        if a not in new_corpora:
+            out.append(f"{a} is no longer in the pretraining set")
+        elif a not in old_corpora:
+            out.append(f"{a} was added to the pretraining set")
+        elif old_corpora[a] != new_corpora[a]:
+            out.append(f"{a}'s corpus changed (sha256 {old_corpora[a][:12]}… then, {new_corpora[a][:12]}… now)")
+    old_tiny, new_tiny = old.get("tiny") or {}, new.get("tiny") or {}
+    for k in sorted(set(old_tiny) | set(new_tiny)):
+        if k != "pretrain_authors" and old_tiny.get(k) != new_tiny.get(k):
+            out.append(f"tiny.{k} {old_tiny.get(k)!r} then, {new_tiny.get(k)!r} now")
+    for k in ("seed", "prompts", "version"):
+        if old.get(k) != new.get(k):
+            out.append(f"{k} {old.get(k)!r} then, {new.get(k)!r} now")
+    return out
+
+
+def cached_base(cache_dir: Path, key: str) -> Path | None:
+    path = cache_dir / "tiny-base" / key
+    return path if (path / "poetbench_base.json").exists() else None
+
+
+def ensure_tiny_base(config: RunConfig, metas: dict, cache_dir: Path | None = None, progress=None,
+                     log: Callable[[str], None] = print) -> Path:
+    """Return the folder of the tiny pretrained base for this config and its declared pretraining
+    set (``pretrain_set``), building it (tokenizer + short causal-LM pretraining on those train
+    splits) when it is not cached yet. Other authors' corpora never change it."""
     from poetbench.models.loading import quiet_transformers
 
     quiet_transformers()
 
     prompts = default_prompts()
-    key_data = {"tiny": config.to_dict()["tiny"], "corpora": corpus_hashes, "seed": config.seed,
-                "prompts": prompts.generic_template, "version": 1}
-    key = hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest()[:16]
+    train_records, corpus_hashes = pretrain_set(config, metas)
+    key_data = base_key_data(config, corpus_hashes)
+    key = base_key(key_data)
     if cache_dir is None:
         from poetbench.workspace import Workspace
 
@@ -152,7 +206,9 @@ def ensure_tiny_base(config: RunConfig, train_records: list[dict], corpus_hashes
         tokenizer.save_pretrained(str(tmp))
         losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
         atomic_write_json(tmp / "poetbench_base.json", {
-            "kind": "poetbench-tiny-base", "key": key, "config": key_data, "pretrain_loss_first": losses[0],
+            "kind": "poetbench-tiny-base", "key": key, "config": key_data,
+            "pretrain": {"authors": sorted(corpus_hashes), "corpora": corpus_hashes, "poems": len(train_records)},
+            "pretrain_loss_first": losses[0],
             "pretrain_loss_last": losses[-1], "wall_time_s": round(time.time() - t0, 1), "versions": versions(),
         })
         if path.exists():
@@ -185,10 +241,6 @@ def tiny_tokenizer(config: RunConfig, train_records: list[dict]):
     )
 
 
-def all_train_records(config: RunConfig, metas: dict) -> list[dict]:
-    return [r for a in sorted(metas) for r in corpus_mod.load_records(config.corpus_dir, a, "train")]
-
-
 def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: Callable[[str], None] = print):
     """(tokenizer or None, its display name) for ``corpus stats --tokenizer NAME``."""
     from poetbench.errors import ModelError
@@ -197,7 +249,7 @@ def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: 
     if name == "none":
         return None, None
     if name == "tiny" or (name == "auto" and config.is_tiny):
-        return tiny_tokenizer(config, all_train_records(config, metas)), "tiny BPE"
+        return tiny_tokenizer(config, pretrain_set(config, metas)[0]), "tiny BPE"
     target = config.base_model if name == "auto" else name
     try:
         return load_tokenizer(target, config.base_revision if name == "auto" else None), target

@@ -182,6 +182,7 @@ def build_context(run_dir: Path) -> dict:
     if isinstance(conf, dict) and isinstance(conf.get("matrix"), list) and isinstance(conf.get("labels"), list):
         confusion_svg = heatmap(conf["matrix"], conf["labels"], conf["labels"],
                                 "classifier confusion, test split (rows: true)", "{:.0f}", "Blues")
+    judge = judge_summary(recorded)
     reads_as = [{"model": m, "author": a, "is_target": cell(m, a, REGISTRY["is_target"]).split(" [")[0],
                  "p_target": cell(m, a, REGISTRY["p_target"]).split(" [")[0]} for m, a in pairs]
 
@@ -231,10 +232,23 @@ def build_context(run_dir: Path) -> dict:
         "run_name": run_dir.name, "run": run, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "headline": [(m.name, m.label) for m in shown], "headline_rows": headline_rows, "all_rows": all_rows,
         "pairs": pairs, "comparisons": comparisons, "heldout_charts": heldout_charts, "classifier": classifier,
-        "classifier_key": recorded.get("key"), "confusion_svg": confusion_svg, "reads_as": reads_as,
+        "classifier_key": recorded.get("key"), "judge": judge, "confusion_svg": confusion_svg, "reads_as": reads_as,
         "prosody_charts": prosody_charts, "memorised": memorised, "memo_threshold": MEMO_THRESHOLD,
         "gallery": gallery, "training": training,
     }
+
+
+def judge_summary(recorded: dict) -> dict:
+    """What the report says of the judge a run recorded (each part only when recorded as eval writes it)."""
+    def strings(value):
+        return value if isinstance(value, list) and all(isinstance(v, str) for v in value) else []
+
+    corpora = recorded.get("corpora") if isinstance(recorded.get("corpora"), dict) else {}
+    features = recorded.get("features") if isinstance(recorded.get("features"), dict) else {}
+    other = recorded.get("other") if isinstance(recorded.get("other"), dict) else None
+    return {"classes": strings(recorded.get("classes") or recorded.get("authors")),
+            "corpora": {str(a): str(h)[:12] for a, h in corpora.items()},
+            "features_version": features.get("version"), "other": other}
 
 
 RUN_DEFAULTS = {"base": {}, "models": [], "authors": [], "corpora": {}, "versions": {}, "timings": {}, "options": {}}

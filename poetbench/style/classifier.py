@@ -25,7 +25,8 @@ from typing import Callable
 import numpy as np
 
 from poetbench import corpus as corpus_mod
-from poetbench.config import RunConfig
+from poetbench.config import OTHER, RunConfig
+from poetbench.corpus.cleaning import SHARED_LINE_LETTERS, sharing_a_line
 from poetbench.errors import ClassifierError
 from poetbench.io import atomic_write_json, atomic_write_text
 from poetbench.style.features import FEATURE_CONFIG, build_pipeline, pooled_proba, slim
@@ -38,7 +39,7 @@ MODEL_FILE, META_FILE = "model.skops", "meta.json"
 # refused before any of it is loaded.
 TRUSTED_TYPES = frozenset({
     "poetbench.style.features.CompactTfidf", "poetbench.style.features.FunctionWords",
-    "poetbench.style.features.Lemmatiser", "poetbench.style.features.Normaliser",
+    "poetbench.style.features.Lemmatiser", "poetbench.style.features.Normaliser", "poetbench.style.features.OpenSet",
     "poetbench.style.features.ProsodyFeatures",
     "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
 })
@@ -58,12 +59,25 @@ class StyleModel:
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return self.pipeline.predict_proba(list(texts))
 
+    def features(self, texts: list[str]):
+        """The stylometric features the classifier decides on (a sparse matrix, one row per text)."""
+        return self.pipeline[:-1].transform(list(texts))
+
+    def proba_of_features(self, X) -> np.ndarray:
+        return self.pipeline[-1].predict_proba(X)
+
     def predict(self, texts: list[str]) -> list[str]:
         return list(self.pipeline.predict(list(texts)))
 
 
+OTHER_RULE = (f"the poems of {OTHER!r} sharing a line of over {SHARED_LINE_LETTERS} letters with a poet's corpus "
+              "are left out")
+
+
 def classifier_key(corpus_hashes: dict[str, str]) -> str:
     data = {"corpora": dict(sorted(corpus_hashes.items())), "features": FEATURE_CONFIG, "splits": TRAIN_SPLITS}
+    if OTHER in corpus_hashes:
+        data["other"] = OTHER_RULE
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -191,14 +205,24 @@ TRAIN_SPLITS = ("train", "val")
 
 
 def split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[str], list[str], list[str]]:
+    """Texts, labels and ids of these authors' records in ``splits``. The poems of ``other`` that
+    share a line with a poet's corpus (any split) are left out: they quote a poet (``OTHER_RULE``)."""
     texts, labels, ids = [], [], []
     for a in authors:
-        for split in splits:
-            for r in corpus_mod.load_records(config.corpus_dir, a, split):
-                texts.append(r["text"])
-                labels.append(a)
-                ids.append(r["id"])
+        records = [r for split in splits for r in corpus_mod.load_records(config.corpus_dir, a, split)]
+        if a == OTHER:
+            records = other_records(config, authors, records)
+        for r in records:
+            texts.append(r["text"])
+            labels.append(a)
+            ids.append(r["id"])
     return texts, labels, ids
+
+
+def other_records(config: RunConfig, authors: list[str], records: list[dict]) -> list[dict]:
+    poets = [r["text"] for a in authors if a != OTHER for r in corpus_mod.load_records(config.corpus_dir, a)]
+    dropped = sharing_a_line([r["text"] for r in records], poets)
+    return [r for i, r in enumerate(records) if i not in dropped]
 
 
 def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print) -> dict[str, dict]:
@@ -233,6 +257,8 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     model = StyleModel(pipeline, {
         "format": "poetbench-style-classifier/1", "authors": authors, "corpora": hashes,
         "features": FEATURE_CONFIG, "train_splits": list(TRAIN_SPLITS), "train_poems": len(texts),
+        "train_poems_per_class": {a: labels.count(a) for a in authors},
+        "other": {"rule": OTHER_RULE, "left_out": _left_out(config, authors)} if OTHER in authors else None,
         "train_ids_sha256": hashlib.sha256("\n".join(sorted(train_ids)).encode()).hexdigest(),
         "train_seconds": train_s,
         "versions": versions() | {"scikit-learn": __import__("sklearn").__version__,
@@ -247,10 +273,38 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     return model
 
 
+def _left_out(config: RunConfig, authors: list[str]) -> int:
+    records = corpus_mod.load_records(config.corpus_dir, OTHER)
+    return len(records) - len(other_records(config, authors, records))
+
+
 def ensure_classifier(config: RunConfig, log: Callable[[str], None] = print, ws: Workspace | None = None
                       ) -> StyleModel:
     """The classifier for the configured corpora, trained first when none matches their hashes."""
     return train_classifier(config, log=log, force=False, ws=ws)
+
+
+def judge_record(model: StyleModel) -> dict:
+    """What a run records of the judge that scored it: enough to find it again (``key``) and to say
+    what it is (classes, the corpora's hashes, features, the ``other`` class's rule)."""
+    meta = model.meta
+    return {"path": str(model.path) if model.path else None, "key": model.path.name if model.path else None,
+            "authors": model.authors, "classes": model.authors, "corpora": meta.get("corpora"),
+            "features": meta.get("features"), "other": meta.get("other"), "train_poems": meta.get("train_poems"),
+            "evaluation": evaluation_of(model)}
+
+
+def judge_folder(classifiers: Path, key_or_path: str) -> Path:
+    """A judge given as a key (a folder under ``classifiers``) or as a folder path."""
+    path = Path(key_or_path)
+    if (path / MODEL_FILE).exists() or os.sep in key_or_path:
+        return path
+    folder = classifiers / key_or_path
+    if not (folder / MODEL_FILE).exists():
+        known = sorted(p.name for p in classifiers.iterdir() if (p / MODEL_FILE).exists()) if classifiers.is_dir() else []
+        raise ClassifierError(f"no judge {key_or_path!r} under {classifiers} (saved judges: {', '.join(known) or 'none'}); "
+                              "give a key listed there or a classifier folder")
+    return folder
 
 
 def evaluation_of(model: StyleModel) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -145,6 +145,75 @@ class ProsodyFeatures(BaseEstimator, TransformerMixin):
         return [_scan_features(s) for s in scan_poems(_head(t) for t in X)]
 
 
+OTHER_LABEL = "other"  # (poetbench.config.OTHER; features.py stays free of poetbench's config)
+MAX_FALSE_OTHER = 0.005
+
+
+def other_weight(q: np.ndarray, best_poet: np.ndarray, max_false_other: float) -> float:
+    """The factor (at most 1) on the odds of ``other`` under which at most ``max_false_other`` of the
+    poets' poems have ``other`` as their most probable class: ``q`` their P(other) from the poet-vs-
+    other model, ``best_poet`` the closed-set model's probability of their most probable poet."""
+    if not len(q):
+        return 1.0
+    q = np.clip(q, 1e-12, 1 - 1e-12)
+    flip_at = best_poet * (1 - q) / q  # other wins once the odds' weight exceeds this
+    return float(min(1.0, np.quantile(flip_at, max_false_other)))
+
+
+class OpenSet(BaseEstimator, ClassifierMixin):
+    """Author attribution with an open-set class (verse by none of the poets), in two parts: the
+    closed-set classifier over the poets, and a poet-vs-``other`` classifier whose odds are scaled
+    down just enough that, in cross-validation on the training poems, at most ``max_false_other`` of
+    the poets' poems are sent to ``other``. P(other) = s; P(poet) = (1 - s) x P(poet | a poet). So the
+    poets' real poems are attributed as without the class, and a poem is "other" only when it is
+    clearly unlike every poet. Without the class in the labels it is the estimator itself."""
+
+    def __init__(self, estimator=None, other: str = OTHER_LABEL, max_false_other: float = MAX_FALSE_OTHER,
+                 folds: int = 3):
+        self.estimator = estimator
+        self.other = other
+        self.max_false_other = max_false_other
+        self.folds = folds
+
+    def fit(self, X, y):
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        y = np.asarray(y)
+        is_other = y == self.other
+        self.weight_ = 1.0
+        if not is_other.any():
+            self.closed_ = clone(self.estimator).fit(X, y)
+            self.binary_ = None
+            self.classes_ = self.closed_.classes_
+            return self
+        poets = np.flatnonzero(~is_other)
+        self.closed_ = clone(self.estimator).fit(X[poets], y[poets])
+        self.binary_ = clone(self.estimator).fit(X, is_other)
+        self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
+        cv = StratifiedKFold(self.folds, shuffle=True, random_state=0)
+        q = cross_val_predict(clone(self.estimator), X, is_other, cv=cv, method="predict_proba")[:, 1]
+        best = cross_val_predict(clone(self.estimator), X[poets], y[poets], cv=cv, method="predict_proba").max(axis=1)
+        self.weight_ = other_weight(q[poets], best, self.max_false_other)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        closed = self.closed_.predict_proba(X)
+        if self.binary_ is None:
+            return closed
+        q = self.binary_.predict_proba(X)[:, list(self.binary_.classes_).index(True)]
+        odds = self.weight_ * q / np.clip(1 - q, 1e-12, None)
+        s = odds / (1 + odds)
+        out = np.empty((closed.shape[0], len(self.classes_)))
+        index = {c: i for i, c in enumerate(self.classes_)}
+        for j, c in enumerate(self.closed_.classes_):
+            out[:, index[c]] = (1 - s) * closed[:, j]
+        out[:, index[self.other]] = s
+        return out
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
 FEATURE_CONFIG = {
     "chars": "char_wb 2-5 tf-idf (sublinear, min_df 2)",
     "char_spans": "char 1-4 tf-idf across word boundaries: punctuation and spacing habits (sublinear, min_df 2)",
@@ -153,7 +222,9 @@ FEATURE_CONFIG = {
     "prosody": "meter, feet, syllables/line, clausulas, rhyme scheme and exactness, stanzas; weight 0.1",
     "classifier": "LinearSVC(C=0.5, tol=1e-3, random_state=0), sigmoid-calibrated on 3-fold cross-validated decisions",
     "prosody_max_lines": 32,
-    "version": 3,
+    "open_set": f"closed-set classifier over the poets x a poet-vs-{OTHER_LABEL} classifier whose odds are scaled "
+                f"so that <= {MAX_FALSE_OTHER:.1%} of the poets' poems go to {OTHER_LABEL} in 3-fold CV on the training poems",
+    "version": 4,
 }
 
 
@@ -181,9 +252,9 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
     return Pipeline([
         ("normalise", Normaliser()),
         ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
-        ("classify", CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, tol=1e-3, random_state=0),
-                                            cv=calibration_folds,
-                                            method="sigmoid", ensemble=False, n_jobs=n_jobs)),
+        ("classify", OpenSet(CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, tol=1e-3, random_state=0),
+                                                    cv=calibration_folds, method="sigmoid", ensemble=False,
+                                                    n_jobs=n_jobs))),
     ])
 
 

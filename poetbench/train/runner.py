@@ -21,7 +21,7 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import TrainError
 from poetbench.io import LOCK, atomic_write_json, atomic_write_text, exclusive, read_json_object
-from poetbench.models.tiny import all_train_records, ensure_tiny_base
+from poetbench.models.tiny import base_changes, ensure_tiny_base
 from poetbench.prompts import PromptSet, default_prompts
 from poetbench.runtime import (
     is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions, wait_for_everyone,
@@ -145,14 +145,30 @@ def _load_base(plan: RunPlan, metas: dict, cache_dir: Path, log) -> None:
 
     config = plan.config
     if config.is_tiny:
-        path = ensure_tiny_base(config, all_train_records(config, metas),
-                                {a: m["corpus_sha256"] for a, m in metas.items()}, cache_dir=cache_dir,
-                                progress=plan.progress, log=log)
+        path = ensure_tiny_base(config, metas, cache_dir=cache_dir, progress=plan.progress, log=log)
         plan.base_model = str(path)
         plan.base_info = read_json_object(path / "poetbench_base.json", "tiny base manifest", TrainError)
+        _check_run_base(plan)
     else:
         plan.base_model = config.base_model
     plan.tokenizer = load_tokenizer(plan.base_model, config.base_revision, config.trust_remote_code)
+
+
+def _check_run_base(plan: RunPlan) -> None:
+    """The adapters already in the run folder must share the tiny base about to be used: when its
+    inputs changed since they were trained, say what changed and how to keep the old base."""
+    for manifest_path in sorted(plan.run_dir.glob(f"*/{MANIFEST}")):
+        manifest = read_json_object(manifest_path, "adapter manifest", TrainError)
+        base = manifest.get("base_model") if isinstance(manifest.get("base_model"), dict) else {}
+        theirs = base.get("tiny_key")
+        if theirs is None or theirs == plan.base_info.get("key"):
+            continue
+        changes = base_changes(base.get("tiny_base") or {}, plan.base_info.get("config") or {})
+        raise TrainError(
+            f"the adapters in {plan.run_dir} were trained on tiny base {theirs}, and the tiny base is now "
+            f"{plan.base_info.get('key')} ({'; '.join(changes) or 'its inputs changed'}). To keep the old base, "
+            "restore what changed (the corpora named, or the config); else train into a new folder (--output-dir) "
+            "or retrain every adapter of this run with --force")
 
 
 def _remove_empty(folder: Path) -> None:
@@ -232,7 +248,8 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
             "id": config.base_model if not config.is_tiny else "tiny",
             "path": plan.base_model,
             "revision": config.base_revision,
-            **({"tiny_key": plan.base_info.get("key")} if plan.base_info else {}),
+            **({"tiny_key": plan.base_info.get("key"), "tiny_base": plan.base_info.get("config")}
+               if plan.base_info else {}),
         },
         "corpus": {
             "sha256": meta["corpus_sha256"], "source": meta["source"], "splits": meta["splits"],

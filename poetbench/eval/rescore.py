@@ -1,0 +1,90 @@
+"""``poetbench score RUN_DIR [--judge KEY]``: a run's poems scored again, without generating again.
+
+The poems are the run's own (``generations.jsonl``, and the ``--also`` files it recorded, which must
+be unchanged); the judge is the one given, else the one the run recorded (its key is in run.json),
+so re-scoring never changes a run's figures unless asked to. The files it rewrites (scores.jsonl,
+summary.csv/json, run.json, report.html) are first copied into ``<run>/replaced-<time>/``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from poetbench import corpus as corpus_mod
+from poetbench.config import RunConfig
+from poetbench.errors import GenerateError
+from poetbench.eval import rundir
+from poetbench.eval.plan import EvalOptions, Plan
+from poetbench.generation import GENERATIONS, ModelEntry, read_done
+from poetbench.io import atomic_write_json, iter_jsonl, read_json_object
+from poetbench.workspace import Workspace
+
+REWRITTEN = ("scores.jsonl", "summary.csv", "summary.json", "run.json", "report.html")
+
+
+def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log: Callable[[str], None] = print,
+                ws: Workspace | None = None):
+    from poetbench.eval.poems import read_poems
+    from poetbench.eval.stages import REFERENCE, EvalResult, real_author_of, score_all, summarise, write_summary
+    from poetbench.prompts import default_prompts
+    from poetbench.style.classifier import judge_folder, judge_record, load
+
+    ws = ws or Workspace.from_env()
+    run_dir = Path(run_dir)
+    run_json = run_dir / "run.json"
+    if not run_json.is_file() or not (run_dir / GENERATIONS).is_file():
+        raise GenerateError(f"{run_dir} is not an eval run's folder (needs run.json and {GENERATIONS})")
+    run = read_json_object(run_json, "run file", GenerateError)
+    recorded = run.get("classifier") if isinstance(run.get("classifier"), dict) else {}
+    key = judge or recorded.get("key")
+    if not isinstance(key, str) or not key:
+        raise GenerateError(f"the run records no judge: name one with --judge KEY (a folder name under {ws.classifiers})",
+                            run_json, field="classifier.key")
+    classifier = load(judge_folder(ws.classifiers, key), warn=log)
+    _, metas = corpus_mod.prepare_corpora(config, authors=[], log=log)
+    models = [m for m in run.get("models", []) if isinstance(m, dict) and isinstance(m.get("name"), str)]
+    names = {m["name"] for m in models}
+    rows = [r for r in read_done(run_dir / GENERATIONS).values() if r.get("model") in names]
+    opts = run.get("options") if isinstance(run.get("options"), dict) else {}
+    for f in opts.get("also") or []:
+        path = Path(f.get("file", ""))
+        if not path.is_file() or corpus_mod.file_sha256(path) != f.get("sha256"):
+            raise GenerateError(f"the run's --also file {path} is gone or has changed since the run; restore it "
+                                "to re-score the run", run_json, field="options.also")
+        rows += read_poems(path, f["name"], set(metas))
+    authors = [a for a in run.get("authors", []) if a in metas]
+    if not authors:
+        raise GenerateError(f"none of the run's authors has a corpus here ({', '.join(run.get('authors', []))})",
+                            run_json, field="authors")
+    rows = [r for r in rows if r["author"] in authors]
+    declared = corpus_mod.load_authors(config.authors_file, config.corpus_root)
+    changed = [a for a in authors if (run.get("corpora") or {}).get(a) not in (None, metas[a]["corpus_sha256"])]
+    if changed:
+        log(f"[yellow]note[/]: the corpora of {', '.join(changed)} changed since the run: the reference rows are "
+            "their held-out poems as they are now")
+    entries = [ModelEntry(m["name"], Path(m["adapter"]) if m.get("adapter") else None, m.get("author"),
+                          m.get("adapter_sha256")) for m in models if not m.get("external")]
+    seed = opts.get("seed") if isinstance(opts.get("seed"), int) else config.seed
+    plan = Plan(config, EvalOptions(models=",".join(sorted(names)) or "base"), ws, entries, None, default_prompts(),
+                [], authors, {a: declared[a].name for a in authors}, metas, "", "", run_dir, seed)
+    t0 = time.time()
+    with rundir.folder_lock(run_dir):
+        kept = rundir.keep_copies(run_dir, REWRITTEN)
+        scored = score_all(plan, rows, log, classifier=classifier)
+        lm_rows = [obj for _, obj in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").is_file() else []
+        summary, comparisons = summarise(plan, scored, lm_rows)
+        write_summary(run_dir, summary, comparisons, real_author_of(plan, scored.real))
+        first = summary[0]["metric"] if summary else None
+        run.update({
+            "classifier": judge_record(classifier),
+            "reference": {"model": REFERENCE, "split": "test", "poems": {
+                r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first}},
+            "rescored": {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "judge": classifier.path.name,
+                         "previous_judge": recorded.get("key"), "previous_files": kept.name if kept else None,
+                         "seconds": round(time.time() - t0, 1)},
+        })
+        atomic_write_json(run_json, run)
+    return EvalResult(run_dir, summary, comparisons, lm_rows, run)
