@@ -488,7 +488,31 @@ CASES += [
      "set POETBENCH_PROJECT=DIR"),
     ("project_that_is_not_a_folder", lambda ws, t: (["corpus", "authors"],
                                                     {"POETBENCH_PROJECT": str(write(t / "proj", "x"))}), "is a file"),
+    # an absolute scale: the open-set class, the pinned judge and base
+    ("authors_fields_not_a_table", lambda ws, t: ["corpus", "authors", "--authors-file", write(
+        t / "authors.toml", '[authors.other]\nname = "Другие"\npath = "o.jsonl"\nfields = "poem_text"\n')],
+     "authors.other.fields"),
+    ("other_as_an_author_to_imitate", lambda ws, t: ["train", C, ws / "c.toml", "--authors", "alpha,other"],
+     "not an author to imitate"),
+    ("pretraining_author_without_texts", lambda ws, t: ["train", C, _config_with(ws, t, "tiny", pretrain_authors=[
+        "alpha", "ghost"]), "--authors", "alpha", "--output-dir", t / "new"], "ghost has no texts"),
+    ("score_with_an_unknown_judge", lambda ws, t: ["score", ws / "run", C, ws / "c.toml", "--judge", "0123456789abcdef"],
+     "no judge '0123456789abcdef'"),
+    ("score_a_run_and_poems_at_once", lambda ws, t: ["score", ws / "run", "--poems", write(t / "p.jsonl", "{}\n"),
+                                                     "--name", "x"], "not both"),
+    ("score_a_folder_that_is_no_run", lambda ws, t: ["score", (t / "empty").mkdir() or t / "empty", C, ws / "c.toml"],
+     "not an eval run's folder"),
 ]
+
+
+def _config_with(ws, t, table, **values) -> Path:
+    import tomllib
+
+    import tomli_w
+
+    data = tomllib.loads((ws / "c.toml").read_text(encoding="utf-8"))
+    data[table].update(values)
+    return write(t / "changed.toml", tomli_w.dumps(data))
 
 
 def _snapshot(root: Path) -> dict[str, str]:
