@@ -7,7 +7,8 @@ split: real against real (two random halves of the poet's held-out poems, 20 spl
 expected 0.5 +- 0.1), another poet's held-out poems against this poet's (expected high), and, when
 an eval run of the tiny preset is given (default: the newest under reports/ with a summary), the
 tiny base's poems against the real ones as that run's summary reports them (expected >= 0.9).
-Nothing here is used to choose anything. Prints a table and updates bench/RESULTS.md and
+Nothing here is used to choose anything (C and the grouping were chosen on the train splits: see
+poetbench/style/detect.py). Prints a table and updates bench/RESULTS.md and
 bench/results.json.
 """
 
@@ -42,7 +43,11 @@ def main() -> None:
     config = preset("tiny")
     judge = ensure_classifier(config, log=print)
     poets = [a for a in judge.authors if a != OTHER]
-    test = {a: judge.features([r["text"] for r in C.load_records(config.corpus_dir, a, "test")]) for a in poets}
+    from poetbench.eval.stages import work_of
+
+    records = {a: C.load_records(config.corpus_dir, a, "test") for a in poets}
+    test = {a: judge.features([r["text"] for r in records[a]]) for a in poets}
+    works = {a: [work_of(r) for r in records[a]] for a in poets}
     run = Path(sys.argv[1]) if len(sys.argv) > 1 else newest_run()
     base = {}
     if run is not None and (run / "summary.json").exists():
@@ -50,10 +55,13 @@ def main() -> None:
         base = {r["author"]: r for r in summary if r["model"] == "base" and r["metric"] == "detect_auc"}
     rows, real_means = [], []
     for i, a in enumerate(poets):
-        null = [two_sample_auc(*halves(test[a], seed=k), seed=k)[0] for k in range(SPLITS)]
+        null = []
+        for k in range(SPLITS):
+            x, y, gx, gy = halves(test[a], seed=k, groups=works[a])
+            null.append(two_sample_auc(x, y, seed=k, groups_a=gx, groups_b=gy)[0])
         real_means.append(float(np.mean(null)))
         other_poet = poets[(i + 1) % len(poets)]
-        v, lo, hi = two_sample_auc(test[other_poet], test[a], seed=0)
+        v, lo, hi = two_sample_auc(test[other_poet], test[a], seed=0, groups_a=works[other_poet], groups_b=works[a])
         b = base.get(a)
         rows.append([a, test[a].shape[0], f"{np.mean(null):.3f} ± {np.std(null):.3f}",
                      f"{other_poet}: {v:.3f} [{lo:.3f}, {hi:.3f}]",

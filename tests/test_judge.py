@@ -46,13 +46,16 @@ def test_auc_is_the_mann_whitney_statistic():
 
 def test_two_sample_auc_is_near_half_for_one_distribution_and_near_one_for_two():
     rng = np.random.default_rng(1)
-    same = [two_sample_auc(rng.normal(size=(40, 30)), rng.normal(size=(40, 30)), seed=k)[0] for k in range(10)]
+    same = [two_sample_auc(rng.normal(size=(40, 30)), rng.normal(size=(40, 30)), seed=k)[0] for k in range(20)]
     assert abs(np.mean(same) - 0.5) < 0.1
     value, low, high = two_sample_auc(rng.normal(size=(40, 30)) + 1.0, rng.normal(size=(60, 30)), seed=0)
     assert value > 0.95 and low <= value <= high <= 1.0
     a = rng.normal(size=(50, 10))
-    x, y = halves(a, seed=3)
+    x, y, _, _ = halves(a, seed=3)
     assert x.shape == y.shape == (25, 10) and not set(map(tuple, x)) & set(map(tuple, y))
+    works = [i // 2 for i in range(50)]  # pairs of parts of one work go to the same half
+    _, _, gx, gy = halves(a, seed=3, groups=works)
+    assert not set(gx) & set(gy) and abs(len(gx) - len(gy)) <= 2
     assert all(np.isnan(two_sample_auc(a[:3], a[3:])))  # too few poems: no figure
 
 

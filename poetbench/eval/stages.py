@@ -15,7 +15,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -177,8 +177,14 @@ def reference_rows(plan: Plan) -> list[dict]:
     for author in plan.authors:
         for i, r in enumerate(corpus_mod.load_records(plan.config.corpus_dir, author, "test")):
             rows.append({"key": f"{REFERENCE}:{r['id']}", "model": REFERENCE, "author": author,
-                         "theme": theme_for_poem(r.get("title"), r["text"]), "sample": i, "text": r["text"]})
+                         "theme": theme_for_poem(r.get("title"), r["text"]), "sample": i, "text": r["text"],
+                         "work": work_of(r)})
     return rows
+
+
+def work_of(record: dict) -> str:
+    """The work a corpus record belongs to: its parts (a long work split) share title and source."""
+    return f"{record.get('title')}|{record.get('source')}" if record.get("part") else record["id"]
 
 
 @dataclass
@@ -189,6 +195,7 @@ class Scored:
     classifier: object
     train_texts: dict[str, list[str]]
     features: object = None  # the judge's style features, one row per score row
+    works: dict[str, str] = field(default_factory=dict)  # the reference poems' works, by key
 
     def features_of(self, keys: list[str]):
         """The feature rows of the poems with these keys (None when there are none)."""
@@ -211,7 +218,8 @@ def score_all(plan: Plan, rows: list[dict], log, classifier=None) -> Scored:
     atomic_write_jsonl(plan.out_dir / "scores.jsonl", scores)
     real = {a: [profile_of(s) for s in scores if s["model"] == REFERENCE and s["author"] == a]
             or real_profiles(train_texts[a]) for a in plan.authors}
-    return Scored(scores, {r["key"]: r["text"] for r in rows}, real, classifier, train_texts, features)
+    return Scored(scores, {r["key"]: r["text"] for r in rows}, real, classifier, train_texts, features,
+                  {r["key"]: r["work"] for r in rows if "work" in r})
 
 
 def profile_of(score_row: dict) -> dict:
@@ -284,7 +292,8 @@ def summarise(plan: Plan, scored: Scored, lm_rows: list[dict]) -> tuple[list[dic
         keys = [r["key"] for r in rows]
         group = GroupEvidence(model, author, rows, [scored.texts[k] for k in keys], scored.real[author],
                               scored.train_texts, scored.features_of(keys), scored.features_of(real_keys.get(author)),
-                              reference=model == REFERENCE, seed=seed)
+                              [scored.works[k] for k in real_keys.get(author, [])], reference=model == REFERENCE,
+                              seed=seed)
         for m in registry.metrics("group"):
             value = m.fn(group)
             summary.append(_row(model, author, m.name, *value[:1], len(rows), *value[1:]) if isinstance(value, tuple)

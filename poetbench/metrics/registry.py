@@ -73,6 +73,7 @@ class GroupEvidence:
     corpora: dict[str, list[str]] = field(default_factory=dict)  # training texts per author
     features: object = None  # the style features of the group's poems (a matrix, one row per poem)
     real_features: object = None  # ... and of the author's real held-out poems (None: no test split)
+    real_works: list[str] | None = None  # the work each of those poems is (a part of)
     reference: bool = False  # the group is the real held-out poems themselves
     seed: int = 0
 

@@ -81,5 +81,8 @@ def detect_auc(group) -> tuple[float, float, float]:
 
     if group.features is None or group.real_features is None:
         return float("nan"), float("nan"), float("nan")
-    a, b = halves(group.real_features, group.seed) if group.reference else (group.features, group.real_features)
-    return two_sample_auc(a, b, seed=group.seed)
+    if group.reference:
+        a, b, ga, gb = halves(group.real_features, group.seed, group.real_works)
+    else:
+        a, b, ga, gb = group.features, group.real_features, None, group.real_works
+    return two_sample_auc(a, b, seed=group.seed, groups_a=ga, groups_b=gb)
