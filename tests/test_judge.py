@@ -217,3 +217,19 @@ def test_a_changed_pretraining_corpus_is_named_when_the_old_base_is_gone(judged,
         shutil.move(str(moved), str(cache))
         write_corpus(tmp / "texts" / "beta.jsonl", "beta", 60)
         prepare_corpora(cfg, authors=[], log=lambda m: None)
+
+
+def test_eval_takes_its_base_from_the_adapters_manifests(judged, tmp_path):
+    """No --preset or --config: the adapters' manifests name the (micro tiny) base; an explicit
+    preset that disagrees is the only error."""
+    env, cfg, opts, result, tmp = judged
+    common = ["--authors-file", str(env["authors_file"]), "--corpus-dir", str(env["corpus_dir"]), "--models",
+              "base,lora", "--adapters", str(tmp / "adapters"), "--samples", "1", "--themes", "1", "--no-lm",
+              "--max-new-tokens", "12", "--quiet"]
+    out = CliRunner().invoke(cli, ["eval", *common, "--output-dir", str(tmp_path / "a")])
+    assert out.exit_code == 0, out.output
+    assert "as the adapters' manifests name it" in out.output
+    run = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert run["base"]["id"] == result.run["base"]["id"] and run["config"]["preset"] == "tiny"
+    out = CliRunner().invoke(cli, ["eval", "--preset", "seed", *common, "--output-dir", str(tmp_path / "b")])
+    assert out.exit_code != 0 and out.output.startswith("Error:") and "trained on base 'tiny'" in out.output

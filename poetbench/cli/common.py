@@ -100,6 +100,7 @@ def config_options(f):
 
         if config_file and preset:
             raise click.UsageError("give --config or --preset, not both (a config file names its preset)")
+        click.get_current_context().meta["poetbench.base_chosen"] = bool(config_file or preset)
         cfg = load_config(config_file) if config_file else get_preset(preset or "seed")
         changes = {k: str(Path(v).absolute()) for k, v in {"authors_file": authors_file, "corpus_root": corpus_root,
                                                            "corpus_dir": corpus_dir}.items() if v is not None}

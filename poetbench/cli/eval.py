@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from poetbench.cli.common import config_options, console, log, progress_bar, workspace
@@ -36,11 +38,14 @@ def eval_cmd(config, quiet, as_json, **fields):
       poetbench eval --models base,lora:pushkin --adapters adapters/seed-1a2b3c4d --samples 8
     """
     from poetbench.eval import run_eval
-    from poetbench.eval.plan import sampling_for
+    from poetbench.eval.plan import config_for_adapters, sampling_for
     from poetbench.report.html import write_report
     from poetbench.report.terminal import eval_tables
 
     chosen = given(fields)
+    adapters = chosen.get("adapters")
+    config = config_for_adapters(config, chosen.get("models", EvalOptions.models), Path(adapters) if adapters else None,
+                                 workspace(), click.get_current_context().meta.get("poetbench.base_chosen", False), log)
     params = sampling_for(config, **{k: chosen.pop(k) for k in SAMPLING_FIELDS if k in chosen})
     opts = EvalOptions(**chosen, params=params)
     with progress_bar() as progress:

@@ -121,6 +121,38 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     return plan
 
 
+BASE_FIELDS = ("preset", "base_model", "base_revision", "tiny")
+
+
+def config_for_adapters(config: RunConfig, models: str, adapters: Path | None, ws: Workspace, explicit: bool,
+                        log) -> RunConfig:
+    """The config with the base the adapters were trained on (their manifests record their training
+    config), unless the base was chosen explicitly (--preset or --config): then a disagreeing base is
+    ``resolve_base``'s error. Only models that name adapters count."""
+    items = [m.strip() for m in (models or "").split(",")]
+    if explicit or not any(m == "lora" or m.startswith("lora:") or (m != "base" and Path(m).is_dir()) for m in items):
+        return config
+    adapters_dir = adapters if adapters is not None else newest_run(ws.adapters)
+    if adapters_dir is None:
+        return config
+    trained = []
+    for e in parse_models(models, adapters_dir):
+        manifest = None if e.is_base else adapter_manifest(e.adapter_path)
+        if manifest is not None and isinstance(manifest.get("hyperparameters"), dict):
+            trained.append({k: manifest["hyperparameters"][k] for k in BASE_FIELDS if k in manifest["hyperparameters"]})
+    if not trained or trained[0] == {k: config.to_dict()[k] for k in trained[0]}:
+        return config
+    try:
+        adopted = config.replace(**trained[0])
+        adopted.__post_init__()  # a dict of tiny fields becomes its dataclass, and every field is checked
+    except ConfigError as e:
+        raise GenerateError(f"the adapters' manifests name a base this version cannot use ({e}): pass --preset or "
+                            "--config") from None
+    log(f"base: {'the tiny base' if adopted.is_tiny else adopted.base_model}, as the adapters' manifests name it "
+        "(--preset or --config to choose another)")
+    return adopted
+
+
 def parse_also(item: str) -> tuple[Path, str]:
     """``FILE.jsonl:NAME`` -> (path, name); the file must exist."""
     path, sep, name = item.rpartition(":")
@@ -157,7 +189,7 @@ def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: 
         base_id, tiny_key = ids.pop()
         if base_id != wanted:
             raise GenerateError(f"the adapters were trained on base {base_id!r}, not {wanted!r} "
-                                f"(pass --preset/--base-model to match)")
+                                f"(pass --preset or --config to match, or leave both out: eval then takes the base the adapters name)")
     if not config.is_tiny:
         return config.base_model, config.base_model + (f"@{config.base_revision}" if config.base_revision else "")
     if tiny_key is not None and cached_base(ws.cache, tiny_key) is not None:
