@@ -178,3 +178,40 @@ def test_shared_corpus_imports_cleanly(tmp_path):
     assert meta["report"]["read"] == 399 and len(recs) > 350
     assert all(r["lines"] <= 64 and r["lines"] >= 4 for r in recs)
     assert 0.7 < meta["splits"]["train"] / len(recs) < 0.9
+
+
+def test_authors_are_the_users_imported_and_added(corpus_env, tmp_path, monkeypatch):
+    """`corpus authors` shows an author imported from elsewhere as present; `corpus add` declares a new
+    author beside the shipped file (whose authors and corpus root stay as they are), which every later
+    command finds, and which trains."""
+    from click.testing import CliRunner
+
+    from poetbench.cli import cli
+    from poetbench.corpus import load_authors
+    from poetbench.train import train
+    from tests.conftest import micro_config, write_corpus
+
+    monkeypatch.setenv("POETBENCH_CACHE", str(tmp_path / "cache"))
+    flags = ["--authors-file", str(corpus_env["authors_file"]), "--corpus-dir", str(corpus_env["corpus_dir"])]
+    runner = CliRunner()
+    elsewhere = write_corpus(tmp_path / "elsewhere" / "m.jsonl", "gamma", 30, seed=3)
+    out = runner.invoke(cli, ["corpus", "import", *flags, "--author", "missing", str(elsewhere)])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cli, ["corpus", "authors", *flags])
+    assert out.exit_code == 0 and "imported" in out.output and "corpus import --author missing" not in out.output
+    # a new author, with one command
+    poems = write_corpus(tmp_path / "delta" / "d.jsonl", "beta", 40, seed=5)
+    out = runner.invoke(cli, ["corpus", "add", "delta", str(poems), "--name", "Дельта Поэтович", *flags])
+    assert out.exit_code == 0, out.output
+    user = corpus_env["authors_file"].with_name("authors.user.toml")
+    assert user.is_file() and "delta" in user.read_text(encoding="utf-8")
+    authors = load_authors(corpus_env["authors_file"])
+    assert authors["delta"].name == "Дельта Поэтович" and authors["alpha"].present  # the shipped ones unchanged
+    out = runner.invoke(cli, ["corpus", "authors", *flags])
+    assert "delta" in out.output and "Дельта" in out.output
+    out = runner.invoke(cli, ["corpus", "add", "delta", str(poems), "--name", "Ещё Раз", *flags])
+    assert out.exit_code != 0 and out.output.startswith("Error:") and "declared already" in out.output
+    out = runner.invoke(cli, ["corpus", "add", "epsilon", str(tmp_path / "delta"), "--name", "Эпсилон", *flags])
+    assert out.exit_code != 0 and "epsilon" not in user.read_text(encoding="utf-8")  # a failed import declares nothing
+    result = train(micro_config(corpus_env, authors=["delta"]), output_dir=tmp_path / "adapters", log=lambda m: None)
+    assert [r.author for r in result.results] == ["delta"] and (tmp_path / "adapters" / "delta").is_dir()

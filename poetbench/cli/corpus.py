@@ -1,4 +1,4 @@
-"""``poetbench corpus authors | import | fetch | stats``."""
+"""``poetbench corpus authors | add | import | fetch | stats``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def corpus():
       poetbench corpus authors
       poetbench corpus import --authors pushkin,lermontov
       poetbench corpus import --author brodsky ~/poems/brodsky/
+      poetbench corpus add mandelstam --name "Осип Эмильевич Мандельштам" ~/poems/mandelstam/
       poetbench corpus stats --tokenizer tiny
     """
 
@@ -43,14 +44,36 @@ def corpus_authors(config):
     Example:
       poetbench corpus authors --corpus-root ../shared/corpora
     """
-    from poetbench.corpus import load_authors
+    from poetbench.corpus.build import author_statuses
     from poetbench.report.terminal import authors_table
 
-    authors = load_authors(config.authors_file, config.corpus_root)
-    console.print(authors_table(authors.values()))
-    for a in authors.values():
-        if not a.present:
+    statuses = author_statuses(config)
+    console.print(authors_table(statuses))
+    for a, status, _ in statuses:
+        if status == "missing":
             console.print(f"[yellow]{a.id}[/]: {a.how_to_supply()}", soft_wrap=True)
+
+
+@corpus.command("add")
+@config_options
+@click.argument("author_id")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--name", required=True, help="The author's full name, in Russian (prompts name the poet with it).")
+@click.option("--force", is_flag=True, help="Rebuild the normalised corpus even when it is up to date.")
+def corpus_add(config, author_id, path, name, force):
+    """Declare a new author and import their poems in one step: the author goes into
+    authors.user.toml beside the authors file (which every later command reads, with the shipped
+    authors and their corpus root as they are).
+
+    \b
+    Example:
+      poetbench corpus add mandelstam --name "Осип Эмильевич Мандельштам" ~/poems/mandelstam/
+    """
+    from poetbench.corpus.build import add_author
+
+    user, meta = add_author(config, author_id, name, Path(path), force)
+    console.print(_report(author_id, meta, config.corpus_dir))
+    console.print(f"declared {author_id} in {user}; train it with `poetbench train --authors {author_id}`")
 
 
 @corpus.command("import")

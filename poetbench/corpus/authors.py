@@ -43,14 +43,35 @@ class Author:
         return msg + (f" ({self.note})" if self.note else "")
 
 
+USER_AUTHORS = "authors.user.toml"  # beside the authors file: the user's own authors (`corpus add`)
+
+
+def user_authors_file(authors_file: str | Path) -> Path:
+    return Path(authors_file).with_name(USER_AUTHORS)
+
+
 def load_authors(authors_file: str | Path, corpus_root: str | Path | None = None) -> dict[str, Author]:
-    """Read ``authors.toml``. Relative paths resolve against ``corpus_root`` (argument, else the
-    file's own ``corpus_root`` key, relative to the file's folder, else the file's folder)."""
+    """Read ``authors.toml``, and the user's ``authors.user.toml`` beside it when there is one (its
+    authors are added; their relative paths resolve against its own folder). Relative paths resolve
+    against ``corpus_root`` (argument, else the file's own ``corpus_root`` key, relative to the
+    file's folder, else the file's folder)."""
     authors_file = Path(authors_file)
     if not authors_file.exists() and not authors_file.is_symlink():
         from poetbench.workspace import authors_file_missing
 
         raise authors_file_missing(authors_file)
+    authors = _read_authors(authors_file, corpus_root)
+    user = user_authors_file(authors_file)
+    if user.exists() or user.is_symlink():
+        for author_id, author in _read_authors(user, None).items():
+            if author_id in authors:
+                raise CorpusError(f"{author_id!r} is declared in {authors_file} already: remove it from one of "
+                                  "the two files", user, field=f"authors.{author_id}")
+            authors[author_id] = author
+    return authors
+
+
+def _read_authors(authors_file: Path, corpus_root: str | Path | None) -> dict[str, Author]:
     data = read_toml(authors_file, "authors file")
     if corpus_root is not None:  # the workspace applies POETBENCH_CORPUS_ROOT to the config
         root = Path(corpus_root)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from poetbench.config import validate_author_id
+from poetbench.config import OTHER, validate_author_id
 from poetbench.corpus.authors import Author, load_authors, select_authors
 from poetbench.corpus.cleaning import (
     SPLITS, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
@@ -279,10 +279,56 @@ def import_selected(config, authors: list[str] | None, one_author: str | None, p
     else:
         targets, source = [a for a in declared.values() if a.present], None
         for a in declared.values():
-            if not a.present:
-                skipped(a)
+            if not a.present and existing_meta(config.corpus_dir, a.id) is None:
+                skipped(a)  # (an author imported from elsewhere or fetched is kept as it is)
     for author in targets:
         yield author.id, import_author(author, config.corpus_dir, settings, source=source, force=force)
+
+
+def author_statuses(config) -> list[tuple[Author, str, str]]:
+    """Each declared author as (author, status, where): ``present`` (its declared path exists),
+    ``imported`` (no declared texts, but a corpus imported from elsewhere or fetched), ``missing``."""
+    out = []
+    for a in load_authors(config.authors_file, config.corpus_root).values():
+        meta = None if a.present else existing_meta(config.corpus_dir, a.id)
+        if a.present:
+            out.append((a, "present", str(a.path)))
+        elif meta is not None:
+            out.append((a, "imported", str(meta.get("source") or corpus_paths(config.corpus_dir, a.id)[0])))
+        else:
+            out.append((a, "missing", str(a.path)))
+    return out
+
+
+def add_author(config, author_id: str, name: str, path: Path, force: bool = False) -> tuple[Path, dict]:
+    """``corpus add``: import ``path`` as a new author's corpus, then declare the author (id, name,
+    absolute path) in the user's authors file beside the authors file, which every later command
+    reads. Nothing is declared when the import fails. Returns (the user file, the corpus meta)."""
+    import tomllib
+
+    import tomli_w
+
+    from poetbench.corpus.authors import user_authors_file
+    from poetbench.io import atomic_write_text
+
+    validate_author_id(author_id)
+    if author_id == OTHER:
+        raise CorpusError(f"{OTHER!r} is declared in the shipped authors file (verse by none of the poets)")
+    if not name or not name.strip():
+        raise CorpusError("--name: give the author's full name (in Russian, as prompts name the poet)")
+    declared = load_authors(config.authors_file, config.corpus_root)
+    if author_id in declared:
+        raise CorpusError(f"{author_id!r} is declared already ({declared[author_id].name}): to give it texts, run "
+                          f"`poetbench corpus import --author {author_id} PATH`")
+    path = Path(path).absolute()
+    author = Author(author_id, name.strip(), path)
+    meta = import_author(author, config.corpus_dir, CorpusSettings.from_config(config), force=force)
+    user = user_authors_file(config.authors_file)
+    data = tomllib.loads(user.read_text(encoding="utf-8")) if user.is_file() else {}
+    data.setdefault("authors", {})[author_id] = {"name": author.name, "path": str(path)}
+    header = "# Authors added with `poetbench corpus add` (read beside authors.toml by every command).\n"
+    atomic_write_text(user, header + tomli_w.dumps(data))
+    return user, meta
 
 
 def select_for_stats(config, authors: list[str] | None, log: Callable[[str], None] = print):

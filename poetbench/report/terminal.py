@@ -5,12 +5,16 @@ from __future__ import annotations
 from rich.table import Table
 
 
-def authors_table(authors) -> Table:
+STATUS_STYLE = {"present": "[green]present[/]", "imported": "[green]imported[/]", "missing": "[red]missing[/]"}
+
+
+def authors_table(statuses) -> Table:
+    """``corpus.build.author_statuses`` as a table."""
     table = Table(title="Declared authors")
-    for col in ("id", "name", "texts", "path"):
+    for col in ("id", "name", "texts", "from"):
         table.add_column(col)
-    for a in authors:
-        table.add_row(a.id, a.name, "[green]present[/]" if a.present else "[red]missing[/]", str(a.path))
+    for a, status, where in statuses:
+        table.add_row(a.id, a.name, STATUS_STYLE[status], where)
     return table
 
 
