@@ -52,6 +52,7 @@ class PromptSet:
     train_template: str
     generic_template: str
     themes: tuple[str, ...] = field(default_factory=tuple)
+    anon_template: str = "Напиши стихотворение на тему '{theme}'."  # (data/prompts.toml has the real default)
 
     def __post_init__(self):
         from poetbench.errors import ConfigError
@@ -59,7 +60,7 @@ class PromptSet:
         if not isinstance(self.version, int) or isinstance(self.version, bool):
             raise ConfigError(f"must be an integer, got {self.version!r}", field="version")
         for name, allowed in (("eval_template", TEMPLATE_FIELDS), ("train_template", TEMPLATE_FIELDS),
-                              ("generic_template", ("theme",))):
+                              ("generic_template", ("theme",)), ("anon_template", ("theme",))):
             check_template(getattr(self, name), name, allowed, required=allowed)
         if not isinstance(self.themes, tuple) or not self.themes or not all(
                 isinstance(t, str) and t.strip() for t in self.themes):
@@ -73,6 +74,10 @@ class PromptSet:
 
     def generic_prompt(self, theme: str) -> str:
         return self.generic_template.format(theme=theme)
+
+    def anon_prompt(self, theme: str) -> str:
+        """The evaluation prompt without the poet's name (``eval --controls``)."""
+        return self.anon_template.format(theme=theme)
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +97,7 @@ def default_prompts() -> PromptSet:
         train_template=data["train_template"],
         generic_template=data["generic_template"],
         themes=tuple(data["themes"]),
+        anon_template=data["anon_template"],
     )
 
 
@@ -142,7 +148,7 @@ def theme_for_poem(title: str | None, text: str, max_title_words: int = 4) -> st
     return salient_noun(text) or "жизнь"
 
 
-_PROMPT_KEYS = {"version", "eval_template", "train_template", "generic_template", "themes"}
+_PROMPT_KEYS = {"version", "eval_template", "train_template", "generic_template", "anon_template", "themes"}
 
 
 def load_prompts(path) -> PromptSet:
@@ -169,12 +175,12 @@ def load_prompts(path) -> PromptSet:
         unknown = set(data) - _PROMPT_KEYS
         if unknown:
             raise ConfigError(f"{path}: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(_PROMPT_KEYS))})")
-    merged = {**base.to_dict(), "themes": list(base.themes), **data}
+    merged = {**base.to_dict(), "themes": list(base.themes), "anon_template": base.anon_template, **data}
     if not isinstance(merged["themes"], list):
         raise ConfigError(f"must be a list of strings, got {merged['themes']!r}", path, field="themes")
     try:
         return PromptSet(version=merged["version"], eval_template=merged["eval_template"],
                          train_template=merged["train_template"], generic_template=merged["generic_template"],
-                         themes=tuple(merged["themes"]))
+                         themes=tuple(merged["themes"]), anon_template=merged["anon_template"])
     except ConfigError as e:
         raise ConfigError(str(e), path) from None

@@ -233,3 +233,32 @@ def test_eval_takes_its_base_from_the_adapters_manifests(judged, tmp_path):
     assert run["base"]["id"] == result.run["base"]["id"] and run["config"]["preset"] == "tiny"
     out = CliRunner().invoke(cli, ["eval", "--preset", "seed", *common, "--output-dir", str(tmp_path / "b")])
     assert out.exit_code != 0 and out.output.startswith("Error:") and "trained on base 'tiny'" in out.output
+
+
+def test_prompt_controls_are_rows_with_paired_comparisons(judged, tmp_path):
+    """--controls: base:anon (no poet named) and lora:<a>@<b> (another poet named), compared paired
+    with base and with the adapter; resumable like any run."""
+    env, cfg, opts, result, tmp = judged
+    o = EvalOptions(models="base,lora", adapters=tmp / "adapters", samples=2, themes=2, output_dir=tmp_path / "c",
+                    batch_size=4, params=SamplingParams(max_new_tokens=16), controls=True, lm=False)
+    res = run_eval(cfg, o, log=lambda m: None)
+    rows = [json.loads(line) for line in (tmp_path / "c" / "generations.jsonl").read_text().splitlines()]
+    models = {r["model"] for r in rows}
+    assert {"base", "base:anon", "lora:alpha", "lora:beta", "lora:alpha@beta", "lora:beta@alpha"} == models
+    anon = [r for r in rows if r["model"] == "base:anon"]
+    assert anon and all("Поэт" not in r["prompt"] for r in anon)
+    assert all("Beta Поэт" in r["prompt"] and r["author"] == "alpha" for r in rows if r["model"] == "lora:alpha@beta")
+    assert len({r["key"] for r in rows}) == len(rows)  # base:anon's poems per author are samples of their own
+    against = {(c["model"], c.get("against")) for c in res.comparisons}
+    assert {("lora:alpha", None), ("base:anon", "base"), ("lora:alpha@beta", "lora:alpha")} <= against
+    assert res.run["options"]["controls"] and "anon_template" in res.run["identity"]["templates"]
+    assert {(r["model"], r["author"]) for r in res.summary} >= {("base:anon", "alpha"), ("lora:beta@alpha", "beta")}
+    again = run_eval(cfg, o, log=lambda m: None)  # resumes: nothing generated again
+    assert again.run["timings"]["generated"] == 0
+    from poetbench.eval.rescore import rescore_run
+
+    rescored = rescore_run(cfg, tmp_path / "c", log=lambda m: None)  # the controls survive scoring again
+    assert {(c["model"], c.get("against")) for c in rescored.comparisons} == against
+    from poetbench.report.html import write_report
+
+    assert "lora:alpha@beta − lora:alpha" in write_report(tmp_path / "c").read_text(encoding="utf-8")

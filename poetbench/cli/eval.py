@@ -12,7 +12,7 @@ from poetbench.config import SamplingParams
 from poetbench.eval.plan import EvalOptions
 
 EVAL_FIELDS = ("models", "adapters", "samples", "themes", "prompts_file", "output_dir", "batch_size", "seed",
-               "backend", "tensor_parallel_size", "merge_adapters", "lm", "force", "also")
+               "backend", "tensor_parallel_size", "merge_adapters", "lm", "force", "controls", "also")
 SAMPLING_FIELDS = ("max_new_tokens", "temperature", "top_p", "repetition_penalty")
 
 

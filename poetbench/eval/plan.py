@@ -43,6 +43,9 @@ class EvalOptions:
     tensor_parallel_size: int = documented(1, "vLLM only: GPUs one model is split across (for bases that do not fit one).",
                                    ge=1, le=64)
     force: bool = documented(False, "The output folder holds another run: move its files aside and start afresh.")
+    controls: bool = documented(False, "Add prompt controls: the base prompted without the poet's name (base:anon) "
+                                "and each adapter prompted with another author's name (lora:<author>@<other>), "
+                                "compared paired with base and with the adapter.")
     also: list[str] = documented([], "Poems made elsewhere to add as model rows: FILE.jsonl:NAME (rows with author, "
                                  "text[, theme, id]); comma-separated.")
 
@@ -78,6 +81,7 @@ class Plan:
     seed: int
     jobs: list[Job] = field(default_factory=list)
     identity: dict = field(default_factory=dict)
+    controls: list[tuple[str, str]] = field(default_factory=list)  # (control row, the row it is compared with)
     also_rows: list[dict] = field(default_factory=list)  # the poems of --also FILE.jsonl:NAME, as rows
     also_files: list[dict] = field(default_factory=list)  # their files: {"file", "name", "sha256"}
     cached: int = 0  # jobs whose poems were already in generations.jsonl
@@ -110,12 +114,21 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     plan = Plan(config, opts, ws, entries, adapters_dir, prompts, themes, authors, {a.id: a.name for a in selected},
                 metas, base_path, base_id, opts.output_dir or ws.reports / run_name, seed)
     plan.jobs = build_jobs(plan)
+    if opts.controls:
+        plan.controls, control_jobs = build_controls(plan)
+        plan.jobs += control_jobs
     from poetbench.eval.poems import read_poems
 
     also = [parse_also(item) for item in opts.also]
     for path, name in also:  # read (and checked) before any poem is generated
         plan.also_rows += [r for r in read_poems(path, name, set(metas)) if r["author"] in plan.authors]
     plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
+    if plan.controls:
+        by_name = {e.name: e for e in entries}
+        plan.identity["models"] = sorted(plan.identity["models"] + [
+            [name, by_name[against.split("@")[0]].adapter_sha256 if "@" in name else None]
+            for name, against in plan.controls])
+        plan.identity["templates"]["anon_template"] = prompts.anon_template
     plan.also_files = [{"file": str(path), "name": name, "sha256": corpus_mod.file_sha256(path)} for path, name in also]
     plan.identity["also"] = sorted([f["name"], f["sha256"]] for f in plan.also_files)
     return plan
@@ -224,6 +237,38 @@ def build_jobs(plan: Plan) -> list[Job]:
                     jobs.append(Job(e.name, author, theme, k, prompt,
                                     job_key(plan.base_id, e, prompt, plan.params, plan.seed + k)))
     return jobs
+
+
+ANON = "base:anon"
+
+
+def build_controls(plan: Plan) -> tuple[list[tuple[str, str]], list[Job]]:
+    """``--controls``: the base prompted without the poet's name (``base:anon``, for each author, its
+    poems scored against that author) and each adapter prompted with another author's name
+    (``lora:<author>@<other>``, scored against the adapter's own author); with the rows each is
+    compared with: ``base``, and the adapter."""
+    controls, jobs = [], []
+    for e in plan.entries:
+        if e.is_base:
+            controls.append((ANON, e.name))
+            for author in plan.authors:
+                for theme in plan.themes:
+                    prompt = plan.prompts.anon_prompt(theme)
+                    jobs += [Job(ANON, author, theme, k, prompt, job_key(plan.base_id, e, prompt, plan.params, plan.seed + k,
+                                                                         control=f"anon:{author}"), weights=e.name)
+                             for k in range(plan.opts.samples)]
+        elif e.author in plan.authors:
+            for other in plan.authors:
+                if other == e.author:
+                    continue
+                name = f"{e.name}@{other}"
+                controls.append((name, e.name))
+                for theme in plan.themes:
+                    prompt = plan.prompts.eval_prompt(theme, plan.names[other])
+                    jobs += [Job(name, e.author, theme, k, prompt, job_key(plan.base_id, e, prompt, plan.params,
+                                                                           plan.seed + k), weights=e.name)
+                             for k in range(plan.opts.samples)]
+    return controls, jobs
 
 
 def claim(plan: Plan, log) -> None:

@@ -46,9 +46,11 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     classifier = load(judge_folder(ws.classifiers, key), warn=log)
     _, metas = corpus_mod.prepare_corpora(config, authors=[], log=log)
     models = [m for m in run.get("models", []) if isinstance(m, dict) and isinstance(m.get("name"), str)]
-    names = {m["name"] for m in models}
-    rows = [r for r in read_done(run_dir / GENERATIONS).values() if r.get("model") in names]
     opts = run.get("options") if isinstance(run.get("options"), dict) else {}
+    controls = [(c["model"], c["against"]) for c in opts.get("controls") or []
+                if isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("against"), str)]
+    names = {m["name"] for m in models} | {name for name, _ in controls}
+    rows = [r for r in read_done(run_dir / GENERATIONS).values() if r.get("model") in names]
     for f in opts.get("also") or []:
         path = Path(f.get("file", ""))
         if not path.is_file() or corpus_mod.file_sha256(path) != f.get("sha256"):
@@ -70,6 +72,7 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     seed = opts.get("seed") if isinstance(opts.get("seed"), int) else config.seed
     plan = Plan(config, EvalOptions(models=",".join(sorted(names)) or "base"), ws, entries, None, default_prompts(),
                 [], authors, {a: declared[a].name for a in authors}, metas, "", "", run_dir, seed)
+    plan.controls = controls
     t0 = time.time()
     with rundir.folder_lock(run_dir):
         kept = rundir.keep_copies(run_dir, REWRITTEN)

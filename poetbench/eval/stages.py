@@ -301,17 +301,19 @@ def summarise(plan: Plan, scored: Scored, lm_rows: list[dict]) -> tuple[list[dic
     for r in lm_rows:
         for m in registry.metrics("lm"):
             summary.append(_row(r["model"], r["author"], m.name, m.fn(r), r["poems"]))
-    base_rows = {(s["author"], s["theme"], s["sample"]): s for s in scores if s["model"] == "base"}
-    for e in plan.entries:
-        if e.is_base:
-            continue
-        pairs = [(s, base_rows[(s["author"], s["theme"], s["sample"])]) for s in scores
-                 if s["model"] == e.name and (s["author"], s["theme"], s["sample"]) in base_rows]
-        if not pairs:
-            continue
-        for m in registry.metrics("poem"):
-            c = paired_comparison([a[m.name] for a, _ in pairs], [b[m.name] for _, b in pairs], seed=seed)
-            comparisons.append({"model": e.name, "author": e.author, "metric": m.name, **c})
+    # every adapter against the base; each control row (--controls) against the row it varies
+    relations = [(e.name, "base") for e in plan.entries if not e.is_base] + list(plan.controls)
+    by_row = {(s["model"], s["author"], s["theme"], s["sample"]): s for s in scores}
+    for name, against in relations:
+        for author in dict.fromkeys(s["author"] for s in scores if s["model"] == name):
+            pairs = [(s, by_row[(against, author, s["theme"], s["sample"])]) for s in scores
+                     if s["model"] == name and s["author"] == author and (against, author, s["theme"], s["sample"]) in by_row]
+            if not pairs:
+                continue
+            for m in registry.metrics("poem"):
+                c = paired_comparison([a[m.name] for a, _ in pairs], [b[m.name] for _, b in pairs], seed=seed)
+                comparisons.append({"model": name, "author": author, "metric": m.name, **c,
+                                    **({"against": against} if (name, against) in plan.controls else {})})
     return summary, add_q_values(comparisons)
 
 
@@ -350,7 +352,8 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
             "samples": opts.samples, "themes": plan.themes, "batch_size": plan.batch_size,
             "batch_size_option": opts.batch_size or "auto", "merge_adapters": opts.merge_adapters, "seed": plan.seed,
             "sampling": plan.params.to_dict(), "backend": opts.backend, "prompts": plan.prompts.to_dict(),
-            "all_themes": list(plan.prompts.themes), "also": plan.also_files},
+            "all_themes": list(plan.prompts.themes), "also": plan.also_files,
+            "controls": [{"model": name, "against": against} for name, against in plan.controls]},
         "base": {"path": plan.base_path, "id": plan.base_id},
         "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
                     "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)} for e in plan.entries],

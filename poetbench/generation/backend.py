@@ -40,6 +40,11 @@ class Job:
     sample: int
     prompt: str
     key: str = ""
+    weights: str = ""  # the entry whose weights generate, when not ``model`` (a control row: base:anon, lora:a@b)
+
+    @property
+    def entry(self) -> str:
+        return self.weights or self.model
 
 
 @dataclass
@@ -75,9 +80,11 @@ class Backend(ABC):
         """Free what the backend holds (GPU memory)."""
 
 
-def job_key(base_id: str, entry: ModelEntry, prompt: str, params: SamplingParams, seed: int) -> str:
+def job_key(base_id: str, entry: ModelEntry, prompt: str, params: SamplingParams, seed: int, control: str = "") -> str:
     data = {"base": base_id, "adapter": entry.adapter_sha256, "prompt": prompt, "params": params.to_dict(),
             "seed": seed}
+    if control:  # a control row's poems are its own samples, even where its prompt is another row's
+        data["control"] = control
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:24]
 
 
@@ -175,7 +182,7 @@ def run_jobs(backend: Backend, jobs: list[Job], out_path: Path, params: Sampling
                          "sample": job.sample, "prompt": job.prompt, "text": c.text, "tokens": c.tokens,
                          "params": params.to_dict(), "seed": c.seed, "seed_scope": backend.seed_scope,
                          "backend": backend.name, "base": base_id,
-                         "adapter_sha256": backend.entries[job.model].adapter_sha256})
+                         "adapter_sha256": backend.entries[job.entry].adapter_sha256})
         append_jsonl(out_path, rows)
         done.update({r["key"]: r for r in rows})
         if task is not None:

@@ -152,7 +152,7 @@ class HFBackend(Backend):
         tok = bank.tokenizer
         ids = chat_ids(tok, [j.prompt for j in batch]).to(bank.model.device)
         torch.manual_seed(seed)
-        with bank.use(batch[0].model, merged=self.merge) as model, torch.inference_mode():
+        with bank.use(batch[0].entry, merged=self.merge) as model, torch.inference_mode():
             out = model.generate(**ids, do_sample=True, temperature=params.temperature, top_p=params.top_p,
                                  max_new_tokens=params.max_new_tokens, repetition_penalty=params.repetition_penalty,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)

@@ -79,7 +79,7 @@ class VLLMBackend(Backend):
                                               max_tokens=params.max_new_tokens,
                                               repetition_penalty=params.repetition_penalty, seed=request_seed(j))
                     for j in batch]
-        outputs = self._chat([j.prompt for j in batch], sampling, batch[0].model)
+        outputs = self._chat([j.prompt for j in batch], sampling, batch[0].entry)
         return [Completion(o.outputs[0].text.strip(), len(o.outputs[0].token_ids), request_seed(j))
                 for j, o in zip(batch, outputs)]
 

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from poetbench.errors import ReportError
+from poetbench.report.terminal import comparison_label
 from poetbench.io import atomic_write_text, iter_jsonl, read_json_object, read_text
 
 SCORE_FIELDS = ("key", "model", "author", "theme", "sample", "meter", "feet", "rhyme_scheme", "p_target", "regularity")
@@ -160,7 +161,8 @@ def build_context(run_dir: Path) -> dict:
         if m is None:
             continue
         good = m.higher_is_better is not None and (c["diff"] > 0) == m.higher_is_better
-        comparisons.append(dict(c, label=m.label, significant=is_significant(c), better=good, disagrees=disagrees(c)))
+        comparisons.append(dict(c, label=m.label, row=comparison_label(c), significant=is_significant(c), better=good,
+                                disagrees=disagrees(c)))
 
     heldout_charts = []
     if lm:

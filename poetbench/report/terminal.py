@@ -149,13 +149,20 @@ def all_metrics_table(summary: list[dict]) -> Table:
     return table
 
 
+def comparison_label(c: dict) -> str:
+    """``lora:pushkin``; a control: ``base:anon − base (pushkin)``, ``lora:pushkin@lermontov − lora:pushkin``."""
+    if "against" not in c:
+        return c["model"]
+    return f"{c['model']} − {c['against']}" + (f" ({c['author']})" if c["against"] == "base" else "")
+
+
 def comparison_table(comparisons: list[dict]) -> Table:
     """Every adapter minus the base for every poem metric; significant differences (the one rule of
     ``eval.stats.is_significant``) in bold, green when better by the metric's direction."""
     from poetbench.eval.stats import disagrees, is_significant
     from poetbench.metrics.registry import REGISTRY
 
-    table = Table(title="Adapter minus base on the same prompts and seeds (paired)",
+    table = Table(title="Adapter minus base on the same prompts and seeds (paired; a control row minus the row it varies)",
                   caption="bold: q < 0.05 (Benjamini–Hochberg over every adapter x metric test of the run); "
                           "†: the bootstrap CI and the test disagree, and the highlight follows the test")
     for col in ("model", "metric", "difference [95% CI]", "effect size", "p (Wilcoxon)", "q (BH)"):
@@ -167,7 +174,7 @@ def comparison_table(comparisons: list[dict]) -> Table:
             good = m.higher_is_better is not None and (c["diff"] > 0) == m.higher_is_better
             style = "[bold green]" if good else "[bold red]" if m.higher_is_better is not None else "[bold]"
         mark = " †" if disagrees(c) else ""
-        table.add_row(c["model"], m.label,
+        table.add_row(comparison_label(c), m.label,
                       f"{style}{c['diff']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]{mark}",
                       f"{c['effect_size']:+.2f}", f"{c['p_value']:.3g}",
                       f"{c['q_value']:.3g}" if c.get("q_value") is not None else "—")
