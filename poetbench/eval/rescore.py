@@ -26,7 +26,9 @@ REWRITTEN = ("scores.jsonl", "summary.csv", "summary.json", "run.json", "report.
 
 
 def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log: Callable[[str], None] = print,
-                ws: Workspace | None = None):
+                ws: Workspace | None = None, out_dir: Path | None = None):
+    """Score ``run_dir``'s poems again (see the module docstring); with ``out_dir``, into that folder
+    (with a copy of the run's generations), leaving the run as it is."""
     from poetbench.eval.poems import read_poems
     from poetbench.eval.stages import REFERENCE, EvalResult, real_author_of, score_all, summarise, write_summary
     from poetbench.prompts import default_prompts
@@ -70,16 +72,23 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     entries = [ModelEntry(m["name"], Path(m["adapter"]) if m.get("adapter") else None, m.get("author"),
                           m.get("adapter_sha256")) for m in models if not m.get("external")]
     seed = opts.get("seed") if isinstance(opts.get("seed"), int) else config.seed
+    dest = Path(out_dir) if out_dir is not None else run_dir
     plan = Plan(config, EvalOptions(models=",".join(sorted(names)) or "base"), ws, entries, None, default_prompts(),
-                [], authors, {a: declared[a].name for a in authors}, metas, "", "", run_dir, seed)
+                [], authors, {a: declared[a].name for a in authors}, metas, "", "", dest, seed)
     plan.controls = controls
     t0 = time.time()
-    with rundir.folder_lock(run_dir):
-        kept = rundir.keep_copies(run_dir, REWRITTEN)
+    with rundir.folder_lock(dest):
+        import shutil
+
+        kept = rundir.keep_copies(run_dir, REWRITTEN) if dest == run_dir else None
+        if dest != run_dir:
+            for name in (GENERATIONS, "lm.jsonl"):
+                if (run_dir / name).is_file():
+                    shutil.copyfile(run_dir / name, dest / name)
         scored = score_all(plan, rows, log, classifier=classifier)
         lm_rows = [obj for _, obj in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").is_file() else []
         summary, comparisons = summarise(plan, scored, lm_rows)
-        write_summary(run_dir, summary, comparisons, real_author_of(plan, scored.real))
+        write_summary(dest, summary, comparisons, real_author_of(plan, scored.real))
         first = summary[0]["metric"] if summary else None
         run.update({
             "classifier": judge_record(classifier),
@@ -89,5 +98,7 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
                          "previous_judge": recorded.get("key"), "previous_files": kept.name if kept else None,
                          "seconds": round(time.time() - t0, 1)},
         })
-        atomic_write_json(run_json, run)
-    return EvalResult(run_dir, summary, comparisons, lm_rows, run)
+        if dest != run_dir:
+            run["rescored"]["from"] = str(run_dir)
+        atomic_write_json(dest / "run.json", run)
+    return EvalResult(dest, summary, comparisons, lm_rows, run)

@@ -15,36 +15,9 @@ from pathlib import Path
 
 from poetbench.errors import ReportError
 from poetbench.report.terminal import comparison_label
-from poetbench.io import atomic_write_text, iter_jsonl, read_json_object, read_text
+from poetbench.io import atomic_write_text, read_json_object, read_text
 
-SCORE_FIELDS = ("key", "model", "author", "theme", "sample", "meter", "feet", "rhyme_scheme", "p_target", "regularity")
-SUMMARY_FIELDS = ("model", "author", "metric", "mean")
-COMPARISON_FIELDS = ("model", "metric", "diff", "ci_low", "ci_high", "effect_size", "p_value")
-LM_FIELDS = ("model", "author", "perplexity", "entropy", "mean_token_accuracy")
-
-
-def _records(rows, path: Path, key: str, fields: tuple[str, ...]) -> list[dict]:
-    """``summary.json``'s list ``key``: objects with ``fields`` (one error naming the first that lacks one)."""
-    if not isinstance(rows, list):
-        raise ReportError("must be a list of objects", path, field=key)
-    for i, r in enumerate(rows):
-        missing = [f for f in fields if not isinstance(r, dict) or f not in r]
-        if missing:
-            raise ReportError(f"entry {i} has no {missing[0]!r} (was the file written by `poetbench eval`?)", path,
-                              field=key)
-    return rows
-
-
-def _rows(path: Path, fields: tuple[str, ...]) -> list[dict]:
-    """A run's JSONL file, every row with ``fields`` (a row without one is an error naming it)."""
-    rows = []
-    for line, row in iter_jsonl(path, ReportError):
-        missing = [f for f in fields if f not in row]
-        if missing:
-            raise ReportError("row without this field (was the file written by `poetbench eval`?)", path, line,
-                              missing[0])
-        rows.append(row)
-    return rows
+from poetbench.eval.runfiles import COMPARISON_FIELDS, LM_FIELDS, SCORE_FIELDS, SUMMARY_FIELDS, check_records, read_rows
 
 MEMO_THRESHOLD = 8  # words in a row shared with a training poem
 
@@ -128,20 +101,11 @@ def build_context(run_dir: Path) -> dict:
     from poetbench.metrics.registry import METRICS, REGISTRY, fmt, fmt_summary, headline
     from poetbench.prosody.meter import meter_label
 
+    from poetbench.eval.runfiles import read_run
+
+    files = read_run(Path(run_dir))
     run_dir = Path(run_dir)
-    needed = ["run.json", "summary.json", "scores.jsonl", "generations.jsonl"]
-    missing = [n for n in needed if not (run_dir / n).exists()]
-    if missing:
-        raise ReportError(f"{run_dir}: not an eval run with generations (missing {', '.join(missing)}); "
-                          "run `poetbench eval` first")
-    run = _with_defaults(read_json_object(run_dir / "run.json", "run file", ReportError))
-    summary = read_json_object(run_dir / "summary.json", "summary", ReportError)
-    scores = _rows(run_dir / "scores.jsonl", SCORE_FIELDS)
-    if not scores:
-        raise ReportError(f"{run_dir}: the run has no generated poems to report on")
-    _records(summary.get("summary"), run_dir / "summary.json", "summary", SUMMARY_FIELDS)
-    _records(summary.get("comparisons"), run_dir / "summary.json", "comparisons", COMPARISON_FIELDS)
-    lm = _rows(run_dir / "lm.jsonl", LM_FIELDS) if (run_dir / "lm.jsonl").exists() else []
+    run, summary, scores, lm = _with_defaults(files["run"]), files["summary"], files["scores"], files["lm"]
 
     cells = {(r["model"], r["author"], r["metric"]): r for r in summary["summary"]}
     pairs = sorted({(s["model"], s["author"]) for s in scores}, key=lambda p: (p[1], p[0] != "base", p[0]))
