@@ -187,6 +187,9 @@ class RunConfig:
     lora_target_modules: str = documented("all-linear", "peft target_modules: 'all-linear' or a comma-separated list.")
     # SFT schedule
     seed: int = documented(42, "Random seed for training, splits of batches and LoRA init.", ge=0, lt=2**32)
+    seeds: list[int] = documented([], "Train one adapter per author and seed (e.g. 1,2,3), into <author>-seed<N>/, so "
+                                  "that eval can measure the variance between training runs [default: one, --seed].",
+                                  ge=0, lt=2**32)
     num_train_epochs: float = documented(1.0, "Epochs over the author's training poems (ignored when max_steps > 0).",
                                  gt=0, le=10_000)
     max_steps: int = documented(-1, "Optimizer steps per author; -1 means use num_train_epochs.", ge=1, le=10_000_000, **{"or": -1})
@@ -222,6 +225,8 @@ class RunConfig:
         if self.max_lines < self.min_lines:
             raise ConfigError(f"max_lines {self.max_lines} is below min_lines {self.min_lines}", field="max_lines")
         check_author_ids(self.authors, "authors")
+        if len(set(self.seeds)) < len(self.seeds):
+            raise ConfigError(f"a seed is given twice: {self.seeds}", field="seeds")
         if not self.base_model.strip():
             raise ConfigError("must name a hub id, a local path or 'tiny'", field="base_model")
         if not [t for t in self.lora_target_modules.split(",") if t.strip()]:
@@ -270,7 +275,7 @@ class SamplingParams:
         return dataclasses.asdict(self)
 
 
-LATER_FIELDS = {"auto_micro_batch": True, "memory_budget_gib": 24.0, "use_liger_kernel": False}
+LATER_FIELDS = {"auto_micro_batch": True, "memory_budget_gib": 24.0, "use_liger_kernel": False, "seeds": []}
 
 
 def _tiny_preset() -> RunConfig:

@@ -118,3 +118,47 @@ def test_compare_html_opens_in_headless_chromium(two_runs, tmp_path):
         assert f'id="{section}"' in dom.stdout
     assert "r8/lora:alpha" in dom.stdout and "r4/lora:alpha" in dom.stdout
     assert not [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+
+
+def test_report_to_tensorboard_writes_event_files(two_runs, tmp_path):
+    """--report-to tensorboard, offline: training steps (TRL's logging) beside the adapters, and the
+    summaries of eval and compare (with the HTML's path) in their folders."""
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from poetbench.train import train
+
+    env, cfg, tmp = two_runs
+
+    def tags(folder):
+        events = [p.parent for p in folder.rglob("events.out.tfevents.*")]
+        assert events, f"no event files under {folder}"
+        found = set()
+        for e in set(events):
+            acc = EventAccumulator(str(e))
+            acc.Reload()
+            found |= set(acc.Tags()["scalars"]) | set(acc.Tags().get("tensors", []))
+        return found
+
+    train(micro_config(env, authors=["alpha"], lora_r=2), output_dir=tmp_path / "ad", log=lambda m: None,
+          report_to="tensorboard")
+    assert any("loss" in t for t in tags(tmp_path / "ad" / "tensorboard" / "alpha"))
+    from poetbench.config import save_config
+
+    save_config(cfg, tmp_path / "c.toml")
+    out = CliRunner().invoke(cli, ["eval", "--config", str(tmp_path / "c.toml"), "--models", "base", "--samples", "1",
+                                   "--themes", "1", "--no-lm", "--max-new-tokens", "12", "--output-dir",
+                                   str(tmp_path / "e"), "--report-to", "tensorboard", "--quiet"])
+    assert out.exit_code == 0, out.output
+    found = tags(tmp_path / "e" / "tensorboard")
+    assert {"alpha/base/p_target", "alpha/reference/regularity", "beta/base/is_target"} <= found, sorted(found)
+    out = CliRunner().invoke(cli, ["compare", str(tmp / "r8"), str(tmp / "r4"), "--out", str(tmp_path / "c"),
+                                   "--report-to", "tensorboard", "--quiet", *flags(env)])
+    assert out.exit_code == 0, out.output
+    assert "alpha/r8_lora_alpha/p_target" in tags(tmp_path / "c" / "tensorboard")
+    # a tracker whose package is missing is one clear error, before anything runs
+    import importlib.util
+
+    if importlib.util.find_spec("mlflow") is None:
+        out = CliRunner().invoke(cli, ["compare", str(tmp / "r8"), "--report-to", "mlflow", *flags(env)])
+        assert out.exit_code != 0 and "pip install mlflow" in out.output

@@ -251,7 +251,7 @@ def test_prompt_controls_are_rows_with_paired_comparisons(judged, tmp_path):
     assert len({r["key"] for r in rows}) == len(rows)  # base:anon's poems per author are samples of their own
     against = {(c["model"], c.get("against")) for c in res.comparisons}
     assert {("lora:alpha", None), ("base:anon", "base"), ("lora:alpha@beta", "lora:alpha")} <= against
-    assert res.run["options"]["controls"] and "anon_template" in res.run["identity"]["templates"]
+    assert res.run["options"]["controls"] and "anon_template" in res.run["identity"]["controls"]
     assert {(r["model"], r["author"]) for r in res.summary} >= {("base:anon", "alpha"), ("lora:beta@alpha", "beta")}
     again = run_eval(cfg, o, log=lambda m: None)  # resumes: nothing generated again
     assert again.run["timings"]["generated"] == 0
@@ -262,3 +262,41 @@ def test_prompt_controls_are_rows_with_paired_comparisons(judged, tmp_path):
     from poetbench.report.html import write_report
 
     assert "lora:alpha@beta − lora:alpha" in write_report(tmp_path / "c").read_text(encoding="utf-8")
+
+
+def test_training_seeds_widen_the_cis_with_the_variance_between_runs(judged, tmp_path):
+    """train --seeds 1,2: one adapter per author and seed; eval pools them into one row per adapter
+    with n_seeds = 2 and a two-level CI (seeds, then prompts)."""
+    from poetbench.eval.stats import bootstrap_ci, two_level_ci
+    from poetbench.train import train
+
+    env, cfg, opts, result, tmp = judged
+    seeds_cfg = cfg.replace(seeds=[1, 2])
+    res = train(seeds_cfg, output_dir=tmp_path / "adapters", log=lambda m: None)
+    assert sorted(p.name for p in (tmp_path / "adapters").iterdir() if (p / "poetbench.json").exists()) == [
+        "alpha-seed1", "alpha-seed2", "beta-seed1", "beta-seed2"]
+    manifest = json.loads((tmp_path / "adapters" / "alpha-seed2" / "poetbench.json").read_text())
+    assert manifest["train_seed"] == 2 and manifest["seed"] == 2
+    assert [r.seed for r in res.results] == [1, 2, 1, 2]
+    o = EvalOptions(models="base,lora", adapters=tmp_path / "adapters", samples=3, themes=2, output_dir=tmp_path / "e",
+                    batch_size=6, params=SamplingParams(max_new_tokens=16), lm=False)
+    ev = run_eval(cfg, o, log=lambda m: None)
+    rows = [json.loads(line) for line in (tmp_path / "e" / "generations.jsonl").read_text().splitlines()]
+    assert {r.get("weights") for r in rows if r["model"] == "lora:alpha"} == {"lora:alpha#seed1", "lora:alpha#seed2"}
+    summary = {(r["model"], r["author"], r["metric"]): r for r in ev.summary}
+    row = summary[("lora:alpha", "alpha", "regularity")]
+    assert row["n_seeds"] == 2 and row["n"] == 2 * 2 * 3 and summary[("base", "alpha", "regularity")]["n_seeds"] == 1
+    comp = next(c for c in ev.comparisons if c["model"] == "lora:alpha" and c["metric"] == "regularity")
+    assert comp["n_seeds"] == 2
+    # the two-level interval is wider than one that takes the two seeds' poems as one sample
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.0, 0.1, 60), rng.normal(0.5, 0.1, 60)
+    _, lo2, hi2 = two_level_ci([a, b])
+    _, lo1, hi1 = bootstrap_ci(np.r_[a, b])
+    assert hi2 - lo2 > hi1 - lo1
+    from poetbench.report.html import write_report
+
+    assert "pools 2 training seeds" in write_report(tmp_path / "e").read_text(encoding="utf-8")
+    assert "was not measured" in write_report(opts.output_dir).read_text(encoding="utf-8")

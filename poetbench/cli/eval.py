@@ -12,7 +12,8 @@ from poetbench.config import SamplingParams
 from poetbench.eval.plan import EvalOptions
 
 EVAL_FIELDS = ("models", "adapters", "samples", "themes", "prompts_file", "output_dir", "batch_size", "seed",
-               "backend", "tensor_parallel_size", "merge_adapters", "lm", "force", "controls", "also")
+               "backend", "tensor_parallel_size", "merge_adapters", "lm", "force", "controls", "also",
+               "report_to")
 SAMPLING_FIELDS = ("max_new_tokens", "temperature", "top_p", "repetition_penalty")
 
 
@@ -41,6 +42,7 @@ def eval_cmd(config, quiet, as_json, **fields):
     from poetbench.eval.plan import config_for_adapters, sampling_for
     from poetbench.report.html import write_report
     from poetbench.report.terminal import eval_tables
+    from poetbench.trackers import log_summary
 
     chosen = given(fields)
     adapters = chosen.get("adapters")
@@ -53,6 +55,8 @@ def eval_cmd(config, quiet, as_json, **fields):
     if result is None:  # a rank other than 0 of `accelerate launch`: rank 0 reports
         return
     report = write_report(result.output_dir)
+    log_summary(opts.report_to, result.output_dir, result.output_dir.name, result.summary,
+                [report, result.output_dir / "summary.csv"], log=log)
     if as_json:
         click.echo((result.output_dir / "summary.json").read_text(encoding="utf-8"))
         return

@@ -54,7 +54,7 @@ def option(cls, name: str, show_default: bool = True, **overrides):
         elif "path" in meta:
             kwargs["type"] = click.Path(**PATH_KINDS[meta["path"]])
         elif typing.get_origin(hint) is list:
-            kwargs["callback"] = _split_list
+            kwargs["callback"] = _split_ints if typing.get_args(hint) == (int,) else _split_list
     kwargs.update(overrides)
     return click.option(*decls, name, **kwargs)
 
@@ -95,6 +95,16 @@ def _split_list(ctx, param, value):
     if not items:
         raise click.BadParameter("give at least one comma-separated value")
     return items
+
+
+def _split_ints(ctx, param, value):
+    items = _split_list(ctx, param, value)
+    if items is None:
+        return None
+    try:
+        return [int(v) for v in items]
+    except ValueError:
+        raise click.BadParameter(f"give comma-separated integers, got {value!r}") from None
 
 
 split_list = functools.partial(_split_list, None, None)

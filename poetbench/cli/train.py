@@ -6,9 +6,10 @@ import click
 
 from poetbench.cli.common import config_options, console, log, progress_bar, workspace
 from poetbench.cli.options import given, options
+from poetbench.trackers import TRACKERS
 from poetbench.config import RunConfig
 
-TRAIN_FIELDS = ("authors", "base_model", "base_revision", "max_steps", "seed", "trust_remote_code", "bf16",
+TRAIN_FIELDS = ("authors", "base_model", "base_revision", "max_steps", "seed", "seeds", "trust_remote_code", "bf16",
                 "gradient_checkpointing", "auto_micro_batch", "memory_budget_gib", "use_liger_kernel", "packing",
                 "attn_implementation")
 
@@ -25,7 +26,9 @@ def register(cli) -> None:
 @click.option("--resume", is_flag=True, help="Continue an interrupted author from its last checkpoint.")
 @click.option("--force", is_flag=True, help="Retrain authors whose adapter is already complete.")
 @click.option("--save-config", type=click.Path(dir_okay=False), default=None, help="Also write the effective config as TOML.")
-def train(config, output_dir, resume, force, save_config, **fields):
+@click.option("--report-to", type=click.Choice(TRACKERS), default="none", show_default=True,
+              help="Log training to an experiment tracker (TRL's report_to; its package must be installed).")
+def train(config, output_dir, resume, force, save_config, report_to, **fields):
     """Fine-tune one LoRA adapter per author (peft + TRL SFTTrainer).
 
     Each adapter is a standard peft folder plus poetbench.json (base model, corpus hash, prompts,
@@ -50,6 +53,7 @@ def train(config, output_dir, resume, force, save_config, **fields):
         write_config(config, save_config)
     with progress_bar() as progress:
         result = run_train(config, output_dir=output_dir, resume=resume, force=force, progress=progress, log=log,
+                           report_to=report_to,
                            ws=workspace())
     if not is_main_process():  # `accelerate launch`: rank 0 reports
         return

@@ -30,7 +30,8 @@ from poetbench.eval.runfiles import read_run
 from poetbench.workspace import Workspace
 
 REFERENCE = "reference"
-CSV_FIELDS = ["author", "row", "run", "model", "metric", "level", "mean", "ci_low", "ci_high", "n", "rank", "tied_with"]
+CSV_FIELDS = ["author", "row", "run", "model", "metric", "level", "mean", "ci_low", "ci_high", "n", "n_seeds", "rank",
+              "tied_with"]
 
 
 @dataclass
@@ -160,14 +161,16 @@ def _reload(dest: Path):
 
 
 def _cell(author: str, name: str, slot: dict, m, seed: int) -> dict:
-    from poetbench.eval.stats import bootstrap_ci
+    from poetbench.eval.stages import seed_groups
+    from poetbench.eval.stats import two_level_ci
 
     r = slot["run"]
     base = {"author": author, "row": name, "run": r.name, "model": slot["model"], "metric": m.name, "level": m.level,
             "rank": None, "tied_with": ""}
     if m.level == "poem":
-        mean, low, high = bootstrap_ci([s[m.name] for s in slot["scores"]], seed=seed)
-        return base | {"mean": mean, "ci_low": low, "ci_high": high, "n": len(slot["scores"])}
+        groups = seed_groups(slot["scores"])  # several training seeds: a two-level CI
+        mean, low, high = two_level_ci([[s[m.name] for s in g] for g in groups], seed=seed)
+        return base | {"mean": mean, "ci_low": low, "ci_high": high, "n": len(slot["scores"]), "n_seeds": len(groups)}
     found = next((s for s in r.summary if s["model"] == slot["model"] and s["author"] == author
                   and s["metric"] == m.name), None)
     if found is None:
@@ -180,15 +183,12 @@ def _test(author: str, x: str, sx: dict, y: str, sy: dict, m, seed: int) -> dict
     import numpy as np
     from scipy.stats import mannwhitneyu
 
-    from poetbench.eval.stats import paired_comparison
+    from poetbench.eval.stages import paired_over_seeds
 
     out = {"author": author, "a": x, "b": y, "metric": m.name}
-    if sx["run"] is sy["run"] or pairable(sx["run"], sy["run"]):
-        by_y = {(s["theme"], s["sample"]): s for s in sy["scores"]}
-        pairs = [(s[m.name], by_y[(s["theme"], s["sample"])][m.name]) for s in sx["scores"]
-                 if (s["theme"], s["sample"]) in by_y]
-        if pairs:
-            c = paired_comparison([a for a, _ in pairs], [b for _, b in pairs], seed=seed)
+    if (sx["run"] is sy["run"] or pairable(sx["run"], sy["run"])) and len({s.get("weights") for s in sy["scores"]}) <= 1:
+        c = paired_over_seeds(sx["scores"], sy["scores"], m.name, seed)
+        if c is not None:
             return out | {"paired": True, **c}
     a = np.array([s[m.name] for s in sx["scores"]], float)
     b = np.array([s[m.name] for s in sy["scores"]], float)

@@ -46,6 +46,8 @@ class EvalOptions:
     controls: bool = documented(False, "Add prompt controls: the base prompted without the poet's name (base:anon) "
                                 "and each adapter prompted with another author's name (lora:<author>@<other>), "
                                 "compared paired with base and with the adapter.")
+    report_to: str = documented("none", "Log the summary (and the HTML as an artifact) to an experiment tracker "
+                                "(its package must be installed).", choices=("none", "tensorboard", "wandb", "mlflow"))
     also: list[str] = documented([], "Poems made elsewhere to add as model rows: FILE.jsonl:NAME (rows with author, "
                                  "text[, theme, id]); comma-separated.")
 
@@ -93,6 +95,9 @@ class Plan:
 
 
 def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
+    from poetbench.trackers import require
+
+    require(opts.report_to)
     adapters_dir = opts.adapters if opts.adapters is not None else newest_run(ws.adapters)
     items = [m.strip() for m in (opts.models or "").split(",")]
     if adapters_dir is None and all(items) and any(m == "lora" or m.startswith("lora:") for m in items):
@@ -124,11 +129,8 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
         plan.also_rows += [r for r in read_poems(path, name, set(metas)) if r["author"] in plan.authors]
     plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
     if plan.controls:
-        by_name = {e.name: e for e in entries}
-        plan.identity["models"] = sorted(plan.identity["models"] + [
-            [name, by_name[against.split("@")[0]].adapter_sha256 if "@" in name else None]
-            for name, against in plan.controls])
-        plan.identity["templates"]["anon_template"] = prompts.anon_template
+        plan.identity["controls"] = {"rows": sorted(name for name, _ in plan.controls),
+                                     "anon_template": prompts.anon_template}
     plan.also_files = [{"file": str(path), "name": name, "sha256": corpus_mod.file_sha256(path)} for path, name in also]
     plan.identity["also"] = sorted([f["name"], f["sha256"]] for f in plan.also_files)
     return plan
@@ -234,8 +236,9 @@ def build_jobs(plan: Plan) -> list[Job]:
             for theme in plan.themes:
                 prompt = plan.prompts.eval_prompt(theme, plan.names[author])
                 for k in range(plan.opts.samples):
-                    jobs.append(Job(e.name, author, theme, k, prompt,
-                                    job_key(plan.base_id, e, prompt, plan.params, plan.seed + k)))
+                    jobs.append(Job(e.label, author, theme, k, prompt,
+                                    job_key(plan.base_id, e, prompt, plan.params, plan.seed + k),
+                                    weights=e.name if e.row else ""))
     return jobs
 
 
@@ -250,7 +253,7 @@ def build_controls(plan: Plan) -> tuple[list[tuple[str, str]], list[Job]]:
     controls, jobs = [], []
     for e in plan.entries:
         if e.is_base:
-            controls.append((ANON, e.name))
+            controls.append((ANON, e.label))
             for author in plan.authors:
                 for theme in plan.themes:
                     prompt = plan.prompts.anon_prompt(theme)
@@ -261,8 +264,9 @@ def build_controls(plan: Plan) -> tuple[list[tuple[str, str]], list[Job]]:
             for other in plan.authors:
                 if other == e.author:
                     continue
-                name = f"{e.name}@{other}"
-                controls.append((name, e.name))
+                name = f"{e.label}@{other}"
+                if (name, e.label) not in controls:  # (one row for every training seed of the adapter)
+                    controls.append((name, e.label))
                 for theme in plan.themes:
                     prompt = plan.prompts.eval_prompt(theme, plan.names[other])
                     jobs += [Job(name, e.author, theme, k, prompt, job_key(plan.base_id, e, prompt, plan.params,

@@ -51,7 +51,7 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     opts = run.get("options") if isinstance(run.get("options"), dict) else {}
     controls = [(c["model"], c["against"]) for c in opts.get("controls") or []
                 if isinstance(c, dict) and isinstance(c.get("model"), str) and isinstance(c.get("against"), str)]
-    names = {m["name"] for m in models} | {name for name, _ in controls}
+    names = {m.get("row") or m["name"] for m in models} | {name for name, _ in controls}
     rows = [r for r in read_done(run_dir / GENERATIONS).values() if r.get("model") in names]
     for f in opts.get("also") or []:
         path = Path(f.get("file", ""))
@@ -70,7 +70,8 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
         log(f"[yellow]note[/]: the corpora of {', '.join(changed)} changed since the run: the reference rows are "
             "their held-out poems as they are now")
     entries = [ModelEntry(m["name"], Path(m["adapter"]) if m.get("adapter") else None, m.get("author"),
-                          m.get("adapter_sha256")) for m in models if not m.get("external")]
+                          m.get("adapter_sha256"), m.get("row") if m.get("row") not in (None, m["name"]) else None)
+               for m in models if not m.get("external")]
     seed = opts.get("seed") if isinstance(opts.get("seed"), int) else config.seed
     dest = Path(out_dir) if out_dir is not None else run_dir
     plan = Plan(config, EvalOptions(models=",".join(sorted(names)) or "base"), ws, entries, None, default_prompts(),

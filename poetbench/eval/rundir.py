@@ -27,7 +27,7 @@ RUN_FILES = ("generations.jsonl", "scores.jsonl", "lm.jsonl", "summary.csv", "su
              "report.html", "training.csv")
 IDENTITY_FIELDS = {"base": "base model", "models": "models (name and adapter sha256)", "templates": "prompt templates",
                    "themes": "themes", "sampling": "sampling parameters", "seed": "seed",
-                   "also": "poems added with --also"}
+                   "also": "poems added with --also", "controls": "prompt controls (--controls)"}
 
 
 def identity(base_id: str, entries, prompts, params, seed: int) -> dict:
@@ -54,7 +54,7 @@ def check_rows(rows: dict[str, dict], ours: dict, folder: Path) -> None:
     """Rows of generations.jsonl that another run wrote (another base, adapter or sampling)."""
     models = {name: sha for name, sha in ours["models"]}
     for row in rows.values():
-        model = row.get("model")
+        model = row.get("weights") or row.get("model")  # (a row of one training seed names its weights)
         problem = None
         if row.get("base", ours["base"]) != ours["base"]:
             problem = f"base model {row.get('base')!r}"

@@ -31,7 +31,7 @@ from poetbench.metrics.registry import GroupEvidence, PoemEvidence
 from poetbench.prompts import theme_for_poem
 from poetbench.workspace import Workspace
 
-SUMMARY_FIELDS = ["model", "author", "metric", "mean", "ci_low", "ci_high", "n"]
+SUMMARY_FIELDS = ["model", "author", "metric", "mean", "ci_low", "ci_high", "n", "n_seeds"]
 
 
 @dataclass
@@ -161,6 +161,8 @@ def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[
         row = {"key": r["key"], "model": r["model"], "author": r["author"], "theme": r["theme"],
                "sample": r["sample"], **profile(scan), "stanza_sizes": scan.stanza_sizes,
                "predicted_author": predicted_author(ev), "lines": ev.text_stats["lines"]}
+        if r.get("weights"):  # one training seed of the row's adapter
+            row["weights"] = r["weights"]
         row.update({m.name: m.fn(ev) for m in registry.metrics("poem")})
         row["line_scans"] = line_scans(scan)
         out.append(row)
@@ -262,8 +264,8 @@ def heldout(plan: Plan, backend) -> list[dict]:
             with bank.use(e.name) as m:
                 stats = completion_stats(m, bank.tokenizer, prompts, completions, batch_size=plan.opts.batch_size or 8,
                                          max_length=plan.config.max_length)
-            rows.append({"model": e.name, "model_author": e.author, "author": author, "split": "test",
-                         "poems": len(test), **stats})
+            rows.append({"model": e.label, "model_author": e.author, "author": author, "split": "test",
+                         "poems": len(test), **stats, **({"weights": e.name} if e.row else {})})
     return rows
 
 
@@ -276,7 +278,7 @@ def summarise(plan: Plan, scored: Scored, lm_rows: list[dict]) -> tuple[list[dic
     """Per model x author: each poem metric's mean with its 95% BCa CI, each group metric's value
     (with its CI when it has one), each lm metric; and the paired comparisons of every adapter with
     the base."""
-    from poetbench.eval.stats import add_q_values, bootstrap_ci, paired_comparison
+    from poetbench.eval.stats import add_q_values, two_level_ci
 
     seed = plan.seed
     scores = scored.scores
@@ -286,35 +288,73 @@ def summarise(plan: Plan, scored: Scored, lm_rows: list[dict]) -> tuple[list[dic
         groups.setdefault((s["model"], s["author"]), []).append(s)
     real_keys = {a: [s["key"] for s in scores if s["model"] == REFERENCE and s["author"] == a] for a in plan.authors}
     for (model, author), rows in sorted(groups.items()):
+        by_seed = seed_groups(rows)
         for m in registry.metrics("poem"):
-            mean, low, high = bootstrap_ci([r[m.name] for r in rows], seed=seed)
-            summary.append(_row(model, author, m.name, mean, len(rows), low, high))
+            mean, low, high = two_level_ci([[r[m.name] for r in g] for g in by_seed], seed=seed)
+            summary.append(_row(model, author, m.name, mean, len(rows), low, high, len(by_seed)))
         keys = [r["key"] for r in rows]
         group = GroupEvidence(model, author, rows, [scored.texts[k] for k in keys], scored.real[author],
                               scored.train_texts, scored.features_of(keys), scored.features_of(real_keys.get(author)),
                               [scored.works[k] for k in real_keys.get(author, [])], reference=model == REFERENCE,
                               seed=seed)
-        for m in registry.metrics("group"):
+        for m in registry.metrics("group"):  # (over the seeds' poems together)
             value = m.fn(group)
-            summary.append(_row(model, author, m.name, *value[:1], len(rows), *value[1:]) if isinstance(value, tuple)
-                           else _row(model, author, m.name, value, len(rows)))
+            value = value if isinstance(value, tuple) else (value, None, None)
+            summary.append(_row(model, author, m.name, value[0], len(rows), value[1], value[2], len(by_seed)))
+    lm_groups: dict[tuple[str, str], list[dict]] = {}
     for r in lm_rows:
+        lm_groups.setdefault((r["model"], r["author"]), []).append(r)
+    for (model, author), rows in lm_groups.items():  # several training seeds: their mean, and their range
         for m in registry.metrics("lm"):
-            summary.append(_row(r["model"], r["author"], m.name, m.fn(r), r["poems"]))
+            values = [m.fn(r) for r in rows]
+            spread = (min(values), max(values)) if len(values) > 1 else (None, None)
+            summary.append(_row(model, author, m.name, sum(values) / len(values), rows[0]["poems"], *spread,
+                                len(rows)))
     # every adapter against the base; each control row (--controls) against the row it varies
-    relations = [(e.name, "base") for e in plan.entries if not e.is_base] + list(plan.controls)
-    by_row = {(s["model"], s["author"], s["theme"], s["sample"]): s for s in scores}
+    relations = [(label, "base") for label in dict.fromkeys(e.label for e in plan.entries if not e.is_base)]
+    relations += list(plan.controls)
     for name, against in relations:
         for author in dict.fromkeys(s["author"] for s in scores if s["model"] == name):
-            pairs = [(s, by_row[(against, author, s["theme"], s["sample"])]) for s in scores
-                     if s["model"] == name and s["author"] == author and (against, author, s["theme"], s["sample"]) in by_row]
-            if not pairs:
-                continue
+            ours = [s for s in scores if s["model"] == name and s["author"] == author]
+            theirs = [s for s in scores if s["model"] == against and s["author"] == author]
             for m in registry.metrics("poem"):
-                c = paired_comparison([a[m.name] for a, _ in pairs], [b[m.name] for _, b in pairs], seed=seed)
-                comparisons.append({"model": name, "author": author, "metric": m.name, **c,
-                                    **({"against": against} if (name, against) in plan.controls else {})})
+                c = paired_over_seeds(ours, theirs, m.name, seed)
+                if c is not None:
+                    comparisons.append({"model": name, "author": author, "metric": m.name, **c,
+                                        **({"against": against} if (name, against) in plan.controls else {})})
     return summary, add_q_values(comparisons)
+
+
+def seed_groups(rows: list[dict]) -> list[list[dict]]:
+    """A row's poems by training seed (``weights``); one group when it has one seed."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r.get("weights", ""), []).append(r)
+    return list(groups.values())
+
+
+def paired_over_seeds(ours: list[dict], theirs: list[dict], metric: str, seed: int) -> dict | None:
+    """``ours`` minus ``theirs`` on the same theme and sample. With several training seeds in ``ours``:
+    the Wilcoxon test on each prompt's mean over the seeds, and the two-level bootstrap CI (seeds,
+    then prompts) of the difference; ``n_seeds`` says how many."""
+    from poetbench.eval.stats import paired_comparison, two_level_ci
+
+    base = {(s["theme"], s["sample"]): s[metric] for s in theirs}
+    groups = [[(s["theme"], s["sample"], s[metric]) for s in g if (s["theme"], s["sample"]) in base]
+              for g in seed_groups(ours)]
+    groups = [g for g in groups if g]
+    if not groups:
+        return None
+    per_prompt: dict[tuple, list[float]] = {}
+    for g in groups:
+        for theme, sample, v in g:
+            per_prompt.setdefault((theme, sample), []).append(v)
+    keys = sorted(per_prompt)
+    c = paired_comparison([sum(per_prompt[k]) / len(per_prompt[k]) for k in keys], [base[k] for k in keys], seed=seed)
+    if len(groups) > 1:
+        c["diff"], c["ci_low"], c["ci_high"] = two_level_ci([[v - base[(t, s)] for t, s, v in g] for g in groups],
+                                                            seed=seed)
+    return c | {"n_seeds": len(groups)}
 
 
 def timings_of(plan: Plan, gen_s: float, total_s: float) -> dict:
@@ -325,8 +365,9 @@ def timings_of(plan: Plan, gen_s: float, total_s: float) -> dict:
             "poems_per_s": round(generated / gen_s, 2) if generated and gen_s > 0 else None}
 
 
-def _row(model, author, metric, mean, n, low=None, high=None) -> dict:
-    return {"model": model, "author": author, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n}
+def _row(model, author, metric, mean, n, low=None, high=None, n_seeds=1) -> dict:
+    return {"model": model, "author": author, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n,
+            "n_seeds": n_seeds}
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,8 +396,10 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
             "all_themes": list(plan.prompts.themes), "also": plan.also_files,
             "controls": [{"model": name, "against": against} for name, against in plan.controls]},
         "base": {"path": plan.base_path, "id": plan.base_id},
-        "models": [{"name": e.name, "adapter": str(e.adapter_path) if e.adapter_path else None, "author": e.author,
-                    "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)} for e in plan.entries],
+        "models": [{"name": e.name, "row": e.label, "adapter": str(e.adapter_path) if e.adapter_path else None,
+                    "author": e.author, "adapter_sha256": e.adapter_sha256, "probe_change": probe.get(e.name)}
+                   for e in plan.entries],
+        "n_seeds": max([sum(f.label == e.label for f in plan.entries) for e in plan.entries] or [1]),
         "authors": plan.authors, "corpora": {a: plan.metas[a]["corpus_sha256"] for a in plan.authors},
         "reference": {"model": REFERENCE, "split": "test", "poems": {  # each reference group's n is its poems
             r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first_metric}},

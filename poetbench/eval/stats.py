@@ -37,6 +37,23 @@ def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0)
     return mean, min(low, mean), max(high, mean)
 
 
+def two_level_ci(groups, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(mean, low, high) over several training seeds' values: the mean of the seeds' means, with a
+    two-level percentile bootstrap (seeds with replacement, then each chosen seed's values with
+    replacement), so the interval holds the variance between training runs as well as between
+    prompts. One group: ``bootstrap_ci``."""
+    groups = [g for g in (_clean(g) for g in groups) if len(g)]
+    if len(groups) <= 1:
+        return bootstrap_ci(groups[0] if groups else [], n_boot=n_boot, level=level, seed=seed)
+    rng = np.random.default_rng(seed)
+    means = np.stack([g[rng.integers(0, len(g), (n_boot, len(g)))].mean(axis=1) for g in groups])  # (seeds, B)
+    pick = rng.integers(0, len(groups), (n_boot, len(groups)))
+    boot = means[pick, np.arange(n_boot)[:, None]].mean(axis=1)
+    mean = float(np.mean([g.mean() for g in groups]))
+    low, high = np.percentile(boot, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return mean, min(float(low), mean), max(float(high), mean)
+
+
 def paired_comparison(a, b, n_boot: int = 2000, seed: int = 0) -> dict:
     """Adapter ``a`` vs base ``b`` on the same prompts and seeds: mean difference with a paired
     bootstrap CI, Wilcoxon signed-rank p-value, and effect size (mean difference / SD of differences)."""

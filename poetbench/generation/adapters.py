@@ -19,6 +19,12 @@ class ModelEntry:
     adapter_path: Path | None = None
     author: str | None = None  # the author an adapter was trained on
     adapter_sha256: str | None = None
+    row: str | None = None  # the model row it is one training seed of (``lora:<author>``), when one of --seeds
+
+    @property
+    def label(self) -> str:
+        """The model row its poems appear in (seeds of one adapter share it)."""
+        return self.row or self.name
 
     @property
     def is_base(self) -> bool:
@@ -72,6 +78,10 @@ def _adapter_entry(folder: Path, name: str | None = None) -> ModelEntry:
     read_json_object(folder / "adapter_config.json", "adapter config", GenerateError)
     manifest = adapter_manifest(folder)
     author = manifest["author"]["id"] if manifest else None
+    seed = manifest.get("train_seed") if manifest else None
+    if isinstance(seed, int) and not isinstance(seed, bool) and author:  # one of several training seeds
+        row = name.split("#")[0] if name else f"lora:{author}"
+        return ModelEntry(f"{row}#seed{seed}", folder, author, adapter_sha256(folder), row=row)
     return ModelEntry(name or (f"lora:{author}" if author else folder.name), folder, author, adapter_sha256(folder))
 
 
@@ -100,9 +110,13 @@ def parse_models(spec: str, adapters_dir: Path | None) -> list[ModelEntry]:
             if not AUTHOR_ID.match(author):
                 raise GenerateError(f"--models {item}: {author!r} is not a valid author id")
             folder = (adapters_dir or Path(".")) / author
-            if not (folder / "adapter_config.json").exists():
+            seeds = sorted((adapters_dir or Path(".")).glob(f"{author}-seed*/adapter_config.json"))
+            if (folder / "adapter_config.json").exists():
+                out.append(_adapter_entry(folder, item))
+            elif seeds:  # the adapter trained with several seeds (--seeds): every seed
+                out.extend(_adapter_entry(p.parent, item) for p in seeds)
+            else:
                 raise GenerateError(f"--models {item}: no adapter for {author!r} in {adapters_dir}")
-            out.append(_adapter_entry(folder, item))
         elif Path(item).exists():
             out.append(_adapter_entry(Path(item)))
         else:

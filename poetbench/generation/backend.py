@@ -113,8 +113,8 @@ def batches(jobs: list[Job], size: int) -> list[list[Job]]:
     """Fixed batches of the full, ordered job list: per model (one adapter per batch, so each
     adapter is merged once), and within a model by prompt length, so a batch pads little."""
     out: list[list[Job]] = []
-    for model in dict.fromkeys(j.model for j in jobs):
-        mine = sorted((j for j in jobs if j.model == model), key=lambda j: len(j.prompt))
+    for entry in dict.fromkeys(j.entry for j in jobs):
+        mine = sorted((j for j in jobs if j.entry == entry), key=lambda j: len(j.prompt))
         out.extend(mine[i: i + size] for i in range(0, len(mine), size))
     return out
 
@@ -182,7 +182,8 @@ def run_jobs(backend: Backend, jobs: list[Job], out_path: Path, params: Sampling
                          "sample": job.sample, "prompt": job.prompt, "text": c.text, "tokens": c.tokens,
                          "params": params.to_dict(), "seed": c.seed, "seed_scope": backend.seed_scope,
                          "backend": backend.name, "base": base_id,
-                         "adapter_sha256": backend.entries[job.entry].adapter_sha256})
+                         "adapter_sha256": backend.entries[job.entry].adapter_sha256,
+                         **({"weights": job.weights} if job.weights else {})})
         append_jsonl(out_path, rows)
         done.update({r["key"]: r for r in rows})
         if task is not None:

@@ -201,6 +201,7 @@ def build_context(run_dir: Path) -> dict:
         "classifier_key": recorded.get("key"), "judge": judge, "confusion_svg": confusion_svg, "reads_as": reads_as,
         "prosody_charts": prosody_charts, "memorised": memorised, "memo_threshold": MEMO_THRESHOLD,
         "gallery": gallery, "training": training,
+        "n_seeds": max([r.get("n_seeds") or 1 for r in summary["summary"] if isinstance(r.get("n_seeds"), int)] or [1]),
     }
 
 

@@ -42,6 +42,7 @@ class AuthorResult:
     skipped: bool
     metrics: dict
     wall_time_s: float | None
+    seed: int | None = None  # one of --seeds
 
 
 @dataclass
@@ -66,6 +67,7 @@ class RunPlan:
     tokenizer: object = None
     resume: bool = False
     progress: object = None
+    report_to: str = "none"  # an experiment tracker (poetbench.trackers)
 
 
 PATH_FIELDS = ("authors_file", "corpus_root", "corpus_dir")
@@ -91,15 +93,18 @@ def run_name(config: RunConfig, root: Path | None = None) -> str:
 
 def train(config: RunConfig, authors: list[str] | None = None, output_dir: str | Path | None = None,
           resume: bool = False, force: bool = False, progress=None, log: Callable[[str], None] = print,
-          cache_dir: Path | None = None, ws: Workspace | None = None) -> TrainResult:
+          cache_dir: Path | None = None, ws: Workspace | None = None, report_to: str = "none") -> TrainResult:
     """Train one LoRA adapter per author. See the module docstring for the output layout."""
     from datasets import disable_progress_bars
+
+    from poetbench.trackers import require
 
     ws = ws or Workspace.from_env()
     # Args: everything is checked before anything is written
     if config.packing and config.attn_implementation not in PACKING_ATTENTION:
         raise TrainError("--packing needs --attn-implementation flash_attention_2: TRL packs examples into one "
                          "padding-free row, and other attention implementations let them attend to each other")
+    require(report_to)
     disable_progress_bars()
     wanted, metas = corpus_mod.prepare_corpora(config, authors, log)
     data = {}
@@ -114,7 +119,7 @@ def train(config: RunConfig, authors: list[str] | None = None, output_dir: str |
     name = run_name(config, ws.root)
     run_dir = Path(output_dir) if output_dir is not None else ws.adapters / name
     not_a_file(run_dir, "output folder")
-    plan = RunPlan(config, name, run_dir, default_prompts(), resume=resume, progress=progress)
+    plan = RunPlan(config, name, run_dir, default_prompts(), resume=resume, progress=progress, report_to=report_to)
 
     # Output folder: a refused run leaves nothing behind
     created = not run_dir.exists()
@@ -134,7 +139,8 @@ def _train_locked(plan: RunPlan, wanted, data, metas, force, cache_dir, output_d
     _load_base(plan, metas, cache_dir, log)
     result = TrainResult(run=plan.name, run_dir=plan.run_dir, base_model=plan.base_model)
     for author in wanted:
-        result.results.append(_author(plan, author, data[author.id], metas[author.id], force, log))
+        for seed in plan.config.seeds or [None]:
+            result.results.append(_author(plan, author, data[author.id], metas[author.id], force, log, seed))
     csv_path = ws.reports / plan.name / "training.csv" if output_dir is None else plan.run_dir / "training.csv"
     result.training_csv = write_training_csv(result, csv_path) if is_main_process() else csv_path
     return result
@@ -178,30 +184,38 @@ def _remove_empty(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _author(plan: RunPlan, author, data, meta: dict, force: bool, log) -> AuthorResult:
-    """One author's adapter: skipped when a complete one for the same corpus exists."""
-    out = plan.run_dir / author.id
+def adapter_folder_name(author_id: str, seed: int | None) -> str:
+    """``<author>``, or ``<author>-seed<N>`` for one of several training seeds (``--seeds``)."""
+    return author_id if seed is None else f"{author_id}-seed{seed}"
+
+
+def _author(plan: RunPlan, author, data, meta: dict, force: bool, log, seed: int | None = None) -> AuthorResult:
+    """One author's adapter (for one of ``--seeds``: ``seed``): skipped when a complete one for the
+    same corpus exists."""
+    out = plan.run_dir / adapter_folder_name(author.id, seed)
     if (out / MANIFEST).exists() and not force:
         manifest = read_json_object(out / MANIFEST, "adapter manifest", TrainError)
         corpus = manifest.get("corpus")
         if not isinstance(corpus, dict) or corpus.get("sha256") != meta["corpus_sha256"]:
             raise TrainError(f"{out} was trained on a different corpus of {author.id!r}; pass --force to retrain it")
-        log(f"{author.id}: adapter exists at {out}, skipped (use --force to retrain)")
+        log(f"{out.name}: adapter exists at {out}, skipped (use --force to retrain)")
         metrics = manifest.get("metrics") if isinstance(manifest.get("metrics"), dict) else {}
-        return AuthorResult(author.id, out, True, metrics, manifest.get("wall_time_s"))
-    return _train_one(plan, author, data, meta)
+        return AuthorResult(author.id, out, True, metrics, manifest.get("wall_time_s"), seed)
+    return _train_one(plan, author, data, meta, seed)
 
 
-def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
+def _train_one(plan: RunPlan, author, data, meta: dict, seed: int | None = None) -> AuthorResult:
     from datasets import Dataset
     from trl import SFTTrainer
 
     from poetbench.models.loading import count_parameters, load_model
 
-    config, run_dir = plan.config, plan.run_dir
+    run_dir = plan.run_dir
+    config = plan.config if seed is None else plan.config.replace(seed=seed)  # this adapter's training seed
+    name = adapter_folder_name(author.id, seed)
     train_recs, val_recs = data
-    out = run_dir / author.id
-    ckpt_dir = run_dir / ".checkpoints" / author.id
+    out = run_dir / name
+    ckpt_dir = run_dir / ".checkpoints" / name
     last = last_checkpoint(ckpt_dir) if plan.resume else None
     if not plan.resume and ckpt_dir.exists() and is_main_process():
         shutil.rmtree(ckpt_dir)
@@ -212,10 +226,14 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
                        config.attn_implementation)
     train_ds = Dataset.from_list(sft_records(train_recs, author.name, plan.prompts))
     val_ds = Dataset.from_list(sft_records(val_recs, author.name, plan.prompts)) if val_recs else None
-    args = sft_config(config, ckpt_dir, model=model)
+    from poetbench.trackers import train_setup
+
+    report_to, tracker_callbacks = train_setup(plan.report_to, run_dir / "tensorboard" / name)
+    args = sft_config(config, ckpt_dir, model=model, report_to=report_to, run_name=f"{plan.name}/{name}")
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, processing_class=plan.tokenizer,
-        peft_config=lora_config(config), callbacks=[progress_callback(plan.progress, f"train {author.id}")],
+        peft_config=lora_config(config),
+        callbacks=[progress_callback(plan.progress, f"train {name}"), *tracker_callbacks],
     )
     quiet_trainer(trainer)
     if len(trainer.train_dataset) == 0:
@@ -233,10 +251,10 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
     wall = round(time.time() - t0, 1)
     if not is_main_process():  # in a distributed run rank 0 writes the adapter
         wait_for_everyone()
-        return AuthorResult(author.id, out, False, metrics, wall)
+        return AuthorResult(author.id, out, False, metrics, wall, seed)
 
     # The adapter folder, complete or not at all
-    tmp = run_dir / f".{author.id}.tmp"
+    tmp = run_dir / f".{name}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     trainer.model.save_pretrained(str(tmp))
     _canonical_adapter_config(tmp / "adapter_config.json")
@@ -263,6 +281,7 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
                       "max_steps": trainer.state.max_steps, "resumed_from": last,
                       "world_size": int(os.environ.get("WORLD_SIZE", "1"))},
         "seed": config.seed,
+        **({"train_seed": seed, "seeds": plan.config.seeds} if seed is not None else {}),
         "trainable_parameters": trainable,
         "total_parameters": total,
         "versions": versions(),
@@ -276,7 +295,7 @@ def _train_one(plan: RunPlan, author, data, meta: dict) -> AuthorResult:
     os.replace(tmp, out)
     shutil.rmtree(ckpt_dir, ignore_errors=True)
     wait_for_everyone()
-    return AuthorResult(author.id, out, False, metrics, wall)
+    return AuthorResult(author.id, out, False, metrics, wall, seed)
 
 
 def _canonical_adapter_config(path: Path) -> None:
@@ -292,7 +311,7 @@ def _canonical_adapter_config(path: Path) -> None:
 def training_rows(result: TrainResult) -> list[dict]:
     rows = []
     for r in result.results:
-        row = {"author": r.author}
+        row = {"author": r.author if r.seed is None else adapter_folder_name(r.author, r.seed)}
         row.update({k: r.metrics.get("train", {}).get(k) for k in TRAIN_COLUMNS})
         row.update({k: r.metrics.get("val", {}).get(k) for k in VAL_COLUMNS})
         row["wall_time_s"] = r.wall_time_s
