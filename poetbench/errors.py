@@ -59,3 +59,7 @@ class ReportError(PoetbenchError):
 
 class BusyError(PoetbenchError):
     """Another poetbench process is writing the same folder."""
+
+
+class RatingsError(PoetbenchError):
+    """A ratings database (``poetbench rate``) that cannot be used, or a bad rating."""

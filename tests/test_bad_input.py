@@ -502,6 +502,15 @@ CASES += [
                                                      "--name", "x"], "not both"),
     ("score_a_folder_that_is_no_run", lambda ws, t: ["score", (t / "empty").mkdir() or t / "empty", C, ws / "c.toml"],
      "not an eval run's folder"),
+    # comparisons and ratings
+    ("compare_a_run_twice", lambda ws, t: ["compare", ws / "run", ws / "run", C, ws / "c.toml"], "given twice"),
+    ("compare_by_a_metric_without_direction", lambda ws, t: ["compare", ws / "run", "--by", "words", C, ws / "c.toml"],
+     "--by 'words'"),
+    ("rate_a_folder_that_is_no_run", lambda ws, t: ["rate", (t / "e").mkdir() or t / "e", C, ws / "c.toml"],
+     "not an eval run"),
+    ("rate_into_a_database_that_is_not_sqlite", lambda ws, t: ["rate", ws / "run", C, ws / "c.toml", "--db",
+                                                                write(t / "x.sqlite", "not a database\n" * 100)],
+     "not a ratings database"),
 ]
 
 

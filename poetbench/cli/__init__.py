@@ -27,9 +27,9 @@ def cli(project):
 
 
 def _register() -> None:
-    from poetbench.cli import classifier, compare, config, corpus, eval, report, scan, score, train
+    from poetbench.cli import classifier, compare, config, corpus, eval, rate, report, scan, score, train
 
-    for module in (corpus, train, eval, score, compare, report, classifier, scan, config):
+    for module in (corpus, train, eval, score, compare, rate, report, classifier, scan, config):
         module.register(cli)
 
 

@@ -27,9 +27,9 @@ from typing import Callable
 from poetbench.config import RunConfig
 from poetbench.errors import ReportError
 from poetbench.eval.runfiles import read_run
+from poetbench.eval.summary import REFERENCE
 from poetbench.workspace import Workspace
 
-REFERENCE = "reference"
 CSV_FIELDS = ["author", "row", "run", "model", "metric", "level", "mean", "ci_low", "ci_high", "n", "n_seeds", "rank",
               "tied_with"]
 
@@ -161,7 +161,7 @@ def _reload(dest: Path):
 
 
 def _cell(author: str, name: str, slot: dict, m, seed: int) -> dict:
-    from poetbench.eval.stages import seed_groups
+    from poetbench.eval.summary import seed_groups
     from poetbench.eval.stats import two_level_ci
 
     r = slot["run"]
@@ -183,7 +183,7 @@ def _test(author: str, x: str, sx: dict, y: str, sy: dict, m, seed: int) -> dict
     import numpy as np
     from scipy.stats import mannwhitneyu
 
-    from poetbench.eval.stages import paired_over_seeds
+    from poetbench.eval.summary import paired_over_seeds
 
     out = {"author": author, "a": x, "b": y, "metric": m.name}
     if (sx["run"] is sy["run"] or pairable(sx["run"], sy["run"])) and len({s.get("weights") for s in sy["scores"]}) <= 1:

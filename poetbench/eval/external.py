@@ -20,7 +20,8 @@ from poetbench.workspace import Workspace
 def score_poems(config: RunConfig, poems: Path, name: str, output_dir: Path | None = None,
                 log: Callable[[str], None] = print, ws: Workspace | None = None):
     """Score the poems of ``poems`` as model ``name``; see the module docstring."""
-    from poetbench.eval.stages import EvalResult, score_all, summarise, timings_of, write
+    from poetbench.eval.stages import EvalResult, score_all, timings_of, write
+    from poetbench.eval.summary import summarise
     from poetbench.prompts import default_prompts
 
     ws = ws or Workspace.from_env()

@@ -30,7 +30,8 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     """Score ``run_dir``'s poems again (see the module docstring); with ``out_dir``, into that folder
     (with a copy of the run's generations), leaving the run as it is."""
     from poetbench.eval.poems import read_poems
-    from poetbench.eval.stages import REFERENCE, EvalResult, real_author_of, score_all, summarise, write_summary
+    from poetbench.eval.stages import EvalResult, real_author_of, score_all, write_summary
+    from poetbench.eval.summary import REFERENCE, summarise
     from poetbench.prompts import default_prompts
     from poetbench.style.classifier import judge_folder, judge_record, load
 

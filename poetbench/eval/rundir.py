@@ -24,7 +24,7 @@ from poetbench.io import LOCK
 
 # the files of an eval run (and what sits beside them), which no other command's output may replace
 RUN_FILES = ("generations.jsonl", "scores.jsonl", "lm.jsonl", "summary.csv", "summary.json", "run.json",
-             "report.html", "training.csv")
+             "report.html", "training.csv", "ratings.sqlite", "human.json")
 IDENTITY_FIELDS = {"base": "base model", "models": "models (name and adapter sha256)", "templates": "prompt templates",
                    "themes": "themes", "sampling": "sampling parameters", "seed": "seed",
                    "also": "poems added with --also", "controls": "prompt controls (--controls)"}
@@ -77,25 +77,22 @@ def run_files(folder: Path) -> list[Path]:
 
 
 def move_aside(folder: Path) -> Path | None:
-    files = run_files(folder)
-    if not files:
-        return None
-    dest = folder / f"replaced-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}"
-    dest.mkdir()
-    for p in files:
-        os.replace(p, dest / p.name)
-    return dest
+    """Move what a previous run left in ``folder`` into ``<folder>/replaced-<time>/``."""
+    return _set_aside(folder, run_files(folder), os.replace)
 
 
 def keep_copies(folder: Path, names) -> Path | None:
     """Copy these files of ``folder`` into ``<folder>/replaced-<time>/`` before they are rewritten."""
-    files = [folder / n for n in names if (folder / n).is_file()]
+    return _set_aside(folder, [folder / n for n in names if (folder / n).is_file()], shutil.copy2)
+
+
+def _set_aside(folder: Path, files: list[Path], put) -> Path | None:
     if not files:
         return None
     dest = folder / f"replaced-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')}"
     dest.mkdir()
     for p in files:
-        shutil.copy2(p, dest / p.name)
+        put(p, dest / p.name)
     return dest
 
 

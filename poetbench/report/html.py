@@ -201,8 +201,20 @@ def build_context(run_dir: Path) -> dict:
         "classifier_key": recorded.get("key"), "judge": judge, "confusion_svg": confusion_svg, "reads_as": reads_as,
         "prosody_charts": prosody_charts, "memorised": memorised, "memo_threshold": MEMO_THRESHOLD,
         "gallery": gallery, "training": training,
+        "human": _human(run_dir, scores),
         "n_seeds": max([r.get("n_seeds") or 1 for r in summary["summary"] if isinstance(r.get("n_seeds"), int)] or [1]),
     }
+
+
+def _human(run_dir: Path, scores: list[dict]) -> dict | None:
+    """The ratings' summary (``poetbench rate``), also written to ``human.json`` beside them."""
+    from poetbench.io import atomic_write_json
+    from poetbench.rate.service import human_of_run
+
+    human = human_of_run(run_dir, scores)
+    if human is not None:
+        atomic_write_json(run_dir / "human.json", human)
+    return human
 
 
 def judge_summary(recorded: dict) -> dict:
