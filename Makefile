@@ -56,6 +56,8 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python bench/prosody.py
 	$(BIN)/python bench/prosody_accuracy.py
+	$(BIN)/python bench/stress_peers.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/detectability.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/generation_speed.py

@@ -104,6 +104,13 @@ def evaluate(model: StyleModel, texts: list[str], labels: list[str], pools_per_a
                            "support": int(support[i])} for i, a in enumerate(classes)},
         "confusion": {"labels": classes, "matrix": confusion_matrix(labels, pred, labels=classes).tolist()},
     }
+    poets = [a for a in classes if a != OTHER]
+    if OTHER in classes and poets:  # attribution of the poets' own poems ("other" counts as a miss)
+        rows = [i for i, y in enumerate(labels) if y != OTHER]
+        yt, yp = [labels[i] for i in rows], [pred[i] for i in rows]
+        report["poets"] = {"poems": len(rows), "accuracy": float(accuracy_score(yt, yp)) if rows else 0.0,
+                           "macro_f1": float(f1_score(yt, yp, labels=poets, average="macro", zero_division=0)),
+                           "to_other": sum(p == OTHER for p in yp)}
     rng = random.Random(seed)
     pool_true, pool_pred = [], []
     for author in classes:
