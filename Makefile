@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/prosody_accuracy.py
 	$(BIN)/python bench/stress_peers.py
 	$(BIN)/python bench/classifier.py
+	$(BIN)/python bench/classifier_choices.py
 	$(BIN)/python bench/detectability.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/generation_speed.py
