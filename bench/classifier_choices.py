@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, update_json, update_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": None}]
+CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": None},
+              {"C": 0.5, "dense_weight": 0.3}, {"C": 0.5, "dense_weight": 0.03}]
 
 
 def main() -> None:

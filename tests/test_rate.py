@@ -64,6 +64,8 @@ def test_api_rates_and_refuses_malformed_and_replayed_posts(rated):
     env, cfg, tmp, db, pairs = rated
     client = create_app(db).test_client()
     assert client.get("/api/next").status_code == 400
+    assert client.get("/api/next?rater=a%20b").status_code == 400
+    assert "token" in client.get("/api/next?rater=Анна").get_json()  # a rater may be named in any script
     nxt = client.get("/api/next?rater=ann").get_json()
     assert {"pair_id", "author", "theme", "left", "right", "token"} <= set(nxt) and "text" in nxt["left"]
     assert "model" not in json.dumps(nxt)  # blind: no model names

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from poetbench.rate.db import connect, transaction
 
-RATER = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+RATER = re.compile(r"^[\w.@-]{1,64}$")  # letters of any script, digits, _.@-
 RATER_HELP = "give ?rater=ID (1-64 letters, digits or _.@-)"
 CHOICES = ("left", "right", "tie")
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
@@ -92,7 +92,7 @@ def create_app(db_path: Path):
 
     @app.post("/api/ratings")
     def rate():
-        body = request.get_json(silent=True)
+        body = request.get_json(force=True, silent=True)  # JSON whatever the Content-Type says
         if not isinstance(body, dict):
             return error(400, "the body must be a JSON object")
         unknown = set(body) - {"pair_id", "rater", "choice", "real", "token"}

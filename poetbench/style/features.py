@@ -229,7 +229,8 @@ FEATURE_CONFIG = {
 
 
 def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None = None,
-                   calibration_folds: int = 3, class_weight: str | None = "balanced") -> Pipeline:
+                   calibration_folds: int = 3, class_weight: str | None = "balanced",
+                   dense_weight: float = 0.1) -> Pipeline:
     """The style classifier: normalised text -> stylometric features -> calibrated linear SVM.
 
     The sparse n-gram blocks are L2-normalised rows; the dense function-word and prosody blocks are
@@ -244,11 +245,11 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
                                                        token_pattern=r"\S+", dtype=np.float32))])),
         ("function_words", Pipeline([("freq", FunctionWords()), ("scale", MaxAbsScaler())])),
     ]
-    weights = {"function_words": 0.1}
+    weights = {"function_words": dense_weight}
     if use_prosody:
         parts.append(("prosody", Pipeline([("scan", ProsodyFeatures()), ("vec", DictVectorizer()),
                                            ("scale", MaxAbsScaler())])))
-        weights["prosody"] = 0.1
+        weights["prosody"] = dense_weight
     return Pipeline([
         ("normalise", Normaliser()),
         ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
