@@ -279,7 +279,7 @@ def test_training_seeds_widen_the_cis_with_the_variance_between_runs(judged, tmp
     assert manifest["train_seed"] == 2 and manifest["seed"] == 2
     assert [r.seed for r in res.results] == [1, 2, 1, 2]
     o = EvalOptions(models="base,lora", adapters=tmp_path / "adapters", samples=3, themes=2, output_dir=tmp_path / "e",
-                    batch_size=6, params=SamplingParams(max_new_tokens=16), lm=False)
+                    batch_size=6, params=SamplingParams(max_new_tokens=16), lm=False, controls=True)
     ev = run_eval(cfg, o, log=lambda m: None)
     rows = [json.loads(line) for line in (tmp_path / "e" / "generations.jsonl").read_text().splitlines()]
     assert {r.get("weights") for r in rows if r["model"] == "lora:alpha"} == {"lora:alpha#seed1", "lora:alpha#seed2"}
@@ -288,6 +288,10 @@ def test_training_seeds_widen_the_cis_with_the_variance_between_runs(judged, tmp
     assert row["n_seeds"] == 2 and row["n"] == 2 * 2 * 3 and summary[("base", "alpha", "regularity")]["n_seeds"] == 1
     comp = next(c for c in ev.comparisons if c["model"] == "lora:alpha" and c["metric"] == "regularity")
     assert comp["n_seeds"] == 2
+    # a control of a two-seed adapter: one row, each seed paired with the same seed of the adapter
+    control = next(c for c in ev.comparisons if c["model"] == "lora:alpha@beta" and c["metric"] == "regularity")
+    assert control["against"] == "lora:alpha" and control["n_seeds"] == 2
+    assert {r.get("weights") for r in rows if r["model"] == "lora:alpha@beta"} == {"lora:alpha#seed1", "lora:alpha#seed2"}
     # the two-level interval is wider than one that takes the two seeds' poems as one sample
     import numpy as np
 

@@ -71,26 +71,35 @@ def seed_groups(rows: list[dict]) -> list[list[dict]]:
 
 
 def paired_over_seeds(ours: list[dict], theirs: list[dict], metric: str, seed: int) -> dict | None:
-    """``ours`` minus ``theirs`` on the same theme and sample. With several training seeds in ``ours``:
-    the Wilcoxon test on each prompt's mean over the seeds, and the two-level bootstrap CI (seeds,
-    then prompts) of the difference; ``n_seeds`` says how many."""
+    """``ours`` minus ``theirs`` on the same theme and sample (and the same training seed, when both rows
+    have the same seeds: a control against its adapter). With several training seeds in ``ours``: the
+    Wilcoxon test on each prompt's means over the seeds, and the two-level bootstrap CI (seeds, then
+    prompts) of the difference; ``n_seeds`` says how many."""
     from poetbench.eval.stats import paired_comparison, two_level_ci
 
-    base = {(s["theme"], s["sample"]): s[metric] for s in theirs}
-    groups = [[(s["theme"], s["sample"], s[metric]) for s in g if (s["theme"], s["sample"]) in base]
-              for g in seed_groups(ours)]
-    groups = [g for g in groups if g]
+    by_seed = {g[0].get("weights", ""): {(s["theme"], s["sample"]): s[metric] for s in g} for g in seed_groups(theirs)}
+    only = next(iter(by_seed.values())) if len(by_seed) == 1 else None
+    groups = []
+    for g in seed_groups(ours):
+        base = by_seed.get(g[0].get("weights", ""), only)
+        if base is None:  # several seeds on the other side too, but not these: pair with their mean
+            base = {k: sum(b[k] for b in by_seed.values() if k in b) / sum(k in b for b in by_seed.values())
+                    for k in set().union(*by_seed.values())}
+        pairs = [((s["theme"], s["sample"]), s[metric], base[(s["theme"], s["sample"])]) for s in g
+                 if (s["theme"], s["sample"]) in base]
+        if pairs:
+            groups.append(pairs)
     if not groups:
         return None
-    per_prompt: dict[tuple, list[float]] = {}
+    per_prompt: dict[tuple, list[tuple[float, float]]] = {}
     for g in groups:
-        for theme, sample, v in g:
-            per_prompt.setdefault((theme, sample), []).append(v)
+        for key, v, b in g:
+            per_prompt.setdefault(key, []).append((v, b))
     keys = sorted(per_prompt)
-    c = paired_comparison([sum(per_prompt[k]) / len(per_prompt[k]) for k in keys], [base[k] for k in keys], seed=seed)
+    c = paired_comparison([sum(v for v, _ in per_prompt[k]) / len(per_prompt[k]) for k in keys],
+                          [sum(b for _, b in per_prompt[k]) / len(per_prompt[k]) for k in keys], seed=seed)
     if len(groups) > 1:
-        c["diff"], c["ci_low"], c["ci_high"] = two_level_ci([[v - base[(t, s)] for t, s, v in g] for g in groups],
-                                                            seed=seed)
+        c["diff"], c["ci_low"], c["ci_high"] = two_level_ci([[v - b for _, v, b in g] for g in groups], seed=seed)
     return c | {"n_seeds": len(groups)}
 
 
