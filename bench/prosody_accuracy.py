@@ -23,7 +23,7 @@ from _results import markdown_table, update_json, update_section  # noqa: E402
 
 from poetbench.prosody import scan_record  # noqa: E402  (the path `poetbench scan --jsonl` uses)
 from poetbench.prosody.rhyme import normalise_scheme  # noqa: E402
-from poetbench.prosody.stress import ACUTE, default_dictionary  # noqa: E402
+from poetbench.prosody.stress import default_dictionary, marked_vowels  # noqa: E402
 
 NOTE = """
 
@@ -47,13 +47,7 @@ WORD = re.compile(r"[А-Яа-яЁё\u0301\u0300]+")
 
 
 def stressed_vowels(word: str) -> tuple[int, ...]:
-    out, n = [], 0
-    for i, ch in enumerate(word):
-        if ch in VOW:
-            n += 1
-            if i + 1 < len(word) and word[i + 1] == ACUTE:
-                out.append(n)
-    return tuple(out)
+    return marked_vowels(word)
 
 
 def main() -> None:

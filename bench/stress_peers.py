@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, update_json, update_section  # noqa: E402
 
 from poetbench.prosody import scan_record  # noqa: E402
-from poetbench.prosody.stress import ACUTE, default_dictionary, key_of, vowel_count  # noqa: E402
+from poetbench.prosody.stress import ACUTE, default_dictionary, key_of, marked_vowels, vowel_count  # noqa: E402
 
 VOW = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
 GOLD_WORD = re.compile(r"[А-Яа-яЁё\u0301\u0300]+")
@@ -43,13 +43,7 @@ PLUS_WORD = re.compile(r"[А-Яа-яЁё+\u0300]+")
 def gold_words(line: str) -> list[tuple[str, tuple[int, ...]]]:
     out = []
     for w in GOLD_WORD.findall(line.replace("\u0300", "")):
-        n, marks = 0, []
-        for i, ch in enumerate(w):
-            if ch in VOW:
-                n += 1
-                if i + 1 < len(w) and w[i + 1] == ACUTE:
-                    marks.append(n)
-        out.append((w.replace(ACUTE, ""), tuple(marks)))
+        out.append((w.replace(ACUTE, ""), marked_vowels(w)))
     return out
 
 
@@ -57,12 +51,7 @@ def plus_words(line: str) -> list[tuple[str, tuple[int, ...]]]:
     """Words of a ``+``-before-the-vowel line (silero; ruaccent's synthesis format): (word, stressed)."""
     out = []
     for w in PLUS_WORD.findall(line.replace("\u0300", "")):
-        n, marks, plain = 0, [], w.replace("+", "")
-        for i, ch in enumerate(w):
-            if ch in VOW:
-                n += 1
-                if i > 0 and w[i - 1] == "+":
-                    marks.append(n)
+        marks, plain = list(marked_vowels(w, "+", before=True)), w.replace("+", "")
         if not marks and "ё" in plain.lower():  # ruaccent leaves ё unmarked: it is always stressed
             marks = [1 + [c for c in plain.lower() if c in VOW].index("ё")]
         out.append((plain, tuple(marks)))

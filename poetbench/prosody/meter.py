@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, vowel_count
+from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, marked_vowels, vowel_count
 from poetbench.words import MARKED_WORD as WORD  # letters with the stress marks the scanner reads
 
 _VOWEL_SET = frozenset(VOWELS + VOWELS.upper())
@@ -127,13 +127,7 @@ def _word_stress(text: str, dic_id: int) -> tuple[tuple[int, ...], str]:
     dic = _DICTS[dic_id]
     lower = text.lower()
     if ACUTE in text:
-        n, out = 0, []
-        for i, ch in enumerate(lower):
-            if ch in _VOWEL_SET:
-                n += 1
-                if i + 1 < len(lower) and lower[i + 1] == ACUTE:
-                    out.append(n)
-        return tuple(out), "mark"
+        return marked_vowels(lower), "mark"
     nv = vowel_count(lower)
     if nv == 0:
         return (), "none"

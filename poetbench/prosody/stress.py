@@ -31,6 +31,18 @@ def vowel_count(word: str) -> int:
     return len(word) - len(word.translate(_DROP_VOWELS))
 
 
+def marked_vowels(word: str, mark: str = ACUTE, before: bool = False) -> tuple[int, ...]:
+    """1-based indices of the vowels ``mark`` stands after (``before``: in front of) in ``word``."""
+    n, out = 0, []
+    for i, ch in enumerate(word):
+        if ch in _VOWEL_SET:
+            n += 1
+            near = word[i - 1] if before and i > 0 else word[i + 1] if not before and i + 1 < len(word) else ""
+            if near == mark:
+                out.append(n)
+    return tuple(out)
+
+
 def key_of(word: str) -> str:
     """Dictionary key: lowercase, ё as е, no stress marks."""
     return strip_marks(word).lower().replace("ё", "е")
