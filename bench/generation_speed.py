@@ -59,6 +59,27 @@ def build(work: Path) -> tuple[Path, list[Path]]:
     return base, adapters
 
 
+def continuous_batching(model, prompts: list[list[int]], new_tokens: int) -> tuple[float, float]:
+    """Seconds for ``prompts`` (one batch) with padded ``generate`` and with transformers' continuous
+    batching (``generate_batch``, its default paged attention), same sampling, base weights only."""
+    import torch
+    from transformers.generation import GenerationConfig
+
+    gc = GenerationConfig(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=True, temperature=0.8,
+                          top_p=0.95, eos_token_id=model.config.eos_token_id, pad_token_id=model.config.pad_token_id)
+    pad = model.config.pad_token_id
+    width = max(map(len, prompts))
+    ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+    with torch.inference_mode():
+        t0 = time.perf_counter()
+        model.generate(input_ids=ids, attention_mask=(ids != pad).long(), generation_config=gc)
+        padded = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        model.generate_batch(prompts, generation_config=gc, progress_bar=False)
+        continuous = time.perf_counter() - t0
+    return padded, continuous
+
+
 def main() -> None:
     import torch
 
@@ -118,6 +139,13 @@ def main() -> None:
     ]
     md = markdown_table(["configuration", "time", "poems/s", "vs today"], rows)
     print(md)
+    bank = backends[False].bank
+    tok = bank.tokenizer
+    prompts = [tok.apply_chat_template([{"role": "user", "content": j.prompt}], add_generation_prompt=True,
+                                       tokenize=True, return_dict=False) for j in jobs[:auto]]
+    with bank.use("base") as model:
+        padded, continuous = continuous_batching(model, prompts, args.new_tokens)
+    print(f"continuous batching: {continuous:.1f} s against {padded:.1f} s padded, {len(prompts)} prompts")
     threads = torch.get_num_threads()
     update_section("generation-speed", (
         f"## Eval's generation, new defaults against today's (CPU, {threads} threads)\n\n"
@@ -127,7 +155,10 @@ def main() -> None:
         f"configurations in turn, {args.repeats} rounds, the fastest run of each counts.\n\n" + md + "\n\n"
         f"Merged against unmerged at the same batch: {today / merged8:.2f}x at batch 8, {unmerged_auto / new:.2f}x at "
         f"batch {auto}. Greedy decoding in fp32 gives the same tokens merged and unmerged "
-        "(`tests/test_generation.py`). transformers' continuous batching (`generate_batch`) was not measured.\n\n"
+        "(`tests/test_generation.py`). transformers' continuous batching (`generate_batch`, its default paged "
+        f"attention), measured on the base with the first {len(prompts)} prompts: {continuous:.1f} s against "
+        f"{padded:.1f} s for padded `generate` as one batch ({continuous / padded:.1f}x slower on this CPU), so eval "
+        "does not use it; it was not measured on a GPU.\n\n"
         + (f"Target 3x: {'met' if today / new >= 3 else 'NOT met'} here ({today / new:.2f}x). On these CPU cores "
            "a decoding step is compute-bound above a batch of about 32 (the batch of 64 gains little over 32), and "
            "a LoRA layer's two thin matmuls cost little beside the base's, so neither a larger batch nor merging "
