@@ -210,8 +210,8 @@ def _rank(csv_rows: list[dict], tests: list[dict]) -> None:
     for t in tests:
         by_key[(t["author"], t["metric"], t["a"], t["b"])] = t
         by_key[(t["author"], t["metric"], t["b"], t["a"])] = t | {"diff": -t["diff"]}
-    cells = [c for c in csv_rows if (c["author"], c["metric"]) in {(t["author"], t["metric"]) for t in tests}
-             and c["row"] != REFERENCE]
+    tested = {(t["author"], t["metric"]) for t in tests}
+    cells = [c for c in csv_rows if (c["author"], c["metric"]) in tested and c["row"] != REFERENCE]
     for c in cells:
         m = REGISTRY[c["metric"]]
         if m.higher_is_better is None:

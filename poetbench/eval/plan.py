@@ -150,9 +150,12 @@ def config_for_adapters(config: RunConfig, models: str, adapters: Path | None, w
     adapters_dir = adapters if adapters is not None else newest_run(ws.adapters)
     if adapters_dir is None:
         return config
+    # the manifests only (make_plan checks and hashes the adapters themselves)
+    folders = [Path(m) for m in items if m not in ("base", "lora") and not m.startswith("lora:")]
+    folders += sorted(p for p in adapters_dir.iterdir() if p.is_dir()) if adapters_dir.is_dir() else []
     trained = []
-    for e in parse_models(models, adapters_dir):
-        manifest = None if e.is_base else adapter_manifest(e.adapter_path)
+    for folder in folders:
+        manifest = adapter_manifest(folder) if (folder / "poetbench.json").exists() else None
         if manifest is not None and isinstance(manifest.get("hyperparameters"), dict):
             trained.append({k: manifest["hyperparameters"][k] for k in BASE_FIELDS if k in manifest["hyperparameters"]})
     if not trained or trained[0] == {k: config.to_dict()[k] for k in trained[0]}:
