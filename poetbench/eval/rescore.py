@@ -8,6 +8,7 @@ summary.csv/json, run.json, report.html) are first copied into ``<run>/replaced-
 
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,8 +81,6 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     plan.controls = controls
     t0 = time.time()
     with rundir.folder_lock(dest):
-        import shutil
-
         kept = rundir.keep_copies(run_dir, REWRITTEN) if dest == run_dir else None
         if dest != run_dir:
             for name in (GENERATIONS, "lm.jsonl"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
-from poetbench.errors import RatingsError
+from poetbench.errors import CorpusError, RatingsError
 from poetbench.eval.runfiles import read_run
 from poetbench.eval.summary import REFERENCE
 from poetbench.generation import GENERATIONS, read_done
@@ -36,7 +36,7 @@ def build_pairs(config: RunConfig, run_dir: Path) -> list[dict]:
     for author in sorted({s["author"] for s in scores}):
         try:
             records = {r["id"]: r["text"] for r in corpus_mod.load_records(config.corpus_dir, author, "test")}
-        except Exception:  # no corpus here: no real poems to show for this author
+        except CorpusError:  # no corpus here: no real poems to show for this author
             records = {}
         for s in scores:
             if s["model"] == REFERENCE and s["author"] == author and s["key"].split(":", 1)[1] in records:
