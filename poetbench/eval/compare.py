@@ -102,7 +102,7 @@ def compare_runs(config: RunConfig, run_dirs: list[Path], out_dir: Path | None =
             if r.judge != target:
                 dest = out_dir / "rescored" / r.name.replace("/", "-")
                 rescore_run(config, r.path, target, log=log, ws=ws, out_dir=dest)
-                runs[i] = RunFiles(r.name, dest, *_reload(dest))
+                runs[i] = load(dest, r.name)
                 rescored.append(r.name)
         if rescored:
             notes.append(f"the runs were scored by different judges: {', '.join(rescored)} scored again with "
@@ -153,11 +153,6 @@ def compare_runs(config: RunConfig, run_dirs: list[Path], out_dir: Path | None =
             "judge": target, "rescored": rescored, "common": {"themes": sorted(common), "samples": n_samples},
             "notes": notes, "paired_rule": "paired when two rows share templates, sampling and seed"}
     return Comparison(out_dir, authors, csv_rows, tests, info)
-
-
-def _reload(dest: Path):
-    files = read_run(dest)
-    return files["run"], files["summary"]["summary"], files["scores"]
 
 
 def _cell(author: str, name: str, slot: dict, m, seed: int) -> dict:

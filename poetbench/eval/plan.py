@@ -210,8 +210,9 @@ def resolve_base(entries: list[ModelEntry], config: RunConfig, metas: dict, ws: 
                                 f"(pass --preset or --config to match, or leave both out: eval then takes the base the adapters name)")
     if not config.is_tiny:
         return config.base_model, config.base_model + (f"@{config.base_revision}" if config.base_revision else "")
-    if tiny_key is not None and cached_base(ws.cache, tiny_key) is not None:
-        return str(cached_base(ws.cache, tiny_key)), "tiny:" + tiny_key
+    cached = cached_base(ws.cache, tiny_key) if tiny_key is not None else None
+    if cached is not None:
+        return str(cached), "tiny:" + tiny_key
     if tiny_key is not None:  # not cached: rebuilt only when its inputs are as they were
         now = base_key_data(config, pretrain_set(config, metas)[1])
         if base_key(now) != tiny_key:

@@ -32,7 +32,7 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     (with a copy of the run's generations), leaving the run as it is."""
     from poetbench.eval.poems import read_poems
     from poetbench.eval.stages import EvalResult, real_author_of, score_all, write_summary
-    from poetbench.eval.summary import REFERENCE, summarise
+    from poetbench.eval.summary import reference_record, summarise
     from poetbench.prompts import default_prompts
     from poetbench.style.classifier import judge_folder, judge_record, load
 
@@ -90,11 +90,9 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
         lm_rows = [obj for _, obj in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").is_file() else []
         summary, comparisons = summarise(plan, scored, lm_rows)
         write_summary(dest, summary, comparisons, real_author_of(plan, scored.real))
-        first = summary[0]["metric"] if summary else None
         run.update({
             "classifier": judge_record(classifier),
-            "reference": {"model": REFERENCE, "split": "test", "poems": {
-                r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first}},
+            "reference": reference_record(summary),
             "rescored": {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "judge": classifier.path.name,
                          "previous_judge": recorded.get("key"), "previous_files": kept.name if kept else None,
                          "seconds": round(time.time() - t0, 1)},

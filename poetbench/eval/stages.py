@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -27,7 +28,7 @@ from poetbench.eval.plan import EvalOptions, Plan, check_output_dir, claim, make
 from poetbench.generation import GENERATIONS, make_backend, run_jobs
 from poetbench.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
 from poetbench.metrics import registry
-from poetbench.eval.summary import REFERENCE, summarise
+from poetbench.eval.summary import REFERENCE, reference_record, summarise
 from poetbench.metrics.registry import PoemEvidence
 from poetbench.prompts import theme_for_poem
 from poetbench.workspace import Workspace
@@ -142,10 +143,10 @@ def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list
 # --------------------------------------------------------------------------------------------
 
 
-def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[str]], features=None) -> list[dict]:
+def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[str]], features) -> list[dict]:
     """One row per poem: every poem-level metric of the registry, the prosodic profile the
     distribution distances use, and the per-line analysis the report shows. ``features``: the
-    rows' style features when already computed (``classifier.features``)."""
+    rows' style features (``classifier.features``), computed once for scoring and detectability."""
     from poetbench.metrics.prosody import line_scans, profile
     from poetbench.metrics.style import predicted_author
     from poetbench.metrics.text import Memorisation
@@ -153,8 +154,6 @@ def score(plan: Plan, rows: list[dict], classifier, train_texts: dict[str, list[
 
     memo = {a: Memorisation(train_texts[a]) for a in plan.authors}
     texts = [r["text"] for r in rows]
-    if features is None and rows:
-        features = classifier.features(texts)
     proba = classifier.proba_of_features(features) if rows else []
     out = []
     for r, p, scan in zip(rows, proba, scan_poems(texts)):
@@ -197,12 +196,15 @@ class Scored:
     features: object = None  # the judge's style features, one row per score row
     works: dict[str, str] = field(default_factory=dict)  # the reference poems' works, by key
 
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {s["key"]: i for i, s in enumerate(self.scores)}
+
     def features_of(self, keys: list[str]):
         """The feature rows of the poems with these keys (None when there are none)."""
         if self.features is None or not keys:
             return None
-        index = {s["key"]: i for i, s in enumerate(self.scores)}
-        return self.features[[index[k] for k in keys]]
+        return self.features[[self._index[k] for k in keys]]
 
 
 def score_all(plan: Plan, rows: list[dict], log, classifier=None) -> Scored:
@@ -290,7 +292,6 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
     config, opts = plan.config, plan.opts
     write_summary(plan.out_dir, summary, comparisons, real_author_of(plan, real))
     training = _training_csv(plan)
-    first_metric = registry.metrics("poem")[0].name
     run = {
         "format": "poetbench-eval/1", "status": "complete", "identity": plan.identity, "config": config.to_dict(),
         "options": {
@@ -306,8 +307,7 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
                    for e in plan.entries],
         "n_seeds": max([sum(f.label == e.label for f in plan.entries) for e in plan.entries] or [1]),
         "authors": plan.authors, "corpora": {a: plan.metas[a]["corpus_sha256"] for a in plan.authors},
-        "reference": {"model": REFERENCE, "split": "test", "poems": {  # each reference group's n is its poems
-            r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first_metric}},
+        "reference": reference_record(summary),
         "classifier": judge_record(classifier),
         "training_csv": training,
         "versions": versions(), "git_commit": _git_commit(), "timings": timings,

@@ -62,6 +62,13 @@ def summarise(plan, scored, lm_rows: list[dict]) -> tuple[list[dict], list[dict]
     return summary, add_q_values(comparisons)
 
 
+def reference_record(summary: list[dict]) -> dict:
+    """What run.json records of the reference rows: each author's held-out poems (a group's n)."""
+    first = registry.metrics("poem")[0].name
+    return {"model": REFERENCE, "split": "test",
+            "poems": {r["author"]: r["n"] for r in summary if r["model"] == REFERENCE and r["metric"] == first}}
+
+
 def seed_groups(rows: list[dict]) -> list[list[dict]]:
     """A row's poems by training seed (``weights``); one group when it has one seed."""
     groups: dict[str, list[dict]] = {}

@@ -21,9 +21,9 @@ def _h(*parts) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
 
 
-def run_id(run_dir: Path) -> str:
-    """What identifies the run the pairs come from (its generations)."""
-    return _h(*(sorted(read_done(Path(run_dir) / GENERATIONS))))[:16]
+def run_id(pairs: list[dict]) -> str:
+    """What identifies the run the pairs come from: the poems they are made of."""
+    return _h(*sorted({p[side] for p in pairs for side in ("left_key", "right_key")}))[:16]
 
 
 def build_pairs(config: RunConfig, run_dir: Path) -> list[dict]:

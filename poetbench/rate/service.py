@@ -20,7 +20,8 @@ def prepare(config: RunConfig, run_dir: Path, db: Path | None = None) -> tuple[P
     db = Path(db) if db is not None else run_dir / DB_NAME
     conn = connect(db)
     try:
-        return db, store_pairs(conn, build_pairs(config, run_dir), run_id(run_dir))
+        pairs = build_pairs(config, run_dir)
+        return db, store_pairs(conn, pairs, run_id(pairs))
     finally:
         conn.close()
 
