@@ -31,11 +31,18 @@ SCORES = {
     "voicing": 0.75,  # a voiced consonant for a voiceless one inside the ending: ка́пли / осла́бли
     "trailing": 0.85,  # the same but for a final consonant: де́дом / бе́ды
     # closed masculine: same support and other final consonants, both obstruents or both sonorants
-    # (жира́ф / жира́х), one consonant more (звё́зд / гро́з), or the velars к / х (ду́х / кру́г)
+    # (жира́ф / жира́х); one final consonant more (звё́зд / гро́з); the velars к / х (ду́х / кру́г)
     "closed": 0.75,
+    "closed_longer": 0.75,
+    "closed_velar": 0.75,
     "open_closed": 0.8,  # open vs closed masculine by one consonant: поля́ / ковыля́м
     "mono_end": 0.75,  # line-final monosyllable vs the unstressed last syllable: мы / ри́тмы
     "form": 0.5,  # lines the form rhymes, same stressed vowel only: овса́ / офса́йд in a порошок
+}
+# Rules of the scheme decoder that are not scores (bench/rhyme_cv.py switches them off in turn)
+RULES = {
+    "exact_links": True,  # every exact pair in the window shares a letter, not only best partners
+    "rubai": True,  # AA-A is lettered AABA, as Rifma letters the rubai
 }
 
 
@@ -154,9 +161,9 @@ def rhyme_score(a: str, b: str) -> float:
             # sonorant or й against an obstruent is heard: любо́вь / любо́й)
             return SCORES["closed"]
         if abs(len(ka) - len(kb)) == 1 and (ka.startswith(kb) or kb.startswith(ka)):
-            return SCORES["closed"]  # one more final consonant: звё́зд / гро́з
+            return SCORES["closed_longer"]  # one more final consonant: звё́зд / гро́з
         if {ka, kb} == {"к", "х"}:
-            return SCORES["closed"]  # velar finals: ду́х / кру́г
+            return SCORES["closed_velar"]  # velar finals: ду́х / кру́г
     if ka[0] == "V" or kb[0] == "V":
         return 0.0
     return _skeleton_similarity(ka, kb)
@@ -246,7 +253,7 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
             sc, _, j, _, _ = max(fitting)
             best[i] = sc
             parent[find(i)] = find(j)
-    for i, j, wi, wj in exact:  # with the readings the lines rhyme by: a word has one stress
+    for i, j, wi, wj in exact if RULES["exact_links"] else ():  # with the readings the lines rhyme by
         if chosen[i] == wi and chosen[j] == wj:
             parent[find(i)] = find(j)
     for i, j in form_pairs:
@@ -265,7 +272,7 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
             letters[r] = chr(ord("A") + len(letters)) if len(letters) < 26 else "Z"
         out.append(letters[r])
     letters_out = "".join(out)
-    if letters_out == "AA-A":  # the rubai: Rifma letters its unrhymed third line (AABA)
+    if letters_out == "AA-A" and RULES["rubai"]:  # the rubai: Rifma letters its unrhymed third line (AABA)
         letters_out = "AABA"
     return letters_out, best, chosen
 
