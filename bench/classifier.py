@@ -69,9 +69,39 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
     poets_f1 = float(f1_score(y[poets_rows], pred[poets_rows], labels=poets, average="macro", zero_division=0))
     wrong = [{"id": r["id"], "true": t, "predicted": p, "title": r.get("title"), "year": r.get("year"),
               "part": r.get("part"), "lines": r.get("lines")} for r, t, p in zip(records, y, pred) if t != p]
-    return {"folds": folds, "macro_f1": (float(np.mean(f1s)), float(np.std(f1s))), "poets_macro_f1": poets_f1,
+    by = {}
+    if "lermontov" in authors:
+        mine = [(r, p) for r, t, p in zip(records, y, pred) if t == "lermontov"]
+        by = {"period": breakdown(mine, period), "length": breakdown(mine, length_class)}
+    return {"folds": folds, "by": by, "macro_f1": (float(np.mean(f1s)), float(np.std(f1s))), "poets_macro_f1": poets_f1,
             "recall": {a: (float(np.mean(v)), float(np.std(v))) for a, v in recalls.items()},
             "confusion": confusion_matrix(y, pred, labels=authors).tolist(), "labels": authors, "wrong": wrong}
+
+
+def period(record: dict) -> str:
+    """Lermontov's periods: the juvenilia of the Moscow boarding school (1828-1829), the university
+    and cadet years (1830-1834), the mature poems (1835-1841)."""
+    import re
+
+    m = re.search(r"18[0-4]\d", record.get("year") or "")
+    if not m:
+        return "year not given"
+    year = int(m.group())
+    return "1828-1829" if year < 1830 else "1830-1834" if year < 1835 else "1835-1841"
+
+
+def length_class(record: dict) -> str:
+    n = record.get("lines") or len([ln for ln in record["text"].split("\n") if ln.strip()])
+    return "up to 8 lines" if n <= 8 else "9-16 lines" if n <= 16 else "over 16 lines"
+
+
+def breakdown(pairs: list[tuple[dict, str]], key) -> list[list]:
+    """Rows of (class, poems, CV recall, errors to pushkin) over (record, predicted) pairs."""
+    groups: dict[str, list[str]] = {}
+    for r, p in pairs:
+        groups.setdefault(key(r), []).append(p)
+    return [[k, len(v), f"{sum(p == 'lermontov' for p in v) / len(v):.3f}", sum(p == "pushkin" for p in v)]
+            for k, v in sorted(groups.items())]
 
 
 def attribution(model, config, poets: list[str]) -> float:
@@ -132,6 +162,9 @@ def main() -> None:
                + ", ".join(f"{k} {v}" for k, v in Counter(w["predicted"] for w in lermontov).most_common())
                + f"); {parts} of them are parts of a long work split for the corpus; their median length "
                f"{int(np.median([w['lines'] for w in lermontov]))} lines.")
+        for name, rows_by in cv["by"].items():
+            md += (f"\n\nLermontov's CV recall by {name}:\n\n"
+                   + markdown_table([name, "poems", "CV recall", "errors to pushkin"], rows_by))
     print(md)
     authors = ", ".join(model.authors)
     update_section("classifier", f"## Style classifier on the shared corpora ({authors})\n\n"

@@ -33,6 +33,12 @@ def test_classifier_beats_chance_by_a_wide_margin():
     assert np.allclose(proba.sum(axis=1), 1.0)
 
 
+def test_block_weights_scale_the_feature_blocks():
+    weights = build_pipeline(block_weights={"lemmas": 0.5, "prosody": 2.0}).named_steps["features"].transformer_weights
+    assert weights["lemmas"] == 0.5 and weights["prosody"] == 0.2 and weights["function_words"] == 0.1
+    assert "chars" not in build_pipeline().named_steps["features"].transformer_weights  # 1.0 by default
+
+
 def test_pooled_proba_multiplies_evidence():
     p = pooled_proba(np.array([[0.6, 0.4], [0.6, 0.4], [0.6, 0.4]]))
     assert p[0] > 0.7 and abs(p.sum() - 1) < 1e-9

@@ -230,11 +230,12 @@ FEATURE_CONFIG = {
 
 def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None = None,
                    calibration_folds: int = 3, class_weight: str | None = "balanced",
-                   dense_weight: float = 0.1) -> Pipeline:
+                   dense_weight: float = 0.1, block_weights: dict[str, float] | None = None) -> Pipeline:
     """The style classifier: normalised text -> stylometric features -> calibrated linear SVM.
 
     The sparse n-gram blocks are L2-normalised rows; the dense function-word and prosody blocks are
-    scaled to [-1, 1] and weighted 0.1 so they inform the decision without drowning the n-grams."""
+    scaled to [-1, 1] and weighted 0.1 so they inform the decision without drowning the n-grams.
+    ``block_weights`` multiplies a block's weight (bench/classifier_choices.py tries some by CV)."""
     parts = [
         ("chars", CompactTfidf(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
                                   dtype=np.float32)),
@@ -250,6 +251,8 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
         parts.append(("prosody", Pipeline([("scan", ProsodyFeatures()), ("vec", DictVectorizer()),
                                            ("scale", MaxAbsScaler())])))
         weights["prosody"] = dense_weight
+    for name, w in (block_weights or {}).items():
+        weights[name] = weights.get(name, 1.0) * w
     return Pipeline([
         ("normalise", Normaliser()),
         ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
