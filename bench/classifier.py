@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import Counter
 import tempfile
@@ -81,8 +82,6 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
 def period(record: dict) -> str:
     """Lermontov's periods: the juvenilia of the Moscow boarding school (1828-1829), the university
     and cadet years (1830-1834), the mature poems (1835-1841)."""
-    import re
-
     m = re.search(r"18[0-4]\d", record.get("year") or "")
     if not m:
         return "year not given"

@@ -4,8 +4,9 @@
 
 For each candidate (the SVM's C; the class weighting; the weights of the feature blocks; more
 training examples cut from long poems: ``augment`` = N adds each training poem of 2N lines or more
-again as stanza-aligned pieces of about N lines, the held-out poems untouched), 5-fold cross-validation over the poets'
-train + val poems (the parts of one work kept in one fold; the test splits are never read):
+again as stanza-aligned pieces of about N lines, the held-out poems untouched), 5-fold
+cross-validation over the poets' train + val poems (the parts of one work kept in one fold; the
+test splits are never read):
 macro-F1 over the poets and each poet's recall, mean over folds. The shipped choice is the one with
 the best CV macro-F1; the table says which that is. Updates bench/RESULTS.md and bench/results.json.
 """
@@ -100,15 +101,14 @@ def main() -> None:
             pred = model.predict([texts[i] for i in test])
             f1s.append(f1_score(y[test], pred, labels=poets, average="macro"))
             rec.append(recall_score(y[test], pred, labels=poets, average=None))
-        rec = np.mean(rec, axis=0)
-        results[", ".join(f"{k}={v}" for k, v in cand.items())] = (float(np.mean(f1s)), rec)
-        rows.append([", ".join(f"{k}={v}" for k, v in cand.items()), f"{np.mean(f1s):.3f} ± {np.std(f1s):.3f}",
-                     *[f"{r:.3f}" for r in rec]])
-        spread[rows[-1][0]] = float(np.std(f1s))
+        rec, name = np.mean(rec, axis=0), ", ".join(f"{k}={v}" for k, v in cand.items())
+        results[name] = (float(np.mean(f1s)), rec)
+        rows.append([name, f"{np.mean(f1s):.3f} ± {np.std(f1s):.3f}", *[f"{r:.3f}" for r in rec]])
+        spread[name] = float(np.std(f1s))
         if cand == {"C": 0.5}:
             shipped = float(np.mean(f1s))
         if best is None or np.mean(f1s) > best[1]:
-            best = (rows[-1][0], float(np.mean(f1s)))
+            best = (name, float(np.mean(f1s)))
         print(rows[-1], flush=True)
     md = markdown_table(["candidate", "CV macro-F1 (poets)", *[f"CV recall {p}" for p in poets]], rows)
     stays = shipped is not None and best[1] - shipped < spread[best[0]]

@@ -99,12 +99,17 @@ class Decoder:
             self.memo[key] = self._run(p)
         return self.memo[key]
 
-    def _run(self, p: dict) -> np.ndarray:
-        R.DIST_STEP, R.SKELETON_FACTOR = p["dist_step"], p["skeleton_factor"]
-        R.SCORES.update({k: p[f"score:{k}"] for k in R.SCORES})
-        R.RULES.update({k: p[f"rule:{k}"] for k in R.RULES})
-        R.rhyme_score.cache_clear()
+    @staticmethod
+    def _set(dist_step, skeleton_factor, scores, rules) -> None:
+        R.DIST_STEP, R.SKELETON_FACTOR = dist_step, skeleton_factor
+        R.SCORES.update(scores)
+        R.RULES.update(rules)
+        R.rhyme_score.cache_clear()  # its scores depend on the values just set
         R._skeleton_similarity.cache_clear()
+
+    def _run(self, p: dict) -> np.ndarray:
+        self._set(p["dist_step"], p["skeleton_factor"], {k: p[f"score:{k}"] for k in R.SCORES},
+                  {k: p[f"rule:{k}"] for k in R.RULES})
         real = {m: p[f"weight:{w}"] for w, m in MARKERS.items()}
         out = np.zeros(len(self.gold), bool)
         try:
@@ -113,11 +118,7 @@ class Decoder:
                                   form)[0] for keys, weights, form in stanzas]
                 out[n] = R.normalise_scheme(" ".join(parts)) == self.gold[n]
         finally:
-            R.DIST_STEP, R.SKELETON_FACTOR = self.saved[:2]
-            R.SCORES.update(self.saved[2])
-            R.RULES.update(self.saved[3])
-            R.rhyme_score.cache_clear()
-            R._skeleton_similarity.cache_clear()
+            self._set(*self.saved)
         return out
 
 
