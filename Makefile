@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/prosody.py
 	$(BIN)/python bench/prosody_accuracy.py
 	$(BIN)/python bench/rhyme_cv.py
+	$(BIN)/python bench/stress_cv.py
 	$(BIN)/python bench/stress_peers.py
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/classifier_choices.py

@@ -83,6 +83,21 @@ def test_stress_sources(dic):
     assert kind in ("suffix", "guess") and len(opts) >= 1
 
 
+def test_a_guessed_stress_follows_the_meter(dic):
+    """A word the dictionaries lack keeps its guess first, but its other syllables are readings too:
+    where the guess falls on a weak position of the meter, the meter moves it (a dictionary word's
+    one reading is never moved so)."""
+    from poetbench.prosody.meter import METER_MOVES, word_stress
+    from poetbench.prosody.scan import scan_poem
+
+    opts, kind = word_stress("курдяпа", dic)
+    assert kind in METER_MOVES and opts[0] == 2 and sorted(opts) == [1, 2, 3]
+    assert word_stress("молоко", dic) == ((3,), "dict")
+    poem = ("Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\n"
+            "И лучше курдяпа не мог.")
+    assert scan_poem(poem, dic).accented_text.split("\n")[3] == "И лу́чше ку́рдяпа не мо́г."  # not курдя́па
+
+
 def test_rhyme_exact_and_slant():
     from poetbench.prosody.rhyme import SCORES, SLANT_THRESHOLD, rhyme_key, rhyme_score
 

@@ -218,8 +218,9 @@ def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: 
         if last is not None:
             w = words[i][last]
             options = [chosen[i][last]] + [a for a in last_alts if a != chosen[i][last]]
-            weights[i] = [1.0] * len(options)
             unknown = w.kind in ("suffix", "guess")
+            # an unknown word's readings but the one the meter chose are guesses (GUESSED_STRESS_WEIGHT)
+            weights[i] = [1.0] + [GUESSED_STRESS_WEIGHT if unknown else 1.0] * (len(options) - 1)
             if unknown or w.kind in ("dict", "lemma"):
                 # the rhyme partner may tell an unknown word's stress, and poets shift a known word's
                 # stress for a rhyme (Ру́си / Руси́): the word's other syllables on the meter's strong

@@ -1,0 +1,96 @@
+"""Which words' stress the meter may move, chosen by cross-validation over Rifma dev poems.
+
+    .venv/bin/python bench/stress_cv.py [--rifma PATH]
+
+The engine reads a word's stress from the dictionaries, else from its lemma, else from a guess (the
+suffix table, or the penultimate syllable). For the kinds in ``meter.METER_MOVES`` a single reading
+is not final: the word's other syllables are readings too, after it, and the meter chooses. Each
+candidate set of kinds is scored with bench/prosody_accuracy.py's metric (polysyllabic words with
+one gold stress, whole poems scanned as `poetbench scan` does) over 5 folds of poems; a kind is
+moved only when moving it beats not moving it in every fold. Prints a table and updates
+bench/RESULTS.md (section stress-cv) and bench/results.json (``stress_cv_gain``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import markdown_table, update_json, update_section  # noqa: E402
+from stress_peers import engine_words, score_lines  # noqa: E402
+
+import poetbench.prosody.meter as M  # noqa: E402
+from poetbench.prosody import scan_record  # noqa: E402
+from poetbench.prosody.stress import default_dictionary  # noqa: E402
+
+CANDIDATES = {
+    "no word moved (the guess stands)": frozenset(),
+    "guessed words (suffix table, penultimate)": frozenset({"suffix", "guess"}),
+    "... and lemma-derived forms": frozenset({"suffix", "guess", "lemma"}),
+    "... and a dictionary word's one reading": frozenset({"suffix", "guess", "lemma", "dict"}),
+}
+
+
+def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
+    """(right, evaluated) words per poem with ``moves`` as the kinds the meter may move."""
+    saved = M.METER_MOVES
+    M.METER_MOVES = moves
+    for cached in (M._word_options, M._word_stress, M._token_parts, M._fits):
+        cached.cache_clear()
+    try:
+        out = []
+        for r in rows:
+            pred = scan_record({"poem_text": r["poem_text"]}, dic)["accented_text"]
+            words = score_lines(engine_words(pred), engine_words(r["accentuation_markup"]))
+            out.append((sum(g == p for _, g, p in words), len(words)))
+        return np.array(out)
+    finally:
+        M.METER_MOVES = saved
+        for cached in (M._word_options, M._word_stress, M._token_parts, M._fits):
+            cached.cache_clear()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rifma", default="../shared/prosody/rifma_dev.jsonl")
+    args = ap.parse_args()
+    rows = [json.loads(line) for line in open(args.rifma, encoding="utf-8")]
+    dic = default_dictionary()
+    folds = np.array_split(np.random.default_rng(0).permutation(len(rows)), 5)
+    results = {name: per_poem(rows, moves, dic) for name, moves in CANDIDATES.items()}
+
+    def fold_acc(counts: np.ndarray) -> np.ndarray:
+        return np.array([counts[f, 0].sum() / counts[f, 1].sum() for f in folds])
+
+    base = fold_acc(results["no word moved (the guess stands)"])
+    table, gains, above, kept = [], {}, None, None
+    for name, counts in results.items():
+        acc = fold_acc(counts)
+        gains[name] = acc - base
+        beats = above is not None and bool((acc > above).all())
+        if above is None or (beats and kept == previous):
+            kept = name
+        table.append([name, f"{counts[:, 0].sum() / counts[:, 1].sum():.2%}", f"{acc.mean():.2%} ± {acc.std():.2%}",
+                      " ".join(f"{g:+.2%}" for g in gains[name]), "—" if above is None else "yes" if beats else "no"])
+        above, previous = acc, name
+    shipped = next(n for n, m in CANDIDATES.items() if m == M.METER_MOVES)
+    md = ("`bench/stress_cv.py`: which words' single stress reading the meter may move (their other syllables "
+          "become readings after it), over 5 folds of Rifma dev poems; the metric of bench/prosody_accuracy.py. "
+          "A set of kinds is kept only when it beats the one before it in every fold.\n\n"
+          + markdown_table(["the meter may move", "accuracy, whole split", "mean ± sd over folds",
+                            "gain per fold over no word moved", "beats the row above in every fold"], table)
+          + f"\n\nChosen by that rule: {kept}; shipped: {shipped} (`meter.METER_MOVES`)"
+          + ("." if kept == shipped else ": they differ, change METER_MOVES.")
+          + " Used for choosing: the per-fold figures only; the independent data was not read.")
+    print(md)
+    update_section("stress-cv", "## Word stress: which readings the meter may move (CV)\n\n" + md)
+    update_json({"stress_cv_gain": round(float(gains[shipped].mean()), 4)})
+
+
+if __name__ == "__main__":
+    main()
