@@ -32,9 +32,10 @@ every rhyme figure here is a dev figure, and its 5-fold spread says how much a f
 not how the rules do on unseen verse (on independent annotated verse the scheme accuracy was 91.2%,
 issue figures). bench/rhyme_cv.py chooses every score and switch of the decoder again on four folds
 and scores the fifth (section "Rhyme rules chosen by cross-validation"): the held-out figure of that
-selection is the honest one, and it is what decides whether a rule changes. One stress choice was made on this split: which words' guessed stress the meter may move
-(bench/stress_cv.py, by its 5 folds: kept because it gains in every fold); the stress placers
-compared in bench/stress_peers.py were not used to change the engine.
+selection is the honest one, and it is what decides whether a rule changes. One stress choice
+was made on this split: which words' guessed stress the meter may move (bench/stress_cv.py, by its
+5 folds: kept because it gains in every fold); the stress placers compared in bench/stress_peers.py
+were not used to change the engine.
 
 Rifma dev is also where the rhyme rules were worked out: each rule is a class of sound
 correspondences (which consonant differences still make a slant rhyme, how far apart rhyming lines
@@ -47,10 +48,6 @@ those rules, so none is shipped)."""
 
 VOW = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
 WORD = re.compile(r"[А-Яа-яЁё\u0301\u0300]+")
-
-
-def stressed_vowels(word: str) -> tuple[int, ...]:
-    return marked_vowels(word)
 
 
 def main() -> None:
@@ -76,10 +73,10 @@ def main() -> None:
             if len(pw) != len(gw):
                 continue
             for a, b in zip(pw, gw):
-                if sum(ch in VOW for ch in b) < 2 or not stressed_vowels(b):
+                if sum(ch in VOW for ch in b) < 2 or not marked_vowels(b):
                     continue
                 words_total += 1
-                if stressed_vowels(a) == stressed_vowels(b):
+                if marked_vowels(a) == marked_vowels(b):
                     words_ok += 1
                 else:
                     errors[(a, b)] += 1

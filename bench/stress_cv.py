@@ -36,12 +36,17 @@ CANDIDATES = {
 }
 
 
-def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
-    """(right, evaluated) words per poem with ``moves`` as the kinds the meter may move."""
-    saved = M.METER_MOVES
+def set_moves(moves: frozenset) -> None:
+    """Make ``moves`` the kinds the meter may move, emptying the caches that hold words' readings."""
     M.METER_MOVES = moves
     for cached in (M._word_options, M._word_stress, M._token_parts, M._fits):
         cached.cache_clear()
+
+
+def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
+    """(right, evaluated) words per poem with ``moves`` as the kinds the meter may move."""
+    saved = M.METER_MOVES
+    set_moves(moves)
     try:
         out = []
         for r in rows:
@@ -50,9 +55,7 @@ def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
             out.append((sum(g == p for _, g, p in words), len(words)))
         return np.array(out)
     finally:
-        M.METER_MOVES = saved
-        for cached in (M._word_options, M._word_stress, M._token_parts, M._fits):
-            cached.cache_clear()
+        set_moves(saved)
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ METER_MOVES = frozenset({"suffix", "guess"})
 @lru_cache(maxsize=100_000)
 def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tuple[tuple[int, ...], str]:
     options, kind = _looked_up(key, capitalised, nvowels, dic_id)
-    if kind in METER_MOVES and len(options) == 1 and nvowels > 1:
+    if kind in METER_MOVES and len(options) == 1:  # (a monosyllable is "mono" or "clitic")
         options += tuple(p for p in range(1, nvowels + 1) if p != options[0])
     return options, kind
 
