@@ -4,16 +4,21 @@
 
 For each candidate (the SVM's C; the class weighting; the weights of the feature blocks; more
 training examples cut from long poems: ``augment`` = N adds each training poem of 2N lines or more
-again as stanza-aligned pieces of about N lines, the held-out poems untouched), 5-fold
-cross-validation over the poets' train + val poems (the parts of one work kept in one fold; the
-test splits are never read):
-macro-F1 over the poets and each poet's recall, mean over folds. The shipped choice is the one with
-the best CV macro-F1; the table says which that is. Updates bench/RESULTS.md and bench/results.json.
+again as stanza-aligned pieces of about N lines, the held-out poems untouched; the edition's
+typography kept, ``edition_free=False``), 5-fold cross-validation over the poets' train + val poems
+(the parts of one work kept in one fold; the test splits are never read): macro-F1 over the poets
+and each poet's recall, mean over folds, twice: on the held-out poems as they are, and on the same
+poems set as another edition would set them (``retypeset``: quote marks, ellipsis, ``ё`` and stanza
+breaks changed, seeded). Each shared corpus is one edition, so the first figure rewards a judge that
+knows the editions; the second is the one choices are made by. Updates bench/RESULTS.md and
+bench/results.json.
 """
 
 from __future__ import annotations
 
 import os
+import random
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +31,28 @@ ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": None},
               {"C": 0.5, "dense_weight": 0.3}, {"C": 0.5, "dense_weight": 0.03},
               {"C": 0.5, "block_weights": {"char_spans": 1.5, "lemmas": 0.5}},
-              {"C": 0.5, "augment": 4}, {"C": 0.5, "augment": 8}, {"C": 0.5, "augment": 12}]
+              {"C": 0.5, "augment": 4}, {"C": 0.5, "augment": 8}, {"C": 0.5, "augment": 12},
+              {"C": 0.5, "edition_free": False}]
+QUOTE_STYLES = [("«", "»"), ('"', '"'), ("„", "“")]
+
+
+def retypeset(text: str, rng: random.Random) -> str:
+    """``text`` as another edition might set it: one of three quote styles, ``…`` or ``...``, ``ё``
+    written ``е`` (half the time), and its stanza breaks dropped or, for a poem without them, one
+    after every fourth line (half the time each)."""
+    pieces_ = re.split('["„“”«»]', text)
+    opening, closing = rng.choice(QUOTE_STYLES)
+    text = pieces_[0] + "".join((opening if i % 2 == 0 else closing) + p for i, p in enumerate(pieces_[1:]))
+    text = re.sub(r"\.{2,}|…", rng.choice(["…", "..."]), text)
+    if rng.random() < 0.5:
+        text = text.replace("ё", "е").replace("Ё", "Е")
+    if rng.random() < 0.5:
+        if "\n\n" in text:
+            text = re.sub(r"\n\s*\n", "\n", text)
+        else:
+            lines = text.split("\n")
+            text = "\n\n".join("\n".join(lines[i:i + 4]) for i in range(0, len(lines), 4))
+    return text
 
 
 def pieces(text: str, size: int) -> list[str]:
@@ -89,30 +115,43 @@ def main() -> None:
     texts, y = [r["text"] for r in records], np.array(labels)
     groups = [f"{l}:{work_of(r)}" for r, l in zip(records, labels)]
     folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(texts, y, groups))
-    rows, best, spread, shipped, results = [], None, {}, None, {}
+    rng = random.Random(0)
+    moved = [retypeset(t, rng) for t in texts]
+    rows, best, spread, shipped, results, per_fold, as_set = [], None, {}, None, {}, {}, {}
     for cand in CANDIDATES:
-        f1s, rec = [], []
+        plain, f1s, rec = [], [], []
         options = {k: v for k, v in cand.items() if k != "augment"}
         for train, test in folds:
             X, Y = [texts[i] for i in train], y[train]
             if cand.get("augment"):
                 X, Y = augmented(X, Y, cand["augment"])
             model = build_pipeline(n_jobs=min(4, os.cpu_count() or 1), **options).fit(X, Y)
-            pred = model.predict([texts[i] for i in test])
+            plain.append(f1_score(y[test], model.predict([texts[i] for i in test]), labels=poets, average="macro"))
+            pred = model.predict([moved[i] for i in test])
             f1s.append(f1_score(y[test], pred, labels=poets, average="macro"))
             rec.append(recall_score(y[test], pred, labels=poets, average=None))
         rec, name = np.mean(rec, axis=0), ", ".join(f"{k}={v}" for k, v in cand.items())
-        results[name] = (float(np.mean(f1s)), rec)
-        rows.append([name, f"{np.mean(f1s):.3f} ± {np.std(f1s):.3f}", *[f"{r:.3f}" for r in rec]])
+        results[name], per_fold[name], as_set[name] = (float(np.mean(f1s)), rec), np.array(f1s), float(np.mean(plain))
+        rows.append([name, f"{np.mean(plain):.3f} ± {np.std(plain):.3f}", f"{np.mean(f1s):.3f} ± {np.std(f1s):.3f}",
+                     *[f"{r:.3f}" for r in rec]])
         spread[name] = float(np.std(f1s))
         if cand == {"C": 0.5}:
             shipped = float(np.mean(f1s))
         if best is None or np.mean(f1s) > best[1]:
             best = (name, float(np.mean(f1s)))
         print(rows[-1], flush=True)
-    md = markdown_table(["candidate", "CV macro-F1 (poets)", *[f"CV recall {p}" for p in poets]], rows)
+    md = markdown_table(["candidate", "CV macro-F1, as set", "CV macro-F1, re-typeset",
+                         *[f"CV recall {p}, re-typeset" for p in poets]], rows)
     stays = shipped is not None and best[1] - shipped < spread[best[0]]
-    note = (f"5-fold CV over the poets' train + val poems (works kept whole; test splits not read). Best by CV "
+    kept = "C=0.5, edition_free=False"
+    edition = (f"Keeping the edition's typography (`edition_free=False`) scores "
+               f"{as_set[kept]:.3f} on the poems as set (edition-free: {as_set['C=0.5']:.3f}) but {results[kept][0]:.3f} re-typeset, against "
+               f"{results['C=0.5'][0]:.3f} for the edition-free judge (paired gain per fold: "
+               + ", ".join(f"{d:+.3f}" for d in per_fold["C=0.5"] - per_fold[kept]) + "). "
+               if kept in results and "C=0.5" in results else "")
+    note = (f"5-fold CV over the poets' train + val poems (works kept whole; test splits not read); the held-out "
+            f"poems scored as set and re-typeset as another edition would set them (quote marks, ellipsis, ё, "
+            f"stanza breaks; `retypeset`), choices by the re-typeset figure. " + edition + f"Best by re-typeset CV "
             f"macro-F1: {best[0]} ({best[1]:.3f}); shipped: {FEATURE_CONFIG['classifier']} ({shipped:.3f}). "
             + ("No candidate beats the shipped one by more than the folds' sd, so it stays. " + lermontov_line(results, poets)
                + " Where Lermontov's errors are (by period and length): section \"Style classifier on the shared "

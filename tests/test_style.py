@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from poetbench.metrics.style import cosine_delta
-from poetbench.style.features import build_pipeline, pooled_proba, prosody_features
+from poetbench.style.features import build_pipeline, edition_free, pooled_proba, prosody_features, rhyme_gaps
 from tests.conftest import SHARED, VOCAB, make_poem, micro_config, module_workspace
 
 
@@ -52,6 +52,28 @@ def test_prosody_features_describe_meter_and_rhyme(monkeypatch):
                          "Он уважать себя заставил\nИ лучше выдумать не мог.")
     assert f["meter=iamb"] == 1.0 and f["meter_feet=iamb4"] == 1.0 and f["rhyme_rate"] == 1.0
     assert f["clausula=feminine"] == 0.5 and f["scheme=ABAB"] == 1.0
+
+
+def test_edition_free_takes_out_the_editions_typesetting():
+    text = '"Ах!" — сказал он...\n[Тихо] чтo <ёж>\n\n«Ёлка» — „ель“…'
+    assert edition_free(text) == '"Ах!" — сказал он…\nТихо что еж\n"Елка" — "ель"…'
+    assert edition_free("Bad Nauheim, He") == "Bad Nauheim, He"  # Latin words stay Latin
+
+
+def test_rhyme_gaps_describe_the_pattern_without_stanzas():
+    assert rhyme_gaps("ABAB") == ["2", "2"] and rhyme_gaps("AABB") == ["1", "1"]
+    assert rhyme_gaps("ABBA") == ["3", "1"] and rhyme_gaps("A-A-CDCD") == ["2", "2", "2"]
+
+
+def test_the_judge_is_blind_to_how_a_poem_is_typeset():
+    X, y = synthetic(30, 0)
+    model = build_pipeline(use_prosody=False).fit(X, y)
+    poem = synthetic(1, 1)[0][0].split("\n")
+    plain = "\n".join(poem[:2]) + '\n"' + poem[2] + '"...\n' + "\n".join(poem[3:])
+    other = "\n".join(poem[:2]) + "\n\n«" + poem[2] + "»…\n" + "\n".join(poem[3:])
+    assert np.allclose(model.predict_proba([plain]), model.predict_proba([other]))
+    kept = build_pipeline(use_prosody=False, edition_free=False).fit(X, y)
+    assert not np.allclose(kept.predict_proba([plain]), kept.predict_proba([other]))
 
 
 @pytest.fixture(scope="module")
