@@ -18,7 +18,9 @@ from poetbench.words import words
 
 
 def _words(texts) -> list[str]:
-    return [w for t in texts for w in words(clean_text(t))]
+    """The words of ``texts``, ``ё`` read as ``е``: whether ``всё`` and ``её`` are spelled with ``ё``
+    depends on the edition (Yesenin's source never does), and they are among the most frequent words."""
+    return [w for t in texts for w in words(clean_text(t), fold_yo=True)]
 
 
 def _chunks(words: list[str], size: int) -> list[list[str]]:
