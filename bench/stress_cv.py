@@ -7,7 +7,8 @@ suffix table, or the penultimate syllable). For the kinds in ``meter.METER_MOVES
 is not final: the word's other syllables are readings too, after it, and the meter chooses. Each
 candidate set of kinds is scored with bench/prosody_accuracy.py's metric (polysyllabic words with
 one gold stress, whole poems scanned as `poetbench scan` does) over 5 folds of poems; a kind is
-moved only when moving it beats not moving it in every fold. Prints a table and updates
+moved only when moving it beats not moving it in every fold; each switch in ``RULES`` is kept on only
+when on beats off in every fold. Prints a table and updates
 bench/RESULTS.md (section stress-cv) and bench/results.json (``stress_cv_gain``).
 """
 
@@ -41,6 +42,21 @@ def set_moves(moves: frozenset) -> None:
     M.METER_MOVES = moves
     for cached in (M._word_options, M._word_stress, M._token_parts, M._fits):
         cached.cache_clear()
+
+
+# Switches of the stress rules, each scored on and off with the shipped moves, by the same folds
+RULES = {"a -ённый participle written with е may take the stress one syllable earlier "
+         "(`meter.PARTICIPLE_WITHOUT_YO`)": "PARTICIPLE_WITHOUT_YO"}
+
+
+def per_poem_with(rows: list[dict], rule: str, value: bool, dic) -> np.ndarray:
+    """``per_poem`` with the shipped moves and the module switch ``rule`` set to ``value``."""
+    saved = getattr(M, rule)
+    setattr(M, rule, value)
+    try:
+        return per_poem(rows, M.METER_MOVES, dic)
+    finally:
+        setattr(M, rule, saved)
 
 
 def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
@@ -90,6 +106,17 @@ def main() -> None:
           + f"\n\nChosen by that rule: {kept}; shipped: {shipped} (`meter.METER_MOVES`)"
           + ("." if kept == shipped else ": they differ, change METER_MOVES.")
           + " Used for choosing: the per-fold figures only; the independent data was not read.")
+    rule_rows, keep = [], {}
+    for name, switch in RULES.items():
+        off, on = (fold_acc(per_poem_with(rows, switch, v, dic)) for v in (False, True))
+        keep[switch] = bool((on > off).all())
+        rule_rows.append([name, f"{off.mean():.2%} → {on.mean():.2%}", " ".join(f"{g:+.2%}" for g in on - off),
+                          "yes" if keep[switch] else "no", "on" if getattr(M, switch) else "off"])
+    md += ("\n\nRules switched on and off with the shipped moves (kept when on beats off in every fold):\n\n"
+           + markdown_table(["rule", "mean over folds, off → on", "gain per fold", "kept by the rule", "shipped"],
+                            rule_rows))
+    if any(keep[s] != bool(getattr(M, s)) for s in keep):
+        md += "\n\nA shipped switch differs from what the rule keeps: change it."
     print(md)
     update_section("stress-cv", "## Word stress: which readings the meter may move (CV)\n\n" + md)
     update_json({"stress_cv_gain": round(float(gains[shipped].mean()), 4)})

@@ -98,6 +98,18 @@ def test_a_guessed_stress_follows_the_meter(dic):
     assert scan_poem(poem, dic).accented_text.split("\n")[3] == "И лу́чше ку́рдяпа не мо́г."  # not курдя́па
 
 
+def test_a_participle_written_without_yo_may_take_the_older_stress(dic):
+    """заснежённый written заснеженный: the dictionary's ё-stress stays first, the syllable before it is
+    a reading too (засне́женный), and the meter chooses; a word whose ё-stress is not a participle's
+    suffix gets no such reading."""
+    from poetbench.prosody.meter import word_stress
+    from poetbench.prosody.scan import scan_poem
+
+    assert word_stress("заснеженный", dic) == ((3, 2), "dict")
+    poem = "Заснеженный и тихий сад,\nНад ним луна горит одна,\nИ звёзды тихие горят,\nИ ночь темна."
+    assert scan_poem(poem, dic).accented_text.split("\n")[0].startswith("Засне́женный")
+
+
 def test_rhyme_exact_and_slant():
     from poetbench.prosody.rhyme import SCORES, SLANT_THRESHOLD, rhyme_key, rhyme_score
 

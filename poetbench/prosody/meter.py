@@ -58,6 +58,7 @@ def _looked_up(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tuple[
             # every reading needs ё, but the text has е: a poetic -ье form may be meant (подо́бьем,
             # not подобьём): its readings go first
             readings = tuple(p for p in _poetic_soft(key, dic, nvowels) if p not in readings) + readings
+            readings += _participle_without_yo(key, readings)
         if readings:
             return readings, "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
@@ -96,6 +97,21 @@ def _word_options(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tup
 def _readings(opts: Options | None, nvowels: int) -> tuple[int, ...]:
     """A dictionary entry's readings that fit a word of ``nvowels`` vowels, ё-readings last."""
     return tuple(p for p in opts.without_yo() if 1 <= p <= nvowels) if opts is not None else ()
+
+
+# A past passive participle whose dictionary stress is on ё (осуждённый, разлучён) but written with е
+# may carry the older stress one syllable earlier (осу́жденный, разлу́чен): that syllable is a reading
+# too, after the dictionary's, so the meter may choose it. Chosen by bench/stress_cv.py.
+_PARTICIPLE = re.compile(r"е(?:нн(?:ый|ая|ое|ые|ого|ому|ым|ом|ой|ую|ою|ых|ыми|ая|ий)|н|на|но|ны)$")
+PARTICIPLE_WITHOUT_YO = True
+
+
+def _participle_without_yo(key: str, readings: tuple[int, ...]) -> tuple[int, ...]:
+    m = _PARTICIPLE.search(key) if PARTICIPLE_WITHOUT_YO else None
+    if not m:
+        return ()
+    at = sum(1 for ch in key[:m.start() + 1] if ch in _VOWEL_SET)  # the suffix's е, as a vowel index
+    return (at - 1,) if at in readings and at > 1 and at - 1 not in readings else ()
 
 
 def _poetic_soft(key: str, dic: StressDictionary, nvowels: int) -> tuple[int, ...]:
