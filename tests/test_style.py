@@ -119,6 +119,14 @@ def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp
     messages = []
     load(model.path, {"alpha": "0" * 64}, warn=messages.append)
     assert messages and "other corpora" in messages[0]
+    older = tmp_path / "older"
+    shutil.copytree(model.path, older)
+    meta = json.loads((older / "meta.json").read_text())
+    meta["features"]["version"] = 5
+    (older / "meta.json").write_text(json.dumps(meta))
+    messages.clear()
+    load(older, model.meta["corpora"], warn=messages.append)
+    assert len(messages) == 1 and "features version 5" in messages[0] and "classifier train" in messages[0]
     evil = tmp_path / "evil"
     shutil.copytree(model.path, evil)
     sio.dump({"x": fractions.Fraction(1, 3)}, evil / "model.skops")

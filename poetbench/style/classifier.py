@@ -192,10 +192,16 @@ def load(folder: str | Path, expected_corpora: dict[str, str] | None = None,
         raise ClassifierError(f"cannot be loaded ({type(e).__name__}: {str(e)[:200]})", model_file) from None
     if not hasattr(pipeline, "predict_proba") or not hasattr(pipeline, "classes_"):
         raise ClassifierError("does not hold a fitted classifier", model_file)
+    say = warn or (lambda m: warnings.warn(m, stacklevel=2))
     if expected_corpora is not None and meta.get("corpora") != expected_corpora:
-        message = (f"classifier {folder} was trained on other corpora than the configured ones "
-                   f"(corpus hashes differ); its figures may not apply")
-        (warn or (lambda m: warnings.warn(m, stacklevel=2)))(message)
+        say(f"classifier {folder} was trained on other corpora than the configured ones "
+            f"(corpus hashes differ); its figures may not apply")
+    features = meta.get("features")
+    built = features.get("version") if isinstance(features, dict) else None
+    if built != FEATURE_CONFIG["version"]:
+        say(f"classifier {folder} was trained with style features version {built}, and this poetbench computes "
+            f"version {FEATURE_CONFIG['version']}: its figures may not apply (`poetbench classifier train` "
+            "trains one for these features)")
     return StyleModel(pipeline, meta, folder)
 
 

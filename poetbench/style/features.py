@@ -93,7 +93,8 @@ class Normaliser(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         cleaned = [clean_text(t or "") for t in X]
-        return [edition_free(t) for t in cleaned] if self.edition_free else cleaned
+        # a judge saved before features version 6 has no such attribute: it read the edition
+        return [edition_free(t) for t in cleaned] if getattr(self, "edition_free", False) else cleaned
 
 
 class Lemmatiser(BaseEstimator, TransformerMixin):
