@@ -40,9 +40,9 @@ def retypeset(text: str, rng: random.Random) -> str:
     """``text`` as another edition might set it: one of three quote styles, ``…`` or ``...``, ``ё``
     written ``е`` (half the time), and its stanza breaks dropped or, for a poem without them, one
     after every fourth line (half the time each)."""
-    pieces_ = re.split('["„“”«»]', text)
+    quoted = re.split('["„“”«»]', text)
     opening, closing = rng.choice(QUOTE_STYLES)
-    text = pieces_[0] + "".join((opening if i % 2 == 0 else closing) + p for i, p in enumerate(pieces_[1:]))
+    text = quoted[0] + "".join((opening if i % 2 == 0 else closing) + p for i, p in enumerate(quoted[1:]))
     text = re.sub(r"\.{2,}|…", rng.choice(["…", "..."]), text)
     if rng.random() < 0.5:
         text = text.replace("ё", "е").replace("Ё", "Е")
@@ -53,6 +53,10 @@ def retypeset(text: str, rng: random.Random) -> str:
             lines = text.split("\n")
             text = "\n\n".join("\n".join(lines[i:i + 4]) for i in range(0, len(lines), 4))
     return text
+
+
+def name_of(candidate: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in candidate.items())
 
 
 def pieces(text: str, size: int) -> list[str]:
@@ -130,7 +134,7 @@ def main() -> None:
             pred = model.predict([moved[i] for i in test])
             f1s.append(f1_score(y[test], pred, labels=poets, average="macro"))
             rec.append(recall_score(y[test], pred, labels=poets, average=None))
-        rec, name = np.mean(rec, axis=0), ", ".join(f"{k}={v}" for k, v in cand.items())
+        rec, name = np.mean(rec, axis=0), name_of(cand)
         results[name], per_fold[name], as_set[name] = (float(np.mean(f1s)), rec), np.array(f1s), float(np.mean(plain))
         rows.append([name, f"{np.mean(plain):.3f} ± {np.std(plain):.3f}", f"{np.mean(f1s):.3f} ± {np.std(f1s):.3f}",
                      *[f"{r:.3f}" for r in rec]])
@@ -143,7 +147,7 @@ def main() -> None:
     md = markdown_table(["candidate", "CV macro-F1, as set", "CV macro-F1, re-typeset",
                          *[f"CV recall {p}, re-typeset" for p in poets]], rows)
     stays = shipped is not None and best[1] - shipped < spread[best[0]]
-    kept = "C=0.5, edition_free=False"
+    kept = name_of({"C": 0.5, "edition_free": False})
     edition = (f"Keeping the edition's typography (`edition_free=False`) scores "
                f"{as_set[kept]:.3f} on the poems as set (edition-free: {as_set['C=0.5']:.3f}) but {results[kept][0]:.3f} re-typeset, against "
                f"{results['C=0.5'][0]:.3f} for the edition-free judge (paired gain per fold: "

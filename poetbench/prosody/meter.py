@@ -102,7 +102,7 @@ def _readings(opts: Options | None, nvowels: int) -> tuple[int, ...]:
 # A past passive participle whose dictionary stress is on ё (осуждённый, разлучён) but written with е
 # may carry the older stress one syllable earlier (осу́жденный, разлу́чен): that syllable is a reading
 # too, after the dictionary's, so the meter may choose it. Chosen by bench/stress_cv.py.
-_PARTICIPLE = re.compile(r"е(?:нн(?:ый|ая|ое|ые|ого|ому|ым|ом|ой|ую|ою|ых|ыми|ая|ий)|н|на|но|ны)$")
+_PARTICIPLE = re.compile(r"е(?:нн(?:ый|ая|ое|ые|ого|ому|ым|ом|ой|ую|ою|ых|ыми)|н|на|но|ны)$")
 PARTICIPLE_WITHOUT_YO = True
 
 
