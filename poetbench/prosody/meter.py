@@ -110,7 +110,7 @@ def _participle_without_yo(key: str, readings: tuple[int, ...]) -> tuple[int, ..
     m = _PARTICIPLE.search(key) if PARTICIPLE_WITHOUT_YO else None
     if not m:
         return ()
-    at = sum(1 for ch in key[:m.start() + 1] if ch in _VOWEL_SET)  # the suffix's е, as a vowel index
+    at = vowel_count(key[:m.start() + 1])  # the suffix's е, as a vowel index
     return (at - 1,) if at in readings and at > 1 and at - 1 not in readings else ()
 
 
