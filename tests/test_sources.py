@@ -208,6 +208,38 @@ def test_archive_of_txt_poems(env):
     assert read_source(zpath)[0].title == "Заглавие"
 
 
+def test_archives_are_refused_by_what_they_unpack_to(tmp_path, monkeypatch):
+    """A zip bomb never reaches memory: a member larger than a poem can be, or an archive whose
+    members together unpack past the limit, is one error naming the archive (and the member)."""
+    from poetbench.corpus import readers
+    from poetbench.errors import CorpusError
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ok.txt", "Заглавие\n\nстрока")
+        zf.writestr("big.txt", b"a" * (readers.MAX_MEMBER_BYTES + 1))
+    assert bomb.stat().st_size < 10_000
+    with pytest.raises(CorpusError, match=r"bomb\.zip!big\.txt.*not one poem"):
+        read_source(bomb)
+    assert [p.title for p in read_source(bomb, "txt-archive", members="ok*")] == ["Заглавие"]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        for i in range(3):
+            info = tarfile.TarInfo(f"x/{i}.bin")
+            info.size = 1000
+            tf.addfile(info, io.BytesIO(b"\0" * 1000))
+    tar = tmp_path / "many.tar.gz"
+    tar.write_bytes(buf.getvalue())
+    monkeypatch.setattr(readers, "MAX_ARCHIVE_EXPANDED", 2500)
+    for archive in (tar, bomb):
+        with pytest.raises(CorpusError, match="unpacks to more than 2,500 bytes"):
+            read_source(archive, "txt-archive", members="*.md")
+    fifo = tmp_path / "fifo.zip"
+    __import__("os").mkfifo(fifo)
+    with pytest.raises(CorpusError, match="FIFO"):
+        read_source(fifo, "txt-archive")
+
+
 def test_text_collection_titles_flush_left_verse_indented(tmp_path):
     text = ("Первое\n\n\t\tСтрока один\n\t\tСтрока два\n\n\t\tСтрока три\n\t\tСтрока четыре\n\n\n\n"
             "Второе\n\n(Подражание)\n\n\t\tИная строка\n\t\tЕщё строка\n\nДева\n\n\t\tРеплика\n")

@@ -26,6 +26,8 @@ from poetbench.io import decode_text, iter_jsonl, parse_json, read_text, text_fi
 FIELDS = ("text", "title", "year", "source")
 FORMATS = ("jsonl", "csv", "json", "txt", "txt-archive", "text-collection")
 MAX_POEM_CHARS = 200_000  # ~4,000 lines: anything longer is a book or a broken export, not a poem
+MAX_MEMBER_BYTES = 4 * MAX_POEM_CHARS  # an archive member that is a poem (UTF-8: at most 4 bytes a character)
+MAX_ARCHIVE_EXPANDED = 4 << 30  # all members of an archive together, unpacked: 4 GiB (a zip bomb is refused)
 
 
 @dataclass
@@ -126,28 +128,60 @@ def _read_txt(path: Path) -> RawPoem:
 
 
 def read_archive(path: Path, members: str = "*.txt") -> list[RawPoem]:
-    """A .zip or .tar(.gz) of .txt poems (one per member matching ``members``), in member order."""
-    poems = []
+    """A .zip or .tar(.gz) of .txt poems (one per member matching ``members``), in member order.
+    Hostile archives are refused by the sizes they unpack to, before and while they are read: a
+    matching member over ``MAX_MEMBER_BYTES``, the matching members together over
+    ``MAX_INPUT_BYTES``, or all members over ``MAX_ARCHIVE_EXPANDED``."""
+    from poetbench.io import MAX_INPUT_BYTES, regular_file
 
-    def add(name: str, data: bytes) -> None:
-        text = decode_text(data, f"{path}!{name}")
-        poems.append(_txt_poem(text, name, f"{path}!{name}"))
+    regular_file(path, "archive")  # a FIFO or a device would never end
+    poems: list[RawPoem] = []
+    total = 0
+
+    def check_expanded(size: int) -> None:
+        if size > MAX_ARCHIVE_EXPANDED:
+            raise CorpusError(f"archive unpacks to more than {MAX_ARCHIVE_EXPANDED:,} bytes: not an archive of "
+                              "poems", path)
+
+    def add(name: str, size: int, stream) -> None:
+        nonlocal total
+        where = f"{path}!{name}"
+        if size > MAX_MEMBER_BYTES:
+            raise CorpusError(f"member of {size:,} bytes (limit {MAX_MEMBER_BYTES:,}): not one poem; split the work "
+                              "into poems first", where)
+        data = stream.read(MAX_MEMBER_BYTES + 1)  # the declared size may lie
+        if len(data) > MAX_MEMBER_BYTES:
+            raise CorpusError(f"member unpacks to more than {MAX_MEMBER_BYTES:,} bytes: not one poem", where)
+        total += len(data)
+        if total > MAX_INPUT_BYTES:
+            raise CorpusError(f"the members matching {members!r} unpack to more than {MAX_INPUT_BYTES:,} bytes; "
+                              "split the archive", path)
+        poems.append(_txt_poem(decode_text(data, where), name, where))
 
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
-                for name in sorted(zf.namelist()):
-                    if not name.endswith("/") and fnmatch.fnmatch(name, members):
-                        add(name, zf.read(name))
+                infos = [i for i in zf.infolist() if not i.is_dir()]
+                check_expanded(sum(i.file_size for i in infos))
+                for info in sorted(infos, key=lambda i: i.filename):
+                    if fnmatch.fnmatch(info.filename, members):
+                        with zf.open(info) as f:
+                            add(info.filename, info.file_size, f)
         elif tarfile.is_tarfile(path):
             with tarfile.open(path) as tf:
-                for m in sorted(tf.getmembers(), key=lambda m: m.name):
+                found, expanded = [], 0
+                for m in tf:  # one pass over the headers, their sizes checked as they come
+                    expanded += m.size
+                    check_expanded(expanded)
                     if m.isfile() and fnmatch.fnmatch(m.name, members):
-                        add(m.name, tf.extractfile(m).read())
+                        found.append(m)
+                for m in sorted(found, key=lambda m: m.name):
+                    add(m.name, m.size, tf.extractfile(m))
         else:
             raise CorpusError("not a .zip or .tar archive", path)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
-        raise CorpusError(f"damaged archive: {e}", path) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, EOFError, NotImplementedError,
+            RuntimeError) as e:  # RuntimeError: an encrypted zip member; NotImplementedError: its compression
+        raise CorpusError(f"damaged or unreadable archive: {e}", path) from None
     return poems
 
 
