@@ -98,3 +98,45 @@ def test_auto_batch_size_on_a_gpu_fits_the_free_memory(bank, monkeypatch):
         monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None, f=fits: (f * per_seq / 0.7 + 1, 0))
         assert backend.auto_batch_size(jobs, params) == expected, fits
     assert backend.auto_batch_size(jobs[:100], params) == 64  # never more than one model's jobs
+
+
+def test_a_prompt_held_twice_is_read_once_and_gives_the_same_tokens(bank):
+    """shared_prefill: the samples of one theme share their prompt's cache; greedy tokens and seeded
+    sampled poems are those of a plain call, for the base and for an adapter, merged or not."""
+    from poetbench.generation.hf import chat_ids, shared_prefill
+
+    prompts = ["Напиши стихотворение про осень", "про море", "Напиши стихотворение про осень", "про море", "про море"]
+    ids = chat_ids(bank.tokenizer, prompts)
+    pad = bank.tokenizer.pad_token_id
+    calls = []
+    for name, merged in (("base", False), ("lora:0", False), ("lora:1", True)):
+        with torch.inference_mode(), bank.use(name, merged=merged) as m:
+            handle = m.get_base_model().register_forward_pre_hook(
+                lambda mod, args, kw: calls.append(kw["input_ids"].shape), with_kwargs=True)
+            cache = shared_prefill(m, ids)
+            handle.remove()
+            assert len(cache) == 1 and calls[-1] == (2, ids["input_ids"].shape[1] - 1)  # two prompts, read once each
+            for sample in (False, True):
+                torch.manual_seed(7)
+                plain = m.generate(**ids, do_sample=sample, max_new_tokens=10, pad_token_id=pad)
+                torch.manual_seed(7)
+                shared = m.generate(**ids, **shared_prefill(m, ids), do_sample=sample, max_new_tokens=10,
+                                    pad_token_id=pad)
+                assert torch.equal(plain, shared), (name, sample)
+    with torch.inference_mode(), bank.use("base") as m:
+        assert shared_prefill(m, chat_ids(bank.tokenizer, prompts[:2])) == {}  # nothing to share
+
+
+def test_the_backend_samples_the_same_poems_with_and_without_shared_prompts(bank):
+    from poetbench.config import SamplingParams
+    from poetbench.generation.backend import Job
+    from poetbench.generation.hf import HFBackend
+
+    jobs = [Job("lora:0", "a", t, k, f"Напиши стихотворение про {t}", f"{t}{k}") for t in ("осень", "море")
+            for k in range(3)]
+    texts = []
+    for share in (False, True):
+        backend = HFBackend(list(bank.entries.values()), "unused", None, share_prompts=share)
+        backend._bank = bank
+        texts.append([c.text for c in backend.generate(jobs, SamplingParams(max_new_tokens=12), 3)])
+    assert texts[0] == texts[1] and len(set(texts[0])) > 1

@@ -1,6 +1,7 @@
 """The transformers backend: one base model, every adapter attached with peft's multi-adapter API
 and switched (``set_adapter``); the base is the model with adapters disabled. Each fixed batch is
-sampled under one seed (``torch.manual_seed``), left-padded."""
+sampled under one seed (``torch.manual_seed``), left-padded; a prompt the batch holds more than once
+(the samples of one theme) is read once and its cache copied to each of its rows."""
 
 from __future__ import annotations
 
@@ -112,6 +113,49 @@ class ModelBank:
         return changes
 
 
+def _cache_kwarg(model) -> tuple[str, object]:
+    """The name a model's ``forward`` takes its KV cache by (``cache`` in newer transformers 5,
+    ``past_key_values`` before), and the transformers model under peft's wrapper."""
+    import inspect
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return ("cache" if "cache" in inspect.signature(inner.forward).parameters else "past_key_values"), inner
+
+
+def shared_prefill(model, ids) -> dict:
+    """Read each distinct prompt of a left-padded batch once: the KV cache of all but its last
+    token, copied to every row that holds it, as ``generate``'s cache keyword ({} when every
+    prompt differs). ``generate`` then reads only the last prompt token itself, at the positions it
+    would have given, so the poems are those of a plain call up to float rounding (the greedy
+    tokens are the same: tests/test_generation.py), and a batch of k samples per theme reads its
+    prompts k times less (bench/generation_speed.py)."""
+    import inspect
+
+    import torch
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    input_ids, mask = ids["input_ids"], ids["attention_mask"]
+    if input_ids.shape[1] < 2 or any(type(x) is not DynamicLayer for x in DynamicCache(config=model.config).layers):
+        return {}  # sliding-window or recurrent layers keep more than their keys: left to generate
+    rows, inverse = torch.unique(input_ids, dim=0, return_inverse=True)
+    if len(rows) == len(input_ids):
+        return {}
+    first = torch.zeros(len(rows), dtype=torch.long, device=inverse.device)  # a row holding each prompt (any)
+    first.scatter_(0, inverse, torch.arange(len(inverse), device=inverse.device))
+    head, head_mask = input_ids[first, :-1], mask[first, :-1]
+    positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)  # as generate's own
+    key, inner = _cache_kwarg(model)
+    extra = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(inner.forward).parameters else {}
+    read = model(input_ids=head, attention_mask=head_mask, position_ids=positions, use_cache=True,
+                 **{key: DynamicCache(config=model.config)}, **extra)  # one position's logits, not the prompt's
+    short = getattr(read, key)
+    cache = DynamicCache(config=model.config)
+    for layer_idx, layer in enumerate(short.layers):
+        cache.update(layer.keys[inverse], layer.values[inverse], layer_idx)
+    return {key: cache}
+
+
 def chat_ids(tokenizer, prompts: list[str]):
     """Left-padded batch of chat-formatted prompts (generation prompt added)."""
     texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
@@ -124,9 +168,10 @@ class HFBackend(Backend):
     name = "hf"
     seed_scope = "batch"
 
-    def __init__(self, entries: list[ModelEntry], base_path: str, config, merge: bool = True):
+    def __init__(self, entries: list[ModelEntry], base_path: str, config, merge: bool = True,
+                 share_prompts: bool = True):
         super().__init__(entries)
-        self.base_path, self.config, self.merge = base_path, config, merge
+        self.base_path, self.config, self.merge, self.share_prompts = base_path, config, merge, share_prompts
         self._bank: ModelBank | None = None
 
     @property
@@ -153,7 +198,8 @@ class HFBackend(Backend):
         ids = chat_ids(tok, [j.prompt for j in batch]).to(bank.model.device)
         torch.manual_seed(seed)
         with bank.use(batch[0].entry, merged=self.merge) as model, torch.inference_mode():
-            out = model.generate(**ids, do_sample=True, temperature=params.temperature, top_p=params.top_p,
+            cache = shared_prefill(model, ids) if self.share_prompts else {}
+            out = model.generate(**ids, **cache, do_sample=True, temperature=params.temperature, top_p=params.top_p,
                                  max_new_tokens=params.max_new_tokens, repetition_penalty=params.repetition_penalty,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
         new = out[:, ids["input_ids"].shape[1]:]
