@@ -41,19 +41,12 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
     from sklearn.metrics import confusion_matrix, f1_score, recall_score
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from poetbench import corpus as C
     from poetbench.config import OTHER
     from poetbench.eval.stages import work_of
-    from poetbench.style.classifier import TRAIN_SPLITS, other_records
+    from poetbench.style.classifier import TRAIN_SPLITS, split_records
     from poetbench.style.features import build_pipeline
 
-    records, labels = [], []
-    for a in authors:
-        recs = [r for split in TRAIN_SPLITS for r in C.load_records(config.corpus_dir, a, split)]
-        if a == OTHER:
-            recs = other_records(config, authors, recs)
-        records += recs
-        labels += [a] * len(recs)
+    records, labels = split_records(config, authors, *TRAIN_SPLITS)
     texts = [r["text"] for r in records]
     y = np.array(labels)
     groups = [f"{l}:{work_of(r)}" for r, l in zip(records, labels)]

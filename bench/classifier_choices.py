@@ -104,21 +104,16 @@ def main() -> None:
     from sklearn.metrics import f1_score, recall_score
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from poetbench import corpus as C
     from poetbench.config import OTHER, preset
     from poetbench.corpus.build import prepare_corpora
     from poetbench.eval.stages import work_of
-    from poetbench.style.classifier import TRAIN_SPLITS
+    from poetbench.style.classifier import TRAIN_SPLITS, split_records
     from poetbench.style.features import FEATURE_CONFIG, build_pipeline
 
     config = preset("tiny")
     _, metas = prepare_corpora(config, authors=[], log=lambda m: None)
     poets = sorted(a for a in metas if a != OTHER)
-    records, labels = [], []
-    for a in poets:
-        recs = [r for split in TRAIN_SPLITS for r in C.load_records(config.corpus_dir, a, split)]
-        records += recs
-        labels += [a] * len(recs)
+    records, labels = split_records(config, poets, *TRAIN_SPLITS)
     texts, y = [r["text"] for r in records], np.array(labels)
     groups = [f"{l}:{work_of(r)}" for r, l in zip(records, labels)]
     folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(texts, y, groups))

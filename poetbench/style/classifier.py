@@ -217,19 +217,23 @@ def load(folder: str | Path, expected_corpora: dict[str, str] | None = None,
 TRAIN_SPLITS = ("train", "val")
 
 
-def split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[str], list[str], list[str]]:
-    """Texts, labels and ids of these authors' records in ``splits``. The poems of ``other`` that
-    share a line with a poet's corpus (any split) are left out: they quote a poet (``OTHER_RULE``)."""
-    texts, labels, ids = [], [], []
+def split_records(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[dict], list[str]]:
+    """These authors' records in ``splits`` and their labels. The poems of ``other`` that share a
+    line with a poet's corpus (any split) are left out: they quote a poet (``OTHER_RULE``)."""
+    records, labels = [], []
     for a in authors:
-        records = [r for split in splits for r in corpus_mod.load_records(config.corpus_dir, a, split)]
+        mine = [r for split in splits for r in corpus_mod.load_records(config.corpus_dir, a, split)]
         if a == OTHER:
-            records = other_records(config, authors, records)
-        for r in records:
-            texts.append(r["text"])
-            labels.append(a)
-            ids.append(r["id"])
-    return texts, labels, ids
+            mine = other_records(config, authors, mine)
+        records += mine
+        labels += [a] * len(mine)
+    return records, labels
+
+
+def split_texts(config: RunConfig, authors: list[str], *splits: str) -> tuple[list[str], list[str], list[str]]:
+    """Texts, labels and ids of ``split_records``."""
+    records, labels = split_records(config, authors, *splits)
+    return [r["text"] for r in records], labels, [r["id"] for r in records]
 
 
 def other_records(config: RunConfig, authors: list[str], records: list[dict]) -> list[dict]:
