@@ -113,15 +113,6 @@ class ModelBank:
         return changes
 
 
-def _cache_kwarg(model) -> tuple[str, object]:
-    """The name a model's ``forward`` takes its KV cache by (``cache`` in newer transformers 5,
-    ``past_key_values`` before), and the transformers model under peft's wrapper."""
-    import inspect
-
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return ("cache" if "cache" in inspect.signature(inner.forward).parameters else "past_key_values"), inner
-
-
 def shared_prefill(model, ids) -> dict:
     """Read each distinct prompt of a left-padded batch once: the KV cache of all but its last
     token, copied to every row that holds it, as ``generate``'s cache keyword ({} when every
@@ -136,7 +127,8 @@ def shared_prefill(model, ids) -> dict:
     from transformers.cache_utils import DynamicLayer
 
     input_ids, mask = ids["input_ids"], ids["attention_mask"]
-    if input_ids.shape[1] < 2 or any(type(x) is not DynamicLayer for x in DynamicCache(config=model.config).layers):
+    empty = DynamicCache(config=model.config)
+    if input_ids.shape[1] < 2 or any(type(x) is not DynamicLayer for x in empty.layers):
         return {}  # sliding-window or recurrent layers keep more than their keys: left to generate
     rows, inverse = torch.unique(input_ids, dim=0, return_inverse=True)
     if len(rows) == len(input_ids):
@@ -145,13 +137,16 @@ def shared_prefill(model, ids) -> dict:
     first.scatter_(0, inverse, torch.arange(len(inverse), device=inverse.device))
     head, head_mask = input_ids[first, :-1], mask[first, :-1]
     positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)  # as generate's own
-    key, inner = _cache_kwarg(model)
-    extra = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(inner.forward).parameters else {}
-    read = model(input_ids=head, attention_mask=head_mask, position_ids=positions, use_cache=True,
-                 **{key: DynamicCache(config=model.config)}, **extra)  # one position's logits, not the prompt's
-    short = getattr(read, key)
+    # the transformers model under peft's wrapper names the cache keyword: ``cache`` in newer
+    # transformers 5, ``past_key_values`` before
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    accepts = inspect.signature(inner.forward).parameters
+    key = "cache" if "cache" in accepts else "past_key_values"
+    extra = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}  # one position's logits, not the prompt's
+    read = model(input_ids=head, attention_mask=head_mask, position_ids=positions, use_cache=True, **{key: empty},
+                 **extra)
     cache = DynamicCache(config=model.config)
-    for layer_idx, layer in enumerate(short.layers):
+    for layer_idx, layer in enumerate(getattr(read, key).layers):
         cache.update(layer.keys[inverse], layer.values[inverse], layer_idx)
     return {key: cache}
 
