@@ -3,16 +3,17 @@
     .venv/bin/python bench/prosody_accuracy.py [--rifma PATH]
 
 Runs the same path as `poetbench scan --jsonl`, then reports: word-stress accuracy on polysyllabic
-words (gold = accentuation_markup), rhyme-scheme exact match per poem (letters relabelled), the same
-scheme accuracy when the engine is given the gold stresses, and agreement of the poem meter found from
-predicted stresses with the meter found from gold stresses. Updates bench/RESULTS.md.
+words whose gold markup (accentuation_markup) stresses one vowel (bench/stress_peers.py's
+``score_lines``, so the engine's figure is the same there), rhyme-scheme exact match per poem
+(letters relabelled), the same scheme accuracy when the engine is given the gold stresses, and
+agreement of the poem meter found from predicted stresses with the meter found from gold stresses.
+Updates bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections import Counter
@@ -23,7 +24,8 @@ from _results import markdown_table, update_json, update_section  # noqa: E402
 
 from poetbench.prosody import scan_record  # noqa: E402  (the path `poetbench scan --jsonl` uses)
 from poetbench.prosody.rhyme import normalise_scheme  # noqa: E402
-from poetbench.prosody.stress import default_dictionary, marked_vowels  # noqa: E402
+from poetbench.prosody.stress import default_dictionary  # noqa: E402
+from stress_peers import engine_words, score_lines  # noqa: E402  (the same metric as the peers')
 
 NOTE = """
 
@@ -48,10 +50,6 @@ the fifth, which bounds what any rule can reach here (a gradient-boosted model o
 cross-validated on this split with the rules' scores as features, came out only 0.2 points above
 those rules, so none is shipped)."""
 
-VOW = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
-WORD = re.compile(r"[А-Яа-яЁё\u0301\u0300]+")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rifma", default="../shared/prosody/rifma_dev.jsonl")
@@ -70,18 +68,12 @@ def main() -> None:
         w_total, w_ok = words_total, words_ok
         pred = scan_record({"id": r["id"], "poem_text": r["poem_text"]}, dic)
         gold_scan = scan_record({"poem_text": r["accentuation_markup"].replace("\u0300", "")}, dic)
-        for pl, gl in zip(pred["accented_text"].split("\n"), r["accentuation_markup"].split("\n")):
-            pw, gw = WORD.findall(pl), WORD.findall(gl.replace("\u0300", ""))
-            if len(pw) != len(gw):
-                continue
-            for a, b in zip(pw, gw):
-                if sum(ch in VOW for ch in b) < 2 or not marked_vowels(b):
-                    continue
-                words_total += 1
-                if marked_vowels(a) == marked_vowels(b):
-                    words_ok += 1
-                else:
-                    errors[(a, b)] += 1
+        for word, gold_stress, pred_stress in score_lines(engine_words(pred["accented_text"]),
+                                                          engine_words(r["accentuation_markup"])):
+            words_total += 1
+            words_ok += pred_stress == gold_stress
+            if pred_stress != gold_stress:
+                errors[(word, pred_stress, gold_stress)] += 1
         gold = normalise_scheme(r["rhyme_scheme"])
         scheme_ok += normalise_scheme(pred["rhyme_scheme"]) == gold
         per_poem.append((normalise_scheme(pred["rhyme_scheme"]) == gold, words_ok - w_ok, words_total - w_total))
@@ -104,7 +96,7 @@ def main() -> None:
     ]
     md = markdown_table(["measure", "value", "on", "target"], table) + NOTE
     print(md)
-    print("most common stress errors (predicted, gold):", errors.most_common(15))
+    print("most common stress errors (word, predicted, gold):", errors.most_common(15))
     print(f"{secs:.1f} s for {2 * n} scans")
     if not args.limit:
         update_section("prosody-accuracy", "## Prosody engine accuracy on Rifma dev\n\n" + md)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/stress_peers.py [--rifma PATH] [--sample N]
 
 Peers (optional extras, never required: ``pip install 'poetbench[peers]'``; both bundle their models):
-``silero-stress`` and ``ruaccent-predictor``. The metric is bench/prosody_accuracy.py's: polysyllabic
+``silero-stress`` and ``ruaccent-predictor``. The metric (``score_lines``; bench/prosody_accuracy.py and bench/stress_cv.py use it too): polysyllabic
 words whose gold markup (``accentuation_markup``) stresses one vowel, the placer right when it
 stresses exactly that vowel. Each placer gets the plain text line by line; poetbench's engine gets
 whole poems (its meter resolves what the dictionary leaves open, as `poetbench scan` does).
