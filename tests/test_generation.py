@@ -127,6 +127,41 @@ def test_a_prompt_held_twice_is_read_once_and_gives_the_same_tokens(bank):
         assert shared_prefill(m, chat_ids(bank.tokenizer, prompts[:2])) == {}  # nothing to share
 
 
+def test_a_reserved_cache_gives_the_tokens_of_generates_own(bank):
+    """generation_cache without shared prompts: the KV cache reserved once gives the greedy tokens
+    and seeded samples of a plain call (different prompt lengths, so padding), for the base and a
+    merged adapter; a cache too small for the poem grows instead of failing."""
+    from poetbench.generation.hf import chat_ids, generation_cache
+    from poetbench.generation.kv import ReservedLayer
+
+    ids = chat_ids(bank.tokenizer, ["Напиши стихотворение про осень и зиму", "про море", "про степь"])
+    pad = bank.tokenizer.pad_token_id
+    for name, merged in (("base", False), ("lora:1", True)):
+        with torch.inference_mode(), bank.use(name, merged=merged) as m:
+            for sample in (False, True):
+                torch.manual_seed(5)
+                plain = m.generate(**ids, do_sample=sample, max_new_tokens=12, pad_token_id=pad)
+                for room in (12, 2):  # room for the poem; too little, so it grows
+                    cache = generation_cache(m, ids, room, share_prompts=False)
+                    assert [type(x) for x in next(iter(cache.values())).layers] == [ReservedLayer] * 2
+                    torch.manual_seed(5)
+                    reserved = m.generate(**ids, **cache, do_sample=sample, max_new_tokens=12, pad_token_id=pad)
+                    assert torch.equal(plain, reserved), (name, sample, room)
+
+
+def test_a_reserved_layer_takes_in_keys_replaced_from_outside():
+    from poetbench.generation.kv import ReservedLayer
+
+    layer = ReservedLayer(capacity=4)
+    k = torch.arange(2 * 1 * 3 * 2, dtype=torch.float32).reshape(2, 1, 3, 2)
+    layer.update(k, -k)
+    layer.batch_select_indices(torch.tensor([1]))  # keeps row 1 only, as a new tensor
+    keys, values = layer.update(k[1:, :, :1], -k[1:, :, :1])
+    assert keys.shape == (1, 1, 4, 2) and torch.equal(keys[0, :, :3], k[1]) and torch.equal(values, -keys)
+    keys, _ = layer.update(k[1:], -k[1:])  # past its capacity: grows
+    assert keys.shape == (1, 1, 7, 2) and torch.equal(keys[0, :, 4:], k[1]) and layer.get_seq_length() == 7
+
+
 def test_the_backend_samples_the_same_poems_with_and_without_shared_prompts(bank):
     from poetbench.config import SamplingParams
     from poetbench.generation.backend import Job

@@ -1,7 +1,8 @@
 """The transformers backend: one base model, every adapter attached with peft's multi-adapter API
 and switched (``set_adapter``); the base is the model with adapters disabled. Each fixed batch is
 sampled under one seed (``torch.manual_seed``), left-padded; a prompt the batch holds more than once
-(the samples of one theme) is read once and its cache copied to each of its rows."""
+(the samples of one theme) is read once and its cache copied to each of its rows; the KV cache
+reserves its room for the whole poem once instead of growing by a copy each step."""
 
 from __future__ import annotations
 
@@ -113,22 +114,48 @@ class ModelBank:
         return changes
 
 
-def shared_prefill(model, ids) -> dict:
-    """Read each distinct prompt of a left-padded batch once: the KV cache of all but its last
-    token, copied to every row that holds it, as ``generate``'s cache keyword ({} when every
-    prompt differs). ``generate`` then reads only the last prompt token itself, at the positions it
-    would have given, so the poems are those of a plain call up to float rounding (the greedy
-    tokens are the same: tests/test_generation.py), and a batch of k samples per theme reads its
-    prompts k times less (bench/generation_speed.py)."""
+def cache_keyword(model) -> tuple[str, dict]:
+    """The cache keyword of the transformers model under peft's wrapper (``cache`` in newer
+    transformers 5, ``past_key_values`` before) and ``logits_to_keep=1`` where its forward takes it."""
     import inspect
 
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    accepts = inspect.signature(inner.forward).parameters
+    key = "cache" if "cache" in accepts else "past_key_values"
+    return key, ({"logits_to_keep": 1} if "logits_to_keep" in accepts else {})
+
+
+def generation_cache(model, ids, max_new_tokens: int, share_prompts: bool = True, reserve: bool = True) -> dict:
+    """``generate``'s cache keyword for a left-padded batch: a KV cache that reserves room for the
+    prompts and ``max_new_tokens`` once (``kv.ReservedLayer``: no copy of the whole cache per step)
+    and, with ``share_prompts``, already holds each distinct prompt's cache (``shared_prefill``).
+    {} for a model whose cache layers are not plain, or with neither: ``generate`` builds its own."""
+    from poetbench.generation.kv import reserved_cache
+
+    capacity = ids["input_ids"].shape[1] + max_new_tokens
+    shared = shared_prefill(model, ids, capacity, reserve) if share_prompts else {}
+    if shared or not reserve:
+        return shared
+
+    cache = reserved_cache(model.config, capacity)
+    return {} if cache is None else {cache_keyword(model)[0]: cache}
+
+
+def shared_prefill(model, ids, capacity: int = 0, reserve: bool = True) -> dict:
+    """Read each distinct prompt of a left-padded batch once: the KV cache of all but its last
+    token, copied to every row that holds it, as ``generate``'s cache keyword ({} when every
+    prompt differs); its layers reserve ``capacity`` positions (``reserve=False``: they grow).
+    ``generate`` then reads only the last prompt token itself, at the positions it would have
+    given, so the poems are those of a plain call up to float rounding (the greedy tokens are the
+    same: tests/test_generation.py), and a batch of k samples per theme reads its prompts k times
+    less (bench/generation_speed.py)."""
     import torch
-    from transformers import DynamicCache
-    from transformers.cache_utils import DynamicLayer
+
+    from poetbench.generation.kv import reserved_cache
 
     input_ids, mask = ids["input_ids"], ids["attention_mask"]
-    empty = DynamicCache(config=model.config)
-    if input_ids.shape[1] < 2 or any(type(x) is not DynamicLayer for x in empty.layers):
+    empty = reserved_cache(model.config, input_ids.shape[1], reserve)
+    if input_ids.shape[1] < 2 or empty is None:
         return {}  # sliding-window or recurrent layers keep more than their keys: left to generate
     rows, inverse = torch.unique(input_ids, dim=0, return_inverse=True)
     if len(rows) == len(input_ids):
@@ -137,15 +164,10 @@ def shared_prefill(model, ids) -> dict:
     first.scatter_(0, inverse, torch.arange(len(inverse), device=inverse.device))
     head, head_mask = input_ids[first, :-1], mask[first, :-1]
     positions = (head_mask.long().cumsum(-1) - 1).masked_fill(head_mask == 0, 0)  # as generate's own
-    # the transformers model under peft's wrapper names the cache keyword: ``cache`` in newer
-    # transformers 5, ``past_key_values`` before
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    accepts = inspect.signature(inner.forward).parameters
-    key = "cache" if "cache" in accepts else "past_key_values"
-    extra = {"logits_to_keep": 1} if "logits_to_keep" in accepts else {}  # one position's logits, not the prompt's
+    key, extra = cache_keyword(model)  # extra: one position's logits, not the prompt's
     read = model(input_ids=head, attention_mask=head_mask, position_ids=positions, use_cache=True, **{key: empty},
                  **extra)
-    cache = DynamicCache(config=model.config)
+    cache = reserved_cache(model.config, max(capacity, input_ids.shape[1]), reserve)
     for layer_idx, layer in enumerate(getattr(read, key).layers):
         cache.update(layer.keys[inverse], layer.values[inverse], layer_idx)
     return {key: cache}
@@ -164,9 +186,10 @@ class HFBackend(Backend):
     seed_scope = "batch"
 
     def __init__(self, entries: list[ModelEntry], base_path: str, config, merge: bool = True,
-                 share_prompts: bool = True):
+                 share_prompts: bool = True, reserve_cache: bool = True):
         super().__init__(entries)
         self.base_path, self.config, self.merge, self.share_prompts = base_path, config, merge, share_prompts
+        self.reserve_cache = reserve_cache
         self._bank: ModelBank | None = None
 
     @property
@@ -193,7 +216,7 @@ class HFBackend(Backend):
         ids = chat_ids(tok, [j.prompt for j in batch]).to(bank.model.device)
         torch.manual_seed(seed)
         with bank.use(batch[0].entry, merged=self.merge) as model, torch.inference_mode():
-            cache = shared_prefill(model, ids) if self.share_prompts else {}
+            cache = generation_cache(model, ids, params.max_new_tokens, self.share_prompts, self.reserve_cache)
             out = model.generate(**ids, **cache, do_sample=True, temperature=params.temperature, top_p=params.top_p,
                                  max_new_tokens=params.max_new_tokens, repetition_penalty=params.repetition_penalty,
                                  pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
