@@ -46,7 +46,11 @@ def set_moves(moves: frozenset) -> None:
 
 # Switches of the stress rules, each scored on and off with the shipped moves, by the same folds
 RULES = {"a -ённый participle written with е may take the stress one syllable earlier "
-         "(`meter.PARTICIPLE_WITHOUT_YO`)": "PARTICIPLE_WITHOUT_YO"}
+         "(`meter.PARTICIPLE_WITHOUT_YO`)": "PARTICIPLE_WITHOUT_YO",
+         "a second-conjugation present/future form stressed on its ending or the syllable before may take the "
+         "other (кати́тся / ка́тится; `meter.MOBILE_VERB_STRESS`)": "MOBILE_VERB_STRESS",
+         "a reflexive past form in -лась/-лось/-лись stressed on its ending may take the syllable before "
+         "(прервала́сь / прерва́лась; `meter.REFLEXIVE_PAST_STEM`)": "REFLEXIVE_PAST_STEM"}
 
 
 def per_poem_with(rows: list[dict], rule: str, value: bool, dic) -> np.ndarray:

@@ -110,6 +110,23 @@ def test_a_participle_written_without_yo_may_take_the_older_stress(dic):
     assert scan_poem(poem, dic).accented_text.split("\n")[0].startswith("Засне́женный")
 
 
+def test_a_mobile_verb_stress_may_take_its_other_reading(dic):
+    """A second-conjugation present/future form keeps the dictionary's stress first and gets the other of
+    its ending's syllable and the one before as a reading too (скло́нится / склони́тся, освети́т /
+    осве́тит), as does an ending-stressed reflexive past in -лась (прервала́сь / прерва́лась); the meter
+    chooses. A noun in -ит and a first-conjugation form get no such reading."""
+    from poetbench.prosody.meter import word_stress
+    from poetbench.prosody.scan import scan_poem
+
+    assert word_stress("склонится", dic) == ((1, 2), "dict")
+    assert word_stress("осветит", dic) == ((3, 2), "dict")
+    assert word_stress("прервалась", dic) == ((3, 2), "dict")
+    assert word_stress("магнит", dic) == ((2,), "dict")
+    assert word_stress("напишет", dic) == ((2,), "dict")
+    poem = "Склонится ива над водой,\nИ тихо ветер пролетит,\nИ месяц бледный, молодой\nНад спящим озером блестит."
+    assert scan_poem(poem, dic).accented_text.split("\n")[0].startswith("Склони́тся и́ва")  # iamb: not Скло́нится
+
+
 def test_rhyme_exact_and_slant():
     from poetbench.prosody.rhyme import SCORES, SLANT_THRESHOLD, rhyme_key, rhyme_score
 

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from poetbench.prosody.morph import finite_verb_tense
 from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, marked_vowels, vowel_count
 from poetbench.words import MARKED_WORD as WORD  # letters with the stress marks the scanner reads
 
@@ -59,6 +60,7 @@ def _looked_up(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tuple[
             # not подобьём): its readings go first
             readings = tuple(p for p in _poetic_soft(key, dic, nvowels) if p not in readings) + readings
             readings += _participle_without_yo(key, readings)
+        readings += _mobile_verb(key, readings)
         if readings:
             return readings, "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
@@ -112,6 +114,34 @@ def _participle_without_yo(key: str, readings: tuple[int, ...]) -> tuple[int, ..
         return ()
     at = vowel_count(key[:m.start() + 1])  # the suffix's е, as a vowel index
     return (at - 1,) if at in readings and at > 1 and at - 1 not in readings else ()
+
+
+# Mobile verb stress: verse of every period reads some verb forms both ways where the dictionary
+# gives one reading (кати́тся / ка́тится, осве́тит / освети́т, прервала́сь / прерва́лась). A present or
+# future form of a second-conjugation verb (-ишь, -ит, -им, -ите, -ят, -ат after ж ш ч щ; -ся, -сь)
+# stressed on its ending's syllable or the one before has the other of the two as a reading too, after
+# the dictionary's (MOBILE_VERB_STRESS); so has a reflexive past form in -лась, -лось, -лись stressed
+# on its ending, with the syllable before (REFLEXIVE_PAST_STEM). The meter then chooses. Chosen by
+# bench/stress_cv.py (a gain in every fold); the classes were found among Rifma dev's errors.
+_SECOND_CONJUGATION = re.compile(r"(?:[ия]т|ишь|им|ите|[жшчщ]ат)(?:ся|сь)?$")
+_REFLEXIVE_PAST = re.compile(r"л[аои]сь$")
+MOBILE_VERB_STRESS = True
+REFLEXIVE_PAST_STEM = True
+
+
+def _mobile_verb(key: str, readings: tuple[int, ...]) -> tuple[int, ...]:
+    if len(readings) != 1:
+        return ()
+    last = vowel_count(key[:-2] if key.endswith(("ся", "сь")) else key)  # the ending's syllable
+    if last < 2:
+        return ()
+    if MOBILE_VERB_STRESS and readings[0] in (last - 1, last) and _SECOND_CONJUGATION.search(key) \
+            and finite_verb_tense(key) in ("pres", "futr"):
+        return (last if readings[0] == last - 1 else last - 1,)
+    if REFLEXIVE_PAST_STEM and readings[0] == last and _REFLEXIVE_PAST.search(key) \
+            and finite_verb_tense(key) == "past":
+        return (last - 1,)
+    return ()
 
 
 def _poetic_soft(key: str, dic: StressDictionary, nvowels: int) -> tuple[int, ...]:

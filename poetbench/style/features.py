@@ -271,8 +271,9 @@ FEATURE_CONFIG = {
     "prosody_max_lines": 32,
     "open_set": f"closed-set classifier over the poets x a poet-vs-{OTHER_LABEL} classifier whose odds are scaled "
                 f"so that <= {MAX_FALSE_OTHER:.1%} of the poets' poems go to {OTHER_LABEL} in 3-fold CV on the training poems",
-    "version": 7,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
+    "version": 8,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
     # 7: a -ённый participle written with е may take its older stress (prosody features of some poems)
+    # 8: mobile verb stress (кати́тся / ка́тится) may take either reading (the same)
 }
 
 
