@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from poetbench.prosody.morph import finite_verb_tense
+from poetbench.prosody.morph import finite_verb_tense, lemmas
 from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, marked_vowels, vowel_count
 from poetbench.words import MARKED_WORD as WORD  # letters with the stress marks the scanner reads
 
@@ -152,8 +152,6 @@ def _poetic_soft(key: str, dic: StressDictionary, nvowels: int) -> tuple[int, ..
 def _stress_from_lemma(key: str, dic: StressDictionary) -> tuple[int, ...] | None:
     """A form the dictionary lacks: pymorphy3's lemma, when the lemma's stress falls in the stem the
     two share (a stem-stressed paradigm keeps it there): бессмертьями -> бессмертье."""
-    from poetbench.prosody.morph import lemmas
-
     for lemma in lemmas(key):
         opts = dic.lookup(lemma.replace("ё", "е"))
         if opts is None or len(opts.primary) != 1 or opts.primary[0] < 1:
