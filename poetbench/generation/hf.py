@@ -154,12 +154,14 @@ def shared_prefill(model, ids, capacity: int = 0, reserve: bool = True) -> dict:
     from poetbench.generation.kv import reserved_cache
 
     input_ids, mask = ids["input_ids"], ids["attention_mask"]
-    empty = reserved_cache(model.config, input_ids.shape[1], reserve)
-    if input_ids.shape[1] < 2 or empty is None:
-        return {}  # sliding-window or recurrent layers keep more than their keys: left to generate
+    if input_ids.shape[1] < 2:
+        return {}
     rows, inverse = torch.unique(input_ids, dim=0, return_inverse=True)
     if len(rows) == len(input_ids):
         return {}
+    empty = reserved_cache(model.config, input_ids.shape[1], reserve)
+    if empty is None:
+        return {}  # sliding-window or recurrent layers keep more than their keys: left to generate
     first = torch.zeros(len(rows), dtype=torch.long, device=inverse.device)  # a row holding each prompt (any)
     first.scatter_(0, inverse, torch.arange(len(inverse), device=inverse.device))
     head, head_mask = input_ids[first, :-1], mask[first, :-1]
