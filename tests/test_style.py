@@ -176,3 +176,25 @@ def test_cosine_delta_ranks_an_authors_own_held_out_pool_closest(tmp_path):
         pool = [r["text"] for r in C.load_records(tmp_path, a, "test")]
         distances = cosine_delta(pool, corpora)
         assert min(distances, key=distances.get) == a
+
+
+def test_open_set_fits_its_parts_in_one_pool_as_cross_val_predict_would():
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from poetbench.style.features import OpenSet, other_weight
+
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 30 + ["b"] * 30 + ["c"] * 30 + ["other"] * 40)
+    X = rng.normal(size=(len(y), 12))
+    for column, label in enumerate(("a", "b", "other")):
+        X[:, column] += (y == label) * 1.5
+    estimator = build_pipeline(n_jobs=1).steps[-1][1].estimator
+    fits = [OpenSet(estimator, n_jobs=n).fit(X, y) for n in (None, 2)]
+    poets = y != "other"
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    q = cross_val_predict(estimator, X, ~poets, cv=cv, method="predict_proba")[:, 1]
+    best = cross_val_predict(estimator, X[poets], y[poets], cv=cv, method="predict_proba").max(axis=1)
+    assert 0 < fits[0].weight_ < 1
+    assert fits[0].weight_ == fits[1].weight_ == other_weight(q[poets], best, fits[0].max_false_other)
+    assert np.array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+    assert list(fits[0].classes_) == ["a", "b", "c", "other"]

@@ -206,6 +206,18 @@ def other_weight(q: np.ndarray, best_poet: np.ndarray, max_false_other: float) -
     return float(min(1.0, np.quantile(flip_at, max_false_other)))
 
 
+def _fit_part(estimator, X, y, fold):
+    """A clone of ``estimator`` fitted on (X, y), or with ``fold`` (train, test): the test rows and their
+    probabilities from a clone fitted on the train rows (one fold of ``cross_val_predict``)."""
+    from joblib import parallel_config
+
+    with parallel_config(backend="sequential"):  # inside a pool's worker: no pool of its own
+        if fold is None:
+            return clone(estimator).fit(X, y)
+        train, test = fold
+        return test, clone(estimator).fit(X[train], y[train]).predict_proba(X[test])
+
+
 class OpenSet(BaseEstimator, ClassifierMixin):
     """Author attribution with an open-set class (verse by none of the poets), in two parts: the
     closed-set classifier over the poets, and a poet-vs-``other`` classifier whose odds are scaled
@@ -215,14 +227,16 @@ class OpenSet(BaseEstimator, ClassifierMixin):
     clearly unlike every poet. Without the class in the labels it is the estimator itself."""
 
     def __init__(self, estimator=None, other: str = OTHER_LABEL, max_false_other: float = MAX_FALSE_OTHER,
-                 folds: int = 3):
+                 folds: int = 3, n_jobs: int | None = None):
         self.estimator = estimator
         self.other = other
         self.max_false_other = max_false_other
         self.folds = folds
+        self.n_jobs = n_jobs
 
     def fit(self, X, y):
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import StratifiedKFold
 
         y = np.asarray(y)
         is_other = y == self.other
@@ -233,12 +247,20 @@ class OpenSet(BaseEstimator, ClassifierMixin):
             self.classes_ = self.closed_.classes_
             return self
         poets = np.flatnonzero(~is_other)
-        self.closed_ = clone(self.estimator).fit(X[poets], y[poets])
-        self.binary_ = clone(self.estimator).fit(X, is_other)
-        self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
+        Xp, yp = X[poets], y[poets]
         cv = StratifiedKFold(self.folds, shuffle=True, random_state=0)
-        q = cross_val_predict(clone(self.estimator), X, is_other, cv=cv, method="predict_proba")[:, 1]
-        best = cross_val_predict(clone(self.estimator), X[poets], y[poets], cv=cv, method="predict_proba").max(axis=1)
+        # the two models and the 2 x folds fits of their cross-validated probabilities are independent:
+        # one pool runs them all (each fit's own calibration folds then run in turn inside it)
+        tasks = [(Xp, yp, None), *((Xp, yp, f) for f in cv.split(Xp, yp)),  # the costlier (more classes) first
+                 (X, is_other, None), *((X, is_other, f) for f in cv.split(X, is_other))]
+        done = Parallel(n_jobs=self.n_jobs)(delayed(_fit_part)(self.estimator, *t) for t in tasks)
+        self.closed_, self.binary_ = done[0], done[1 + self.folds]
+        self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
+        q, best = np.empty(len(y)), np.empty(len(poets))
+        for test, proba in done[1:1 + self.folds]:
+            best[test] = proba.max(axis=1)
+        for test, proba in done[2 + self.folds:]:
+            q[test] = proba[:, 1]
         self.weight_ = other_weight(q[poets], best, self.max_false_other)
         return self
 
@@ -309,7 +331,7 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
         ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
         ("classify", OpenSet(CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, tol=1e-3, random_state=0),
                                                     cv=calibration_folds, method="sigmoid", ensemble=False,
-                                                    n_jobs=n_jobs))),
+                                                    n_jobs=n_jobs), n_jobs=n_jobs)),
     ])
 
 
