@@ -269,7 +269,12 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     texts, labels, train_ids = split_texts(config, authors, *TRAIN_SPLITS)
     log(f"training the style classifier on {len(texts)} poems of {', '.join(authors)}")
     t0 = time.time()
-    pipeline = slim(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)).fit(texts, labels))
+    with warnings.catch_warnings():
+        # joblib replaces a pool worker whose memory grew by 300 MB since its first task (here: what the feature
+        # blocks load and cache, pymorphy3's and the stress dictionary's) and warns of a possible leak; the
+        # worker leaves after sending its result and a fresh one takes the queued tasks: the model is the same
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+        pipeline = slim(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)).fit(texts, labels))
     train_s = round(time.time() - t0, 1)
     model = StyleModel(pipeline, {
         "format": "poetbench-style-classifier/1", "authors": authors, "corpora": hashes,
