@@ -198,3 +198,51 @@ def test_open_set_fits_its_parts_in_one_pool_as_cross_val_predict_would():
     assert fits[0].weight_ == fits[1].weight_ == other_weight(q[poets], best, fits[0].max_false_other)
     assert np.array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
     assert list(fits[0].classes_) == ["a", "b", "c", "other"]
+
+
+def test_long_poems_are_also_learned_as_pieces_each_tied_to_its_poem():
+    from poetbench.style.augment import augmented, pieces
+
+    long_poem = "\n\n".join("\n".join(f"строка {s}.{i}" for i in range(4)) for s in range(5))  # 5 quatrains
+    short_poem = "\n".join(f"строчка {i}" for i in range(6))
+    assert [p.count("\n") + 1 for p in pieces(long_poem, 4)] == [4] * 5
+    assert [p.count("\n") + 1 for p in pieces(long_poem, 8)] == [8, 8, 4]
+    assert pieces("один\nдва\nтри", 8) == []  # a piece under 4 lines is dropped
+    X, y, groups = augmented([short_poem, long_poem], ["a", "b"], 4)
+    assert X[:2] == [short_poem, long_poem] and len(X) == 7  # the poems first, then the long one's 5 pieces
+    assert list(y) == ["a"] + ["b"] * 6 and list(groups) == [0, 1, 1, 1, 1, 1, 1]
+    assert all(p in long_poem for p in X[2:])
+    assert augmented([short_poem, long_poem], ["a", "b"], 0)[0] == [short_poem, long_poem]
+
+
+def test_open_set_folds_keep_a_poems_pieces_together():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+    from sklearn.svm import LinearSVC
+
+    from poetbench.style.features import OpenSet, _grouped, other_weight
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.array(["a"] * 12 + ["b"] * 12 + ["other"] * 16), 3)  # each poem and two pieces of it
+    groups = np.repeat(np.arange(40), 3)
+    X = rng.normal(size=(len(y), 8)) + (y == "a")[:, None] * 0.8
+    X[:, 1] += (y == "other") * 1.0
+    estimator = LogisticRegression(C=0.5)
+    fit = OpenSet(estimator, n_jobs=1).fit(X, y, groups=groups)
+    poets, whole = y != "other", np.arange(len(y)) % 3 == 0
+    cv = StratifiedGroupKFold(3, shuffle=True, random_state=0)
+    best = cross_val_predict(estimator, X[poets], y[poets], cv=cv, groups=groups[poets], method="predict_proba").max(axis=1)
+    # the poet-vs-other model learns from whole poems, and its weight is set on them
+    q = cross_val_predict(estimator, X[whole], ~poets[whole], cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                          method="predict_proba")[:, 1]
+    assert fit.weight_ == other_weight(q[poets[whole]], best[whole[poets]], fit.max_false_other)
+    assert np.array_equal(fit.binary_.coef_, LogisticRegression(C=0.5).fit(X[whole], ~poets[whole]).coef_)
+    assert np.array_equal(fit.closed_.coef_, LogisticRegression(C=0.5).fit(X[poets], y[poets]).coef_)  # pieces too
+    # a calibrated model's own folds are whole groups too, and its saved cv is the fold count again
+    calibrated = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, method="sigmoid", ensemble=False)
+    model = _grouped(calibrated, X, poets, groups)
+    by_hand = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", ensemble=False,
+                                     cv=list(cv.split(X, poets, groups))).fit(X, poets)
+    assert model.cv == 3
+    assert np.array_equal(model.predict_proba(X), by_hand.predict_proba(X))

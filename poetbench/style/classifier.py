@@ -29,6 +29,7 @@ from poetbench.config import OTHER, RunConfig
 from poetbench.corpus.cleaning import SHARED_LINE_LETTERS, sharing_a_line
 from poetbench.errors import ClassifierError
 from poetbench.io import atomic_write_json, atomic_write_text
+from poetbench.style.augment import fit_augmented
 from poetbench.style.features import FEATURE_CONFIG, build_pipeline, pooled_proba, slim
 from poetbench.workspace import Workspace
 
@@ -274,7 +275,7 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
         # blocks load and cache, pymorphy3's and the stress dictionary's) and warns of a possible leak; the
         # worker leaves after sending its result and a fresh one takes the queued tasks: the model is the same
         warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
-        pipeline = slim(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)).fit(texts, labels))
+        pipeline = slim(fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), texts, labels))
     train_s = round(time.time() - t0, 1)
     model = StyleModel(pipeline, {
         "format": "poetbench-style-classifier/1", "authors": authors, "corpora": hashes,

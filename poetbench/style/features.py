@@ -206,16 +206,30 @@ def other_weight(q: np.ndarray, best_poet: np.ndarray, max_false_other: float) -
     return float(min(1.0, np.quantile(flip_at, max_false_other)))
 
 
-def _fit_part(estimator, X, y, fold):
+def _fit_part(estimator, X, y, fold, groups=None):
     """A clone of ``estimator`` fitted on (X, y), or with ``fold`` (train, test): the test rows and their
-    probabilities from a clone fitted on the train rows (one fold of ``cross_val_predict``)."""
+    probabilities from a clone fitted on the train rows (one fold of ``cross_val_predict``). With
+    ``groups`` (rows cut from one poem share one), the clone's own calibration folds keep groups whole."""
     from joblib import parallel_config
 
     with parallel_config(backend="sequential"):  # inside a pool's worker: no pool of its own
         if fold is None:
-            return clone(estimator).fit(X, y)
+            return _grouped(clone(estimator), X, y, groups)
         train, test = fold
-        return test, clone(estimator).fit(X[train], y[train]).predict_proba(X[test])
+        model = _grouped(clone(estimator), X[train], y[train], None if groups is None else groups[train])
+        return test, model.predict_proba(X[test])
+
+
+def _grouped(model, X, y, groups):
+    """``model`` fitted; with ``groups``, a calibrated model's ``cv`` folds are made of whole groups (its
+    ``cv`` is the fold count again after: the folds' indices are not kept in the saved model)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    folds = model.get_params().get("cv")
+    if groups is None or not isinstance(folds, int):
+        return model.fit(X, y)
+    model.set_params(cv=list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(X, y, groups)))
+    return model.fit(X, y).set_params(cv=folds)
 
 
 class OpenSet(BaseEstimator, ClassifierMixin):
@@ -234,34 +248,46 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         self.folds = folds
         self.n_jobs = n_jobs
 
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
+        """``groups``: rows cut from one poem share a group (``augment``), the poem first, then its pieces;
+        every fold keeps groups whole. The pieces teach the closed-set model only: the poet-vs-``other``
+        model and its odds' weight learn from whole poems, as the ``other`` class is whole poems."""
         from joblib import Parallel, delayed
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
         y = np.asarray(y)
+        groups = None if groups is None else np.asarray(groups)
         is_other = y == self.other
         self.weight_ = 1.0
         if not is_other.any():
-            self.closed_ = clone(self.estimator).fit(X, y)
+            self.closed_ = _grouped(clone(self.estimator), X, y, groups)
             self.binary_ = None
             self.classes_ = self.closed_.classes_
             return self
         poets = np.flatnonzero(~is_other)
-        Xp, yp = X[poets], y[poets]
-        cv = StratifiedKFold(self.folds, shuffle=True, random_state=0)
+        Xp, yp, gp = X[poets], y[poets], None if groups is None else groups[poets]
+        whole = np.ones(len(y), dtype=bool)  # the poems themselves, not their pieces
+        if groups is None:
+            cv = StratifiedKFold(self.folds, shuffle=True, random_state=0)
+        else:
+            cv = StratifiedGroupKFold(self.folds, shuffle=True, random_state=0)
+            whole[:] = False
+            whole[np.unique(groups, return_index=True)[1]] = True
+        Xw, ow = (X, is_other) if groups is None else (X[whole], is_other[whole])
         # the two models and the 2 x folds fits of their cross-validated probabilities are independent:
         # one pool runs them all (each fit's own calibration folds then run in turn inside it)
-        tasks = [(Xp, yp, None), *((Xp, yp, f) for f in cv.split(Xp, yp)),  # the costlier (more classes) first
-                 (X, is_other, None), *((X, is_other, f) for f in cv.split(X, is_other))]
+        tasks = [(Xp, yp, None, gp), *((Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)),  # the costlier first
+                 (Xw, ow, None), *((Xw, ow, f) for f in StratifiedKFold(self.folds, shuffle=True, random_state=0)
+                                   .split(Xw, ow))]
         done = Parallel(n_jobs=self.n_jobs)(delayed(_fit_part)(self.estimator, *t) for t in tasks)
         self.closed_, self.binary_ = done[0], done[1 + self.folds]
         self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
-        q, best = np.empty(len(y)), np.empty(len(poets))
+        q, best = np.empty(len(ow)), np.empty(len(poets))
         for test, proba in done[1:1 + self.folds]:
             best[test] = proba.max(axis=1)
         for test, proba in done[2 + self.folds:]:
             q[test] = proba[:, 1]
-        self.weight_ = other_weight(q[poets], best, self.max_false_other)
+        self.weight_ = other_weight(q[~ow], best[whole[poets]], self.max_false_other)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
@@ -291,11 +317,15 @@ FEATURE_CONFIG = {
     "edition_free": "one quote mark, one ellipsis, no editors' brackets, е for ё, no stanza breaks, Latin look-alikes in Cyrillic words made Cyrillic",
     "classifier": "LinearSVC(C=0.5, tol=1e-3, random_state=0), sigmoid-calibrated on 3-fold cross-validated decisions",
     "prosody_max_lines": 32,
+    "augment": "the poets' training poems of 8 lines or more also as stanza-aligned pieces of about 4 lines "
+               "(style.augment) for the closed-set model, the pieces of one poem in one calibration fold; the "
+               "poet-vs-other model and its weight learn from whole poems",
     "open_set": f"closed-set classifier over the poets x a poet-vs-{OTHER_LABEL} classifier whose odds are scaled "
                 f"so that <= {MAX_FALSE_OTHER:.1%} of the poets' poems go to {OTHER_LABEL} in 3-fold CV on the training poems",
-    "version": 8,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
+    "version": 9,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
     # 7: a -ённый participle written with е may take its older stress (prosody features of some poems)
     # 8: mobile verb stress (кати́тся / ка́тится) may take either reading (the same)
+    # 9: trained on long poems' pieces too (augment)
 }
 
 
