@@ -98,7 +98,7 @@ def main() -> None:
     folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(texts, y, groups))
     rng = random.Random(0)
     moved = [retypeset(t, rng) for t in texts]
-    cut = [[p for p in pieces(moved[i], 8)] if texts[i].count("\n") >= 15 else [moved[i]] for i in range(len(texts))]
+    cut = [pieces(m, 8) if t.count("\n") >= 15 else [m] for t, m in zip(texts, moved)]  # 16+ lines: ~8-line pieces
     rows, results, per_fold, as_set, cut_fold = [], {}, {}, {}, {}
     for cand in CANDIDATES:
         plain, f1s, rec, cut_f1, cut_rec = [], [], [], [], []

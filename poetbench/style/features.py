@@ -266,19 +266,17 @@ class OpenSet(BaseEstimator, ClassifierMixin):
             return self
         poets = np.flatnonzero(~is_other)
         Xp, yp, gp = X[poets], y[poets], None if groups is None else groups[poets]
-        whole = np.ones(len(y), dtype=bool)  # the poems themselves, not their pieces
-        if groups is None:
-            cv = StratifiedKFold(self.folds, shuffle=True, random_state=0)
-        else:
-            cv = StratifiedGroupKFold(self.folds, shuffle=True, random_state=0)
+        by_poem = StratifiedKFold(self.folds, shuffle=True, random_state=0)
+        cv = by_poem if groups is None else StratifiedGroupKFold(self.folds, shuffle=True, random_state=0)
+        whole = np.ones(len(y), dtype=bool)  # the poems themselves, not their pieces (each group's first row)
+        if groups is not None:
             whole[:] = False
             whole[np.unique(groups, return_index=True)[1]] = True
-        Xw, ow = (X, is_other) if groups is None else (X[whole], is_other[whole])
+        Xw, ow = (X, is_other) if whole.all() else (X[whole], is_other[whole])
         # the two models and the 2 x folds fits of their cross-validated probabilities are independent:
         # one pool runs them all (each fit's own calibration folds then run in turn inside it)
         tasks = [(Xp, yp, None, gp), *((Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)),  # the costlier first
-                 (Xw, ow, None), *((Xw, ow, f) for f in StratifiedKFold(self.folds, shuffle=True, random_state=0)
-                                   .split(Xw, ow))]
+                 (Xw, ow, None), *((Xw, ow, f) for f in by_poem.split(Xw, ow))]
         done = Parallel(n_jobs=self.n_jobs)(delayed(_fit_part)(self.estimator, *t) for t in tasks)
         self.closed_, self.binary_ = done[0], done[1 + self.folds]
         self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
