@@ -34,3 +34,12 @@ def morph():
 def lemma(word: str) -> str:
     """The normal form of the most probable parse (the word itself for unknown forms)."""
     return morph().parse(word)[0].normal_form
+
+
+@lru_cache(maxsize=200_000)
+def part_of_speech(word: str) -> str:
+    """The most probable parse's part of speech (pymorphy3's OpenCorpora name: ``NOUN``, ``VERB``,
+    ``ADJF``...), with a noun's or full adjective's case (``NOUN.gent``); ``UNKN`` when it has none."""
+    tag = morph().parse(word)[0].tag
+    pos = tag.POS or "UNKN"
+    return f"{pos}.{tag.case}" if pos in ("NOUN", "ADJF", "NPRO") and tag.case else pos

@@ -213,6 +213,28 @@ def test_long_poems_are_also_learned_as_pieces_each_tied_to_its_poem():
     assert list(y) == ["a"] + ["b"] * 6 and list(groups) == [0, 1, 1, 1, 1, 1, 1]
     assert all(p in long_poem for p in X[2:])
     assert augmented([short_poem, long_poem], ["a", "b"], 0)[0] == [short_poem, long_poem]
+    assert augmented([short_poem, long_poem], ["a", "other"], 4)[0] == [short_poem, long_poem]  # other: whole only
+
+
+def test_features_fitted_on_every_row_or_on_the_poems_only():
+    from poetbench.style.augment import fit_augmented
+
+    texts, labels = synthetic(6, 0)
+    texts = [t + "\n\n" + t.replace("\n", " ой\n") for t in texts]  # long enough to be cut
+    vocab = lambda m: set(m.named_steps["features"].transformer_list[1][1].vocabulary_)  # noqa: E731
+    rows = fit_augmented(build_pipeline(use_prosody=False), texts, labels, 4)
+    poems = fit_augmented(build_pipeline(use_prosody=False), texts, labels, 4, vocabulary="poems")
+    assert vocab(poems) == vocab(build_pipeline(use_prosody=False).fit(texts, labels))
+    assert vocab(poems) < vocab(rows)  # a poem and its pieces count as two documents for min_df
+    assert list(poems.predict(texts)) == labels
+
+
+def test_parts_of_speech_block_reads_each_lines_syntax():
+    from poetbench.style.features import PartsOfSpeech
+
+    assert PartsOfSpeech().transform(["Белеет парус\n\nВ тумане"]) == ["VERB NOUN.nomn / PREP NOUN.loct /"]
+    assert "parts_of_speech" not in build_pipeline().named_steps["features"].transformer_weights
+    assert build_pipeline(parts_of_speech=0.5).named_steps["features"].transformer_weights["parts_of_speech"] == 0.5
 
 
 def test_open_set_folds_keep_a_poems_pieces_together():

@@ -13,6 +13,9 @@ probabilities are cross-validated across poems, never across pieces of one poem.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
+
+from poetbench.style.features import OTHER_LABEL
 
 AUGMENT_LINES = 4  # chosen by bench/classifier_choices.py's 5-fold CV (section "choices by cross-validation")
 
@@ -37,18 +40,29 @@ def pieces(text: str, size: int) -> list[str]:
     return ["\n".join(p) for p in out if len(p) >= 4]
 
 
-def augmented(texts: list[str], labels, size: int = AUGMENT_LINES) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The texts, then the pieces of each long one (``size`` 0: none), their labels, and each row's
-    group: the index of the poem it comes from."""
+def augmented(texts: list[str], labels, size: int = AUGMENT_LINES,
+              whole: str | None = OTHER_LABEL) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The texts, then the pieces of each long one (``size`` 0: none) but those labelled ``whole`` (the
+    open-set class learns from whole poems only), their labels, and each row's group: the index of the
+    poem it comes from."""
     labels = np.asarray(labels)
-    extra = [(p, i) for i, t in enumerate(texts) if size and t.count("\n") + 1 >= 2 * size for p in pieces(t, size)]
+    extra = [(p, i) for i, t in enumerate(texts) if size and t.count("\n") + 1 >= 2 * size and labels[i] != whole
+             for p in pieces(t, size)]
     groups = np.concatenate([np.arange(len(texts)), np.array([i for _, i in extra], dtype=int)])
     return list(texts) + [p for p, _ in extra], labels[groups], groups
 
 
-def fit_augmented(pipeline, texts: list[str], labels, size: int = AUGMENT_LINES):
-    """``pipeline`` (``features.build_pipeline``) fitted on the texts and their pieces, folds by poem."""
+def fit_augmented(pipeline, texts: list[str], labels, size: int = AUGMENT_LINES, vocabulary: str = "rows"):
+    """``pipeline`` (``features.build_pipeline``) fitted on the texts and their pieces, folds by poem. The
+    features (n-gram vocabularies, their ``min_df`` and idf, the dense blocks' scales) are fitted on every
+    row, a piece counting as a document; ``vocabulary="poems"`` fits them on the poems themselves, so a
+    poem and its pieces count once (smaller vocabularies, but lower CV figures: bench/classifier_choices.py)."""
     X, y, groups = augmented(texts, labels, size)
     if len(X) == len(texts):
         return pipeline.fit(X, y)
-    return pipeline.fit(X, y, classify__groups=groups)
+    if vocabulary == "rows":
+        return pipeline.fit(X, y, classify__groups=groups)
+    features = pipeline[:-1]  # the same step objects: fitting it fits the pipeline's own
+    Z = sparse.vstack([features.fit_transform(list(texts)), features.transform(X[len(texts):])]).tocsr()
+    pipeline[-1].fit(Z, y, groups=groups)
+    return pipeline

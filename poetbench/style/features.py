@@ -22,7 +22,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.svm import LinearSVC
 
 from poetbench.corpus.cleaning import clean_text
-from poetbench.words import lemma, words
+from poetbench.words import lemma, part_of_speech, words
 
 
 # Function words: prepositions, conjunctions, particles, pronouns (the stylometrist's classic set).
@@ -105,6 +105,18 @@ class Lemmatiser(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         return [" ".join(lemma(w) for w in words(t)) for t in X]
+
+
+class PartsOfSpeech(BaseEstimator, TransformerMixin):
+    """Each text as a string of its words' parts of speech (``words.part_of_speech``), ``/`` at each
+    line's end: the syntax of a line with its vocabulary taken out."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return [" ".join(f"{' '.join(part_of_speech(w) for w in words(ln))} /" for ln in t.split("\n") if ln.strip())
+                for t in X]
 
 
 class FunctionWords(BaseEstimator, TransformerMixin):
@@ -330,24 +342,33 @@ FEATURE_CONFIG = {
 def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None = None,
                    calibration_folds: int = 3, class_weight: str | None = "balanced",
                    dense_weight: float = 0.1, block_weights: dict[str, float] | None = None,
-                   edition_free: bool = True) -> Pipeline:
+                   edition_free: bool = True, parts_of_speech: float = 0.0,
+                   min_df: int = 2) -> Pipeline:
     """The style classifier: normalised text -> stylometric features -> calibrated linear SVM.
 
     The sparse n-gram blocks are L2-normalised rows; the dense function-word and prosody blocks are
     scaled to [-1, 1] and weighted 0.1 so they inform the decision without drowning the n-grams.
     ``block_weights`` multiplies a block's weight (bench/classifier_choices.py tries some by CV);
-    ``edition_free=False`` keeps the edition's typography (only to measure what taking it out does)."""
+    ``edition_free=False`` keeps the edition's typography (only to measure what taking it out does);
+    ``parts_of_speech`` > 0 adds a block of part-of-speech 1-3-grams with that weight, ``min_df`` is the
+    n-gram blocks' (both tried by CV)."""
     parts = [
-        ("chars", CompactTfidf(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
+        ("chars", CompactTfidf(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df,
                                   dtype=np.float32)),
-        ("char_spans", CompactTfidf(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=2,
+        ("char_spans", CompactTfidf(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=min_df,
                                        dtype=np.float32)),
         ("lemmas", Pipeline([("lemmatise", Lemmatiser()),
-                             ("tfidf", CompactTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=2,
+                             ("tfidf", CompactTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=min_df,
                                                        token_pattern=r"\S+", dtype=np.float32))])),
         ("function_words", Pipeline([("freq", FunctionWords()), ("scale", MaxAbsScaler())])),
     ]
     weights = {"function_words": dense_weight}
+    if parts_of_speech:
+        parts.append(("parts_of_speech", Pipeline([
+            ("tag", PartsOfSpeech()),
+            ("tfidf", CompactTfidf(ngram_range=(1, 3), sublinear_tf=True, min_df=min_df, token_pattern=r"\S+",
+                                   lowercase=False, dtype=np.float32))])))
+        weights["parts_of_speech"] = parts_of_speech
     if use_prosody:
         parts.append(("prosody", Pipeline([("scan", ProsodyFeatures()), ("vec", DictVectorizer()),
                                            ("scale", MaxAbsScaler())])))
