@@ -28,12 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def closed_set(config, authors: list[str]):
     """The same pipeline without the ``other`` class, fitted on the same poets' poems: what the open-set
     judge's attribution of real poems is compared with."""
-    from poetbench.style.augment import fit_augmented
-    from poetbench.style.classifier import StyleModel, TRAIN_SPLITS, split_texts
-    from poetbench.style.features import build_pipeline, slim
+    from poetbench.style.classifier import StyleModel, TRAIN_SPLITS, fit_judge, split_texts
 
     texts, labels, _ = split_texts(config, authors, *TRAIN_SPLITS)
-    return StyleModel(slim(fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), texts, labels)), {})
+    return StyleModel(fit_judge(texts, labels), {})
 
 
 def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
@@ -44,9 +42,7 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
 
     from poetbench.config import OTHER
     from poetbench.eval.stages import work_of
-    from poetbench.style.augment import fit_augmented
-    from poetbench.style.classifier import TRAIN_SPLITS, split_records
-    from poetbench.style.features import build_pipeline
+    from poetbench.style.classifier import TRAIN_SPLITS, fit_judge, split_records
 
     records, labels = split_records(config, authors, *TRAIN_SPLITS)
     texts = [r["text"] for r in records]
@@ -55,7 +51,7 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
     pred = np.empty(len(y), dtype=object)
     f1s, recalls = [], {a: [] for a in authors}
     for train, test in StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(texts, y, groups):
-        model = fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), [texts[i] for i in train], y[train])
+        model = fit_judge([texts[i] for i in train], list(y[train]))
         pred[test] = model.predict([texts[i] for i in test])
         f1s.append(f1_score(y[test], pred[test], labels=authors, average="macro", zero_division=0))
         for a, r in zip(authors, recall_score(y[test], pred[test], labels=authors, average=None, zero_division=0)):

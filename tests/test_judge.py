@@ -14,7 +14,7 @@ from poetbench.config import SamplingParams
 from poetbench.errors import PoetbenchError
 from poetbench.eval import EvalOptions, run_eval
 from poetbench.style.detect import auc, halves, two_sample_auc
-from poetbench.style.features import other_weight
+from poetbench.style.openset import other_weight
 from tests.conftest import VOCAB, make_poem, trained_workspace, write_corpus
 
 # "other" verse: words of every synthetic poet and some of its own, so it is near them all

@@ -134,6 +134,26 @@ def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp
         load(evil)
 
 
+def test_a_judge_saved_before_open_set_moved_still_loads(trained, tmp_path):
+    import shutil
+    import zipfile
+
+    from poetbench.style.classifier import load
+
+    _, model = trained
+    older = tmp_path / "older"
+    shutil.copytree(model.path, older)
+    with zipfile.ZipFile(model.path / "model.skops") as src, zipfile.ZipFile(older / "model.skops", "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "schema.json":
+                assert b'"poetbench.style.openset"' in data
+                data = data.replace(b'"poetbench.style.openset"', b'"poetbench.style.features"')
+            dst.writestr(name, data)
+    texts = ["Луна звезда ночь туман река\nберег ветер тихий светлый\nплывёт сияет луна\nночь туман"]
+    assert np.allclose(load(older).predict_proba(texts), model.predict_proba(texts))
+
+
 def test_predict_command_trains_first_on_a_fresh_checkout(corpus_env, tmp_path, monkeypatch):
     from poetbench.cli import cli
     from poetbench.config import save_config
@@ -181,7 +201,7 @@ def test_cosine_delta_ranks_an_authors_own_held_out_pool_closest(tmp_path):
 def test_open_set_fits_its_parts_in_one_pool_as_cross_val_predict_would():
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from poetbench.style.features import OpenSet, other_weight
+    from poetbench.style.openset import OpenSet, other_weight
 
     rng = np.random.default_rng(0)
     y = np.array(["a"] * 30 + ["b"] * 30 + ["c"] * 30 + ["other"] * 40)
@@ -243,7 +263,7 @@ def test_open_set_folds_keep_a_poems_pieces_together():
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
     from sklearn.svm import LinearSVC
 
-    from poetbench.style.features import OpenSet, _grouped, other_weight
+    from poetbench.style.openset import OpenSet, _grouped, other_weight
 
     rng = np.random.default_rng(0)
     y = np.repeat(np.array(["a"] * 12 + ["b"] * 12 + ["other"] * 16), 3)  # each poem and two pieces of it

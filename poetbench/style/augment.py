@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from poetbench.style.features import OTHER_LABEL
+from poetbench.style.openset import OTHER_LABEL
 
 AUGMENT_LINES = 4  # chosen by bench/classifier_choices.py's 5-fold CV (section "choices by cross-validation")
 

@@ -40,8 +40,10 @@ MODEL_FILE, META_FILE = "model.skops", "meta.json"
 # refused before any of it is loaded.
 TRUSTED_TYPES = frozenset({
     "poetbench.style.features.CompactTfidf", "poetbench.style.features.FunctionWords",
-    "poetbench.style.features.Lemmatiser", "poetbench.style.features.Normaliser", "poetbench.style.features.OpenSet",
-    "poetbench.style.features.ProsodyFeatures",
+    "poetbench.style.features.Lemmatiser", "poetbench.style.features.Normaliser",
+    "poetbench.style.features.PartsOfSpeech", "poetbench.style.features.ProsodyFeatures",
+    "poetbench.style.openset.OpenSet",
+    "poetbench.style.features.OpenSet",  # its name in judges saved before it moved to style.openset
     "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
 })
 POOL_SIZE = 10
@@ -256,6 +258,16 @@ def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print
     return metas
 
 
+def fit_judge(texts: list[str], labels: list[str]):
+    """The shipped pipeline fitted on ``texts`` and their pieces (``style.augment``), slimmed for saving."""
+    with warnings.catch_warnings():
+        # joblib replaces a pool worker whose memory grew by 300 MB since its first task (here: what the feature
+        # blocks load and cache, pymorphy3's and the stress dictionary's) and warns of a possible leak; the
+        # worker leaves after sending its result and a fresh one takes the queued tasks: the model is the same
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+        return slim(fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), texts, labels))
+
+
 def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False,
                      ws: Workspace | None = None) -> StyleModel:
     """Fit on the train and val splits of all available authors, evaluate on their test splits, save."""
@@ -270,12 +282,7 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     texts, labels, train_ids = split_texts(config, authors, *TRAIN_SPLITS)
     log(f"training the style classifier on {len(texts)} poems of {', '.join(authors)}")
     t0 = time.time()
-    with warnings.catch_warnings():
-        # joblib replaces a pool worker whose memory grew by 300 MB since its first task (here: what the feature
-        # blocks load and cache, pymorphy3's and the stress dictionary's) and warns of a possible leak; the
-        # worker leaves after sending its result and a fresh one takes the queued tasks: the model is the same
-        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
-        pipeline = slim(fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), texts, labels))
+    pipeline = fit_judge(texts, labels)
     train_s = round(time.time() - t0, 1)
     model = StyleModel(pipeline, {
         "format": "poetbench-style-classifier/1", "authors": authors, "corpora": hashes,

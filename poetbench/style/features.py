@@ -4,7 +4,7 @@ Pure functions and estimators (text in, numbers out, no I/O). Features a stylome
 character n-grams (within words, and across word boundaries with the punctuation), lemma n-grams
 (pymorphy3), function-word frequencies, and prosody from the prosody engine (meter and feet,
 syllables per line, clausulas, rhyme scheme and exactness, stanza sizes). Probabilities are
-calibrated (``P(author | poem)``).
+calibrated (``P(author | poem)``); the open-set part is ``style.openset``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections import Counter
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -22,6 +22,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from sklearn.svm import LinearSVC
 
 from poetbench.corpus.cleaning import clean_text
+from poetbench.style.openset import MAX_FALSE_OTHER, OTHER_LABEL, OpenSet
 from poetbench.words import lemma, part_of_speech, words
 
 
@@ -201,121 +202,6 @@ class ProsodyFeatures(BaseEstimator, TransformerMixin):
         from poetbench.prosody.scan import scan_poems
 
         return [_scan_features(s) for s in scan_poems(_head(t) for t in X)]
-
-
-OTHER_LABEL = "other"  # (poetbench.config.OTHER; features.py stays free of poetbench's config)
-MAX_FALSE_OTHER = 0.005
-
-
-def other_weight(q: np.ndarray, best_poet: np.ndarray, max_false_other: float) -> float:
-    """The factor (at most 1) on the odds of ``other`` under which at most ``max_false_other`` of the
-    poets' poems have ``other`` as their most probable class: ``q`` their P(other) from the poet-vs-
-    other model, ``best_poet`` the closed-set model's probability of their most probable poet."""
-    if not len(q):
-        return 1.0
-    q = np.clip(q, 1e-12, 1 - 1e-12)
-    flip_at = best_poet * (1 - q) / q  # other wins once the odds' weight exceeds this
-    return float(min(1.0, np.quantile(flip_at, max_false_other)))
-
-
-def _fit_part(estimator, X, y, fold, groups=None):
-    """A clone of ``estimator`` fitted on (X, y), or with ``fold`` (train, test): the test rows and their
-    probabilities from a clone fitted on the train rows (one fold of ``cross_val_predict``). With
-    ``groups`` (rows cut from one poem share one), the clone's own calibration folds keep groups whole."""
-    from joblib import parallel_config
-
-    with parallel_config(backend="sequential"):  # inside a pool's worker: no pool of its own
-        if fold is None:
-            return _grouped(clone(estimator), X, y, groups)
-        train, test = fold
-        model = _grouped(clone(estimator), X[train], y[train], None if groups is None else groups[train])
-        return test, model.predict_proba(X[test])
-
-
-def _grouped(model, X, y, groups):
-    """``model`` fitted; with ``groups``, a calibrated model's ``cv`` folds are made of whole groups (its
-    ``cv`` is the fold count again after: the folds' indices are not kept in the saved model)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    folds = model.get_params().get("cv")
-    if groups is None or not isinstance(folds, int):
-        return model.fit(X, y)
-    model.set_params(cv=list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(X, y, groups)))
-    return model.fit(X, y).set_params(cv=folds)
-
-
-class OpenSet(BaseEstimator, ClassifierMixin):
-    """Author attribution with an open-set class (verse by none of the poets), in two parts: the
-    closed-set classifier over the poets, and a poet-vs-``other`` classifier whose odds are scaled
-    down just enough that, in cross-validation on the training poems, at most ``max_false_other`` of
-    the poets' poems are sent to ``other``. P(other) = s; P(poet) = (1 - s) x P(poet | a poet). So the
-    poets' real poems are attributed as without the class, and a poem is "other" only when it is
-    clearly unlike every poet. Without the class in the labels it is the estimator itself."""
-
-    def __init__(self, estimator=None, other: str = OTHER_LABEL, max_false_other: float = MAX_FALSE_OTHER,
-                 folds: int = 3, n_jobs: int | None = None):
-        self.estimator = estimator
-        self.other = other
-        self.max_false_other = max_false_other
-        self.folds = folds
-        self.n_jobs = n_jobs
-
-    def fit(self, X, y, groups=None):
-        """``groups``: rows cut from one poem share a group (``augment``), the poem first, then its pieces;
-        every fold keeps groups whole. The pieces teach the closed-set model only: the poet-vs-``other``
-        model and its odds' weight learn from whole poems, as the ``other`` class is whole poems."""
-        from joblib import Parallel, delayed
-        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-
-        y = np.asarray(y)
-        groups = None if groups is None else np.asarray(groups)
-        is_other = y == self.other
-        self.weight_ = 1.0
-        if not is_other.any():
-            self.closed_ = _grouped(clone(self.estimator), X, y, groups)
-            self.binary_ = None
-            self.classes_ = self.closed_.classes_
-            return self
-        poets = np.flatnonzero(~is_other)
-        Xp, yp, gp = X[poets], y[poets], None if groups is None else groups[poets]
-        by_poem = StratifiedKFold(self.folds, shuffle=True, random_state=0)
-        cv = by_poem if groups is None else StratifiedGroupKFold(self.folds, shuffle=True, random_state=0)
-        whole = np.ones(len(y), dtype=bool)  # the poems themselves, not their pieces (each group's first row)
-        if groups is not None:
-            whole[:] = False
-            whole[np.unique(groups, return_index=True)[1]] = True
-        Xw, ow = (X, is_other) if whole.all() else (X[whole], is_other[whole])
-        # the two models and the 2 x folds fits of their cross-validated probabilities are independent:
-        # one pool runs them all (each fit's own calibration folds then run in turn inside it)
-        tasks = [(Xp, yp, None, gp), *((Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)),  # the costlier first
-                 (Xw, ow, None), *((Xw, ow, f) for f in by_poem.split(Xw, ow))]
-        done = Parallel(n_jobs=self.n_jobs)(delayed(_fit_part)(self.estimator, *t) for t in tasks)
-        self.closed_, self.binary_ = done[0], done[1 + self.folds]
-        self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
-        q, best = np.empty(len(ow)), np.empty(len(poets))
-        for test, proba in done[1:1 + self.folds]:
-            best[test] = proba.max(axis=1)
-        for test, proba in done[2 + self.folds:]:
-            q[test] = proba[:, 1]
-        self.weight_ = other_weight(q[~ow], best[whole[poets]], self.max_false_other)
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        closed = self.closed_.predict_proba(X)
-        if self.binary_ is None:
-            return closed
-        q = self.binary_.predict_proba(X)[:, list(self.binary_.classes_).index(True)]
-        odds = self.weight_ * q / np.clip(1 - q, 1e-12, None)
-        s = odds / (1 + odds)
-        out = np.empty((closed.shape[0], len(self.classes_)))
-        index = {c: i for i, c in enumerate(self.classes_)}
-        for j, c in enumerate(self.closed_.classes_):
-            out[:, index[c]] = (1 - s) * closed[:, j]
-        out[:, index[self.other]] = s
-        return out
-
-    def predict(self, X):
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
 
 FEATURE_CONFIG = {
