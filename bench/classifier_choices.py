@@ -25,6 +25,7 @@ import os
 import random
 import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -82,17 +83,30 @@ def lermontov_line(results: dict, poets: list[str]) -> str:
             f"lowers {poets[k]}'s {base[k]:.3f} → {rec[k]:.3f}: macro-F1 {base_f1:.3f} → {f1:.3f}.")
 
 
-def main() -> None:
-    os.chdir(ROOT)
-    from sklearn.metrics import f1_score, recall_score
+@dataclass
+class Folds:
+    """The poets' train + val poems and the 5 folds every choice of the judge is made on (the parts of one
+    work in one fold), with each poem re-typeset (``moved``) and, at 16 lines or more, re-typeset and cut
+    into pieces of about 8 lines (``cut``, one list a poem)."""
+
+    poets: list[str]
+    texts: list[str]
+    y: np.ndarray
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    moved: list[str]
+    cut: list[list[str]]
+
+
+def cv_folds() -> Folds:
+    """The folds of the choices benches (this one and bench/classifier_models.py); the test splits are
+    not read."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     from poetbench.config import OTHER, preset
     from poetbench.corpus.build import prepare_corpora
     from poetbench.eval.stages import work_of
-    from poetbench.style.augment import AUGMENT_LINES, fit_augmented, pieces
+    from poetbench.style.augment import pieces
     from poetbench.style.classifier import TRAIN_SPLITS, split_records
-    from poetbench.style.features import FEATURE_CONFIG, build_pipeline
 
     config = preset("tiny")
     _, metas = prepare_corpora(config, authors=[], log=lambda m: None)
@@ -104,34 +118,79 @@ def main() -> None:
     rng = random.Random(0)
     moved = [retypeset(t, rng) for t in texts]
     cut = [pieces(m, 8) if t.count("\n") >= 15 else [m] for t, m in zip(texts, moved)]  # 16+ lines: ~8-line pieces
+    return Folds(poets, texts, y, folds, moved, cut)
+
+
+def held_out_views(data: Folds, test) -> tuple[list[str], list[str], list[str]]:
+    """A fold's held-out poems as set, re-typeset, and re-typeset in pieces (``fold_scores``' order)."""
+    return ([data.texts[i] for i in test], [data.moved[i] for i in test], [p for i in test for p in data.cut[i]])
+
+
+def fold_scores(data: Folds, test, as_set, moved, cut) -> tuple:
+    """One fold's figures from the labels predicted for ``held_out_views``: macro-F1 over the poets as set;
+    macro-F1 and each poet's recall re-typeset; the same on the pieces."""
+    from sklearn.metrics import f1_score, recall_score
+
+    poets, y = data.poets, data.y
+    truth = np.array([y[i] for i in test for _ in data.cut[i]])
+    return (f1_score(y[test], as_set, labels=poets, average="macro"),
+            f1_score(y[test], moved, labels=poets, average="macro"),
+            recall_score(y[test], moved, labels=poets, average=None),
+            f1_score(truth, cut, labels=poets, average="macro"), recall_score(truth, cut, labels=poets, average=None))
+
+
+@dataclass
+class Scores:
+    """A candidate's ``fold_scores``, fold by fold, and its row of the table."""
+
+    as_set: list = field(default_factory=list)
+    moved: list = field(default_factory=list)
+    recall: list = field(default_factory=list)
+    cut: list = field(default_factory=list)
+    cut_recall: list = field(default_factory=list)
+
+    def add(self, fold: tuple) -> None:
+        for got, kept in zip(fold, (self.as_set, self.moved, self.recall, self.cut, self.cut_recall)):
+            kept.append(got)
+
+    @staticmethod
+    def headers(poets: list[str]) -> list[str]:
+        return ["candidate", "CV macro-F1, as set", "CV macro-F1, re-typeset",
+                *[f"CV recall {p}, re-typeset" for p in poets], "CV macro-F1, 8-line pieces",
+                *[f"CV recall {p}, pieces" for p in poets]]
+
+    def row(self, name: str) -> list[str]:
+        def spread(v):
+            return f"{np.mean(v):.3f} ± {np.std(v):.3f}"
+
+        return [name, spread(self.as_set), spread(self.moved), *[f"{r:.3f}" for r in np.mean(self.recall, axis=0)],
+                spread(self.cut), *[f"{r:.3f}" for r in np.mean(self.cut_recall, axis=0)]]
+
+
+def main() -> None:
+    os.chdir(ROOT)
+    from poetbench.style.augment import AUGMENT_LINES, fit_augmented
+    from poetbench.style.features import FEATURE_CONFIG, build_pipeline
+
+    data = cv_folds()
+    poets, texts, y, folds = data.poets, data.texts, data.y, data.folds
     rows, results, per_fold, as_set, cut_fold = [], {}, {}, {}, {}
     for cand in CANDIDATES:
-        plain, f1s, rec, cut_f1, cut_rec = [], [], [], [], []
+        got = Scores()
         options = {k: v for k, v in cand.items() if k not in ("augment", "vocabulary")}
         for train, test in folds:
             model = fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1), **options),
                                   [texts[i] for i in train], y[train], cand.get("augment", AUGMENT_LINES),
                                   cand.get("vocabulary", "rows"))
-            plain.append(f1_score(y[test], model.predict([texts[i] for i in test]), labels=poets, average="macro"))
-            pred = model.predict([moved[i] for i in test])
-            f1s.append(f1_score(y[test], pred, labels=poets, average="macro"))
-            rec.append(recall_score(y[test], pred, labels=poets, average=None))
-            truth = np.array([y[i] for i in test for _ in cut[i]])
-            pred = model.predict([p for i in test for p in cut[i]])
-            cut_f1.append(f1_score(truth, pred, labels=poets, average="macro"))
-            cut_rec.append(recall_score(truth, pred, labels=poets, average=None))
-        rec, name = np.mean(rec, axis=0), name_of(cand)
-        results[name], per_fold[name], as_set[name] = (float(np.mean(f1s)), rec), np.array(f1s), float(np.mean(plain))
-        cut_fold[name] = (np.array(cut_f1), np.array(cut_rec))
-        rows.append([name, f"{np.mean(plain):.3f} ± {np.std(plain):.3f}", f"{np.mean(f1s):.3f} ± {np.std(f1s):.3f}",
-                     *[f"{r:.3f}" for r in rec], f"{np.mean(cut_f1):.3f} ± {np.std(cut_f1):.3f}",
-                     *[f"{r:.3f}" for r in np.mean(cut_rec, axis=0)]])
+            got.add(fold_scores(data, test, *(model.predict(v) for v in held_out_views(data, test))))
+        name, rec, f1s = name_of(cand), np.mean(got.recall, axis=0), np.array(got.moved)
+        results[name], per_fold[name], as_set[name] = (float(f1s.mean()), rec), f1s, float(np.mean(got.as_set))
+        cut_fold[name] = (np.array(got.cut), np.array(got.cut_recall))
+        rows.append(got.row(name))
         print(rows[-1], "re-typeset per fold:", " ".join(f"{f:.4f}" for f in f1s), flush=True)
     best = max(results, key=lambda n: results[n][0])  # the first of equals, as the table lists them
     shipped = results[SHIPPED][0]
-    md = markdown_table(["candidate", "CV macro-F1, as set", "CV macro-F1, re-typeset",
-                         *[f"CV recall {p}, re-typeset" for p in poets], "CV macro-F1, 8-line pieces",
-                         *[f"CV recall {p}, pieces" for p in poets]], rows)
+    md = markdown_table(Scores.headers(poets), rows)
     stays = results[best][0] - shipped < per_fold[best].std()
     kept = name_of({"C": 0.5, "edition_free": False})
     edition = (f"Keeping the edition's typography (`edition_free=False`) scores "
