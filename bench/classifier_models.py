@@ -95,15 +95,16 @@ class PerBlock(BaseEstimator, ClassifierMixin):
 
         y = np.asarray(y)
         groups = np.arange(len(y)) if groups is None else np.asarray(groups)
-        self.models_ = [OpenSet(clone(self.estimator)).fit(self._columns(X, p), y, groups=groups) for p in self.parts]
+        cols = [self._columns(X, p) for p in self.parts]
+        self.models_ = [OpenSet(clone(self.estimator)).fit(c, y, groups=groups) for c in cols]
         self.classes_ = self.models_[0].classes_
         if self.meta == "stack":
-            oof = np.zeros((len(y), len(self.parts) * len(self.classes_)))
+            n = len(self.classes_)
+            oof = np.zeros((len(y), len(cols) * n))
             for train, test in StratifiedGroupKFold(3, shuffle=True, random_state=0).split(X, y, groups):
-                for k, part in enumerate(self.parts):
-                    cols = self._columns(X, part)
-                    m = OpenSet(clone(self.estimator)).fit(cols[train], y[train], groups=groups[train])
-                    oof[np.ix_(test, range(k * len(self.classes_), (k + 1) * len(self.classes_)))] = m.predict_proba(cols[test])
+                for k, c in enumerate(cols):
+                    m = OpenSet(clone(self.estimator)).fit(c[train], y[train], groups=groups[train])
+                    oof[np.ix_(test, range(k * n, (k + 1) * n))] = m.predict_proba(c[test])
             self.stack_ = LogisticRegression(class_weight="balanced", max_iter=2000).fit(np.log(np.clip(oof, 1e-9, 1)), y)
         return self
 
