@@ -87,7 +87,8 @@ def lermontov_line(results: dict, poets: list[str]) -> str:
 class Folds:
     """The poets' train + val poems and the 5 folds every choice of the judge is made on (the parts of one
     work in one fold), with each poem re-typeset (``moved``) and, at 16 lines or more, re-typeset and cut
-    into pieces of about 8 lines (``cut``, one list a poem)."""
+    into pieces of about 8 lines (``cut``, one list a poem); ``groups``: each poem's work (poet and work id).
+    """
 
     poets: list[str]
     texts: list[str]
@@ -95,6 +96,7 @@ class Folds:
     folds: list[tuple[np.ndarray, np.ndarray]]
     moved: list[str]
     cut: list[list[str]]
+    groups: np.ndarray
 
 
 def cv_folds() -> Folds:
@@ -113,12 +115,12 @@ def cv_folds() -> Folds:
     poets = sorted(a for a in metas if a != OTHER)
     records, labels = split_records(config, poets, *TRAIN_SPLITS)
     texts, y = [r["text"] for r in records], np.array(labels)
-    groups = [f"{l}:{work_of(r)}" for r, l in zip(records, labels)]
+    groups = np.array([f"{l}:{work_of(r)}" for r, l in zip(records, labels)])
     folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(texts, y, groups))
     rng = random.Random(0)
     moved = [retypeset(t, rng) for t in texts]
     cut = [pieces(m, 8) if t.count("\n") >= 15 else [m] for t, m in zip(texts, moved)]  # 16+ lines: ~8-line pieces
-    return Folds(poets, texts, y, folds, moved, cut)
+    return Folds(poets, texts, y, folds, moved, cut, groups)
 
 
 def held_out_views(data: Folds, test) -> tuple[list[str], list[str], list[str]]:
