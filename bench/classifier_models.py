@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -261,9 +260,14 @@ def tradeoff(probas: list[tuple[np.ndarray, np.ndarray]], poets: list[str]) -> t
 
 
 def main() -> None:
+    from poetbench.style.classifier import quiet_worker_restarts
+
     os.chdir(ROOT)
-    # a feature block's worker outgrows joblib's memory check and is replaced: the same blocks (see fit_judge)
-    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+    with quiet_worker_restarts():  # the judge's blocks in parallel, as fit_judge fits them
+        run()
+
+
+def run() -> None:
     from poetbench.style.features import build_pipeline
 
     data = cv_folds()

@@ -288,3 +288,18 @@ def test_open_set_folds_keep_a_poems_pieces_together():
                                      cv=list(cv.split(X, poets, groups))).fit(X, poets)
     assert model.cv == 3
     assert np.array_equal(model.predict_proba(X), by_hand.predict_proba(X))
+
+
+def test_quiet_worker_restarts_silences_only_joblibs_restart_warning():
+    import warnings
+
+    from poetbench.style.classifier import quiet_worker_restarts
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with quiet_worker_restarts():
+            warnings.warn("A worker stopped while some jobs were given to the executor.", UserWarning)
+            warnings.warn("something else", UserWarning)
+        warnings.warn("A worker stopped while some jobs were given to the executor.", UserWarning)
+    assert [str(w.message) for w in seen] == ["something else",
+                                              "A worker stopped while some jobs were given to the executor."]

@@ -9,6 +9,7 @@ a classifier is retrained exactly when its inputs change.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -258,13 +259,21 @@ def corpora_for_classifier(config: RunConfig, log: Callable[[str], None] = print
     return metas
 
 
+@contextlib.contextmanager
+def quiet_worker_restarts():
+    """Fitting the judge's feature blocks in parallel, without joblib's warning of a restarted worker.
+
+    joblib replaces a pool worker whose memory grew by 300 MB since its first task (here: what the feature
+    blocks load and cache, pymorphy3's and the stress dictionary's) and warns of a possible leak; the
+    worker leaves after sending its result and a fresh one takes the queued tasks: the model is the same."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+        yield
+
+
 def fit_judge(texts: list[str], labels: list[str]):
     """The shipped pipeline fitted on ``texts`` and their pieces (``style.augment``), slimmed for saving."""
-    with warnings.catch_warnings():
-        # joblib replaces a pool worker whose memory grew by 300 MB since its first task (here: what the feature
-        # blocks load and cache, pymorphy3's and the stress dictionary's) and warns of a possible leak; the
-        # worker leaves after sending its result and a fresh one takes the queued tasks: the model is the same
-        warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
+    with quiet_worker_restarts():
         return slim(fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), texts, labels))
 
 
