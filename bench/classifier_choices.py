@@ -200,7 +200,7 @@ def main() -> None:
                f"{shipped:.3f} for the edition-free judge (paired gain per fold: "
                + ", ".join(f"{d:+.3f}" for d in per_fold[SHIPPED] - per_fold[kept]) + "). "
                if kept in results else "")
-    note = (f"5-fold CV over the poets' train + val poems (works kept whole; test splits not read); the held-out "
+    note = (f"Judge features version {FEATURE_CONFIG['version']}. 5-fold CV over the poets' train + val poems (works kept whole; test splits not read); the held-out "
             f"poems scored as set and re-typeset as another edition would set them (quote marks, ellipsis, ё, "
             f"stanza breaks; `retypeset`), choices by the re-typeset figure. " + edition + f"Best by re-typeset CV "
             f"macro-F1: {best} ({results[best][0]:.3f}); shipped: {FEATURE_CONFIG['classifier']} ({shipped:.3f}). "

@@ -268,7 +268,7 @@ def main() -> None:
 
 
 def run() -> None:
-    from poetbench.style.features import build_pipeline
+    from poetbench.style.features import FEATURE_CONFIG, build_pipeline
 
     data = cv_folds()
     poets = data.poets
@@ -314,7 +314,7 @@ def run() -> None:
     best = max(gains, key=lambda n: gains[n].mean())
     every, mean, sd = bool((gains[best] > 0).all()), float(gains[best].mean()), float(base_f1.std())
     shift_rows, both = tradeoff(shipped_probas, poets)
-    note = ("5-fold CV over the poets' train + val poems, the folds and figures of bench/classifier_choices.py "
+    note = (f"Judge features version {FEATURE_CONFIG['version']}. 5-fold CV over the poets' train + val poems, the folds and figures of bench/classifier_choices.py "
             "(works kept whole; test splits not read); each fold's feature blocks are the shipped judge's, fitted "
             "once and shared by the candidates, which add a block (word forms; text distortion, Stamatatos 2017), "
             "replace the classifier, or add w times the log-probability of character Markov chains (one chain of "

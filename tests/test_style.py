@@ -60,6 +60,15 @@ def test_edition_free_takes_out_the_editions_typesetting():
     assert edition_free("Bad Nauheim, He") == "Bad Nauheim, He"  # Latin words stay Latin
 
 
+def test_edition_free_drops_what_a_source_sets_between_verses():
+    marked = ("(Из Шиллера)\nПо небу полуночи . . . летел\n. . . . . . . . . .\n\nИ тихую песню он пел\n"
+              "………………\n· · ·\n—\n1831")
+    assert edition_free(marked) == "По небу полуночи … летел\nИ тихую песню он пел"
+    # only a first line is a subtitle; a parenthesis inside the verse stays
+    assert edition_free("Он пел\n(Пел в тоске пастух младой)") == "Он пел\n(Пел в тоске пастух младой)"
+    assert edition_free(". . .\n* * *") == ""
+
+
 def test_rhyme_gaps_describe_the_pattern_without_stanzas():
     assert rhyme_gaps("ABAB") == ["2", "2"] and rhyme_gaps("AABB") == ["1", "1"]
     assert rhyme_gaps("ABBA") == ["3", "1"] and rhyme_gaps("A-A-CDCD") == ["2", "2", "2"]
@@ -72,6 +81,9 @@ def test_the_judge_is_blind_to_how_a_poem_is_typeset():
     plain = "\n".join(poem[:2]) + '\n"' + poem[2] + '"...\n' + "\n".join(poem[3:])
     other = "\n".join(poem[:2]) + "\n\n«" + poem[2] + "»…\n" + "\n".join(poem[3:])
     assert np.allclose(model.predict_proba([plain]), model.predict_proba([other]))
+    marked = "(Отрывок)\n" + "\n".join(poem[:2]) + "\n. . . . . . . .\n" + "\n".join(poem[2:]) + "\n1916"
+    assert np.allclose(model.predict_proba(["\n".join(poem)]), model.predict_proba([marked]))
+    assert np.isfinite(model.predict_proba(["· · ·"])).all()  # nothing left but still a judgement
     kept = build_pipeline(use_prosody=False, edition_free=False).fit(X, y)
     assert not np.allclose(kept.predict_proba([plain]), kept.predict_proba([other]))
 
