@@ -24,7 +24,7 @@ _SPACED_DASH = re.compile(r"(?<=\S) +(?:-{1,2}|–|—|―) +")
 _LINE_START_DASH = re.compile(r"^(?:-{1,2}|–|—|―) *")
 _SEPARATOR_LINE = re.compile(r"^(?:[*•⁂ ]+|[IVXLC]{1,6}\.?|\d{1,3}\.?)$")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
-_LETTER = re.compile(r"[^\W\d_]")
+LETTER = re.compile(r"[^\W\d_]")  # a letter of any alphabet (not a digit or underscore)
 
 
 def clean_text(text: str) -> str:
@@ -62,7 +62,7 @@ def verse_lines(text: str) -> list[str]:
 
 
 def cyrillic_share(text: str) -> float:
-    letters = _LETTER.findall(text)
+    letters = LETTER.findall(text)
     if not letters:
         return 0.0
     return sum(1 for ch in letters if _CYRILLIC.match(ch)) / len(letters)

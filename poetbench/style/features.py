@@ -21,7 +21,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 from sklearn.svm import LinearSVC
 
-from poetbench.corpus.cleaning import clean_text
+from poetbench.corpus.cleaning import LETTER, clean_text
 from poetbench.style.openset import MAX_FALSE_OTHER, OTHER_LABEL, OpenSet
 from poetbench.words import lemma, part_of_speech, words
 
@@ -61,7 +61,6 @@ _QUOTES = re.compile("[\"„“”«»]")
 _DOTS = re.compile(r"\.{2,}|…")
 _EDITORIAL_BRACKETS = re.compile(r"[\[\]<>]")
 _SPACED_DOTS = re.compile(r"\.(?: \.){2,}")
-_LETTER = re.compile(r"[^\W\d_]")
 _SUBTITLE = re.compile(r"\A\s*\([^()\n]*\)\s*(?:\n|\Z)")
 _MIXED_WORD = re.compile(r"\b(?=\w*[А-Яа-яЁё])(?=\w*[A-Za-z])\w+\b")
 _HOMOGLYPHS = str.maketrans("aceopxyABCEHKMOPTX", "асеорхуАВСЕНКМОРТХ")
@@ -88,7 +87,7 @@ def edition_free(text: str) -> str:
     text = _EDITORIAL_BRACKETS.sub("", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
     text = _MIXED_WORD.sub(lambda m: m.group(0).translate(_HOMOGLYPHS), text)
-    return "\n".join(line for line in text.split("\n") if _LETTER.search(line))  # no stanza breaks either
+    return "\n".join(line for line in text.split("\n") if LETTER.search(line))  # no stanza breaks either
 
 
 class Normaliser(BaseEstimator, TransformerMixin):
