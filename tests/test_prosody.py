@@ -154,6 +154,24 @@ def test_rhyme_exact_and_slant():
     assert rhyme_score(key("дух", 1), key("круг", 2)) == SCORES["closed_velar"]  # velar finals
 
 
+def test_scheme_takes_a_pair_test_in_place_of_the_threshold():
+    """``accept`` decides which pairs may link (bench/rhyme_pairs.py's learned model); without it
+    the threshold does, and the decoder's other rules stay."""
+    from poetbench.prosody.rhyme import rhyme_key, scheme
+
+    keys = [[rhyme_key(w[s:], w[:s])] for w, s in (("сердце", 1), ("любовь", 3), ("дверца", 2), ("кровь", 2))]
+    assert scheme(keys)[0] == "ABAB"  # сердце / дверца: a slant rhyme over the threshold
+    seen = []
+
+    def exact_only(i, j, score, unweighted):
+        seen.append((i, j))
+        return unweighted >= 1.0
+
+    assert scheme(keys, accept=exact_only)[0] == "-A-A"
+    assert (0, 2) in seen and (1, 3) in seen
+    assert scheme(keys, accept=lambda *_: False)[0] == "-A-A"  # exact pairs still link by the exact rule
+
+
 def test_rhyme_may_shift_a_dictionary_stress(dic):
     """A line-final word may take a stress the dictionary lacks (му́зыка read музы́ка) when the
     meter puts an ictus there and the shifted reading rhymes exactly or closely (other unstressed

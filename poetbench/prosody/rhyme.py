@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 
 # stressed е stays "е": written for both э and ё (полет = полёт), so it may match э or, weaker, о
@@ -205,8 +206,8 @@ def _best_pair(a: list[tuple[str, str, float]], b: list[tuple[str, str, float]])
 
 
 def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRESHOLD,
-           weights: list[list[float]] | None = None, form_pairs: tuple[tuple[int, int], ...] = ()
-           ) -> tuple[str, list[float], list[int]]:
+           weights: list[list[float]] | None = None, form_pairs: tuple[tuple[int, int], ...] = (),
+           accept: Callable[[int, int, float, float], bool] | None = None) -> tuple[str, list[float], list[int]]:
     """Rhyme letters for one stanza, Rifma's notation. ``keys[i]`` are line i's candidate rhyme keys
     (first = default reading); ``weights[i]`` scale their scores (a reading the dictionary or the
     meter does not give weighs less). Each line takes the reading its best partner within ``window``
@@ -216,7 +217,9 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
     letter.
     ``form_pairs`` are lines the stanza's form rhymes (the порошок's 2nd and 4th): they are linked
     when their stressed vowels agree, however loose the rest. Also returns each line's best score
-    (0 when unrhymed) and the index of the candidate key that rhymed."""
+    (0 when unrhymed) and the index of the candidate key that rhymed.
+    ``accept(i, j, score, unweighted score)``, when given, decides instead of the threshold and the
+    distance step which pairs may link (bench/rhyme_cv.py puts a learned line-pair model there)."""
     n = len(keys)
     chosen = [0] * n
     parent = list(range(n))
@@ -240,8 +243,12 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
             sc, wi, wj = _best_pair(classed[i], classed[j])
             if sc >= 1.0:
                 exact.append((i, j, wi, wj))
-            gap = DIST_STEP * max(0, j - i - 2)
-            if sc >= threshold + gap or (sc >= threshold and rhyme_score(keys[i][wi], keys[j][wj]) >= 1.0):
+            if accept is not None:
+                linked = accept(i, j, sc, rhyme_score(keys[i][wi], keys[j][wj]))
+            else:
+                gap = DIST_STEP * max(0, j - i - 2)
+                linked = sc >= threshold + gap or (sc >= threshold and rhyme_score(keys[i][wi], keys[j][wj]) >= 1.0)
+            if linked:
                 cands[i].append((sc, i - j, j, wi, wj))
                 cands[j].append((sc, i - j, i, wj, wi))
     for i in range(n):  # each line's reading: the one its best partner rhymes with
