@@ -20,6 +20,16 @@ def test_clean_nfc_html_footnotes_dashes_whitespace():
     assert text == "Ночь & день — свет\nЁлка и тень\n— Кто там? — спросил\n\nНовая строфа"
 
 
+def test_clean_keeps_the_words_an_edition_supplied_or_took_from_the_drafts():
+    """An academic edition's <...> around letters it supplied and [...] around words from the drafts
+    are marks: the words stay (they are the poem's), the marks go; a note such as <?> or <нрзб.>, and
+    an HTML tag, go whole."""
+    raw = ("Тебя украсил <я> венком <из> диких роз,\nИ сладо<страстья> <?> жар <нрзб.>\n"
+           "Угоднику и [деве] пресвятой, [12]\n<i>Мой</i> друг М<артынов>")
+    assert CL.clean_text(raw) == ("Тебя украсил я венком из диких роз,\nИ сладострастья жар\n"
+                                  "Угоднику и деве пресвятой,\nМой друг Мартынов")
+
+
 def test_clean_keeps_yo_hyphens_numbers_and_stanza_breaks():
     text = CL.clean_text("Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн")
     assert text == "Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн"

@@ -15,6 +15,11 @@ SPLITS = ("train", "val", "test")
 
 
 _TAG = re.compile(r"<[^>\n]{1,200}>")
+# An academic edition's marks around words: <и>, прекрас<ный> (letters the editor supplied) and
+# [деве] (words from the drafts): the words are the poem's, the marks go. Any other <...> is a tag, or
+# an editor's note such as <?> or <нрзб.>, and goes whole.
+_SUPPLIED = re.compile("<([А-Яа-яЁё][А-Яа-яЁё\u0300\u0301 -]{0,200})>")
+_DRAFT_BRACKETS = re.compile(r"[\[\]]")
 _STRESS = re.compile("[\u0300\u0301]")
 _SUPERSCRIPT_DIGITS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]+")
 _FOOTNOTE_AFTER_WORD = re.compile(r"(?<=[А-Яа-яЁёA-Za-z.,;:!?»)])\d{1,2}\b(?![.,]\d)")
@@ -30,11 +35,13 @@ LETTER = re.compile(r"[^\W\d_]")  # a letter of any alphabet (not a digit or und
 def clean_text(text: str) -> str:
     """What a careful editor does to a poem before it is used as data.
 
-    NFC; HTML tags and entities removed; stress marks and editorial footnote digits stripped;
+    NFC; HTML tags and entities removed; an edition's marks around words it supplied or took from
+    the drafts dropped, the words kept (``прекрас<ный>``, ``[деве]``); stress marks and editorial
+    footnote digits stripped;
     whitespace and dashes normalised (spaced dashes and dialogue dashes become an em dash);
     separator lines (`* * *`, stanza numbers) become stanza breaks; `ё` and stanza breaks kept.
     """
-    text = html.unescape(_TAG.sub("", text))
+    text = html.unescape(_TAG.sub("", _SUPPLIED.sub(r"\1", text)))
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _STRESS.sub("", unicodedata.normalize("NFD", text))
     text = unicodedata.normalize("NFC", text)
@@ -45,7 +52,7 @@ def clean_text(text: str) -> str:
         if _SEPARATOR_LINE.match(line):
             line = ""
         if line:
-            line = _FOOTNOTE_BRACKET.sub("", line)
+            line = _DRAFT_BRACKETS.sub("", _FOOTNOTE_BRACKET.sub("", line))
             line = _FOOTNOTE_AFTER_WORD.sub("", line)
             line = _SPACED_DASH.sub(" — ", line)
             line = _LINE_START_DASH.sub("— ", line)
