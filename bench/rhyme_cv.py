@@ -141,18 +141,24 @@ def select(decode: Decoder, idx: np.ndarray, start: dict, passes: int = 2) -> di
     return p
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+def rifma_folds(description: str) -> tuple[argparse.Namespace, list[dict], list[str], list[np.ndarray]]:
+    """The command line of the Rifma CV benches; Rifma dev's poems, their gold schemes (relabelled) and
+    the folds (shared with bench/rhyme_pairs.py)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--rifma", default="../shared/prosody/rifma_dev.jsonl")
     ap.add_argument("--folds", type=int, default=5)
     args = ap.parse_args()
-    t0 = time.time()
     rows = [json.loads(line) for line in open(args.rifma, encoding="utf-8")]
     gold = [R.normalise_scheme(r["rhyme_scheme"]) for r in rows]
+    return args, rows, gold, np.array_split(np.random.default_rng(0).permutation(len(rows)), args.folds)
+
+
+def main() -> None:
+    t0 = time.time()
+    args, rows, gold, folds = rifma_folds(__doc__)
     decode = Decoder(record(rows), gold)
     base = shipped()
     now = decode(base)
-    folds = np.array_split(np.random.default_rng(0).permutation(len(rows)), args.folds)
     table, held_shipped, held_selected, changes = [], [], [], {}
     for f, test in enumerate(folds):
         train = np.concatenate([g for k, g in enumerate(folds) if k != f])

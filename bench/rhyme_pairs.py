@@ -18,7 +18,6 @@ before this run. Folds are those of bench/rhyme_cv.py. Prints a table and update
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -33,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import RESULTS_JSON, markdown_table, update_json, update_section  # noqa: E402
-from rhyme_cv import MARKERS, record  # noqa: E402
+from rhyme_cv import MARKERS, record, rifma_folds  # noqa: E402
 
 import poetbench.prosody.rhyme as R  # noqa: E402
 import poetbench.prosody.scan as S  # noqa: E402
@@ -73,13 +72,8 @@ def stanza_pairs(keys: list[list[str]], weights: list[list[float]]) -> dict[tupl
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--rifma", default="../shared/prosody/rifma_dev.jsonl")
-    ap.add_argument("--folds", type=int, default=5)
-    args = ap.parse_args()
     t0 = time.time()
-    rows = [json.loads(line) for line in open(args.rifma, encoding="utf-8")]
-    gold = [R.normalise_scheme(r["rhyme_scheme"]) for r in rows]
+    args, rows, gold, folds = rifma_folds(__doc__)
     real = {m: getattr(S, w) for w, m in MARKERS.items()}
     # each poem's stanzas: (keys, weights, form pairs, pair features, gold letters or None)
     poems = []
@@ -113,7 +107,6 @@ def main() -> None:
         return np.array(X), np.array(y, int)
 
     shipped = np.array([decode(n, None) for n in range(len(rows))])
-    folds = np.array_split(np.random.default_rng(0).permutation(len(rows)), args.folds)
     held = {name: [] for name in MODELS}
     base = []
     for f, test in enumerate(folds):
