@@ -211,9 +211,11 @@ def test_cosine_delta_ranks_an_authors_own_held_out_pool_closest(tmp_path):
 
 
 def test_open_set_fits_its_parts_in_one_pool_as_cross_val_predict_would():
+    """The shipped judge's poets' cross-validated probabilities come from its own calibration folds: the
+    decisions it calibrates on, through its calibrators; the poet-vs-other model's from folds of its own."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    from poetbench.style.openset import OpenSet, other_weight
+    from poetbench.style.openset import OpenSet, calibrated_proba, other_weight
 
     rng = np.random.default_rng(0)
     y = np.array(["a"] * 30 + ["b"] * 30 + ["c"] * 30 + ["other"] * 40)
@@ -225,11 +227,17 @@ def test_open_set_fits_its_parts_in_one_pool_as_cross_val_predict_would():
     poets = y != "other"
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     q = cross_val_predict(estimator, X, ~poets, cv=cv, method="predict_proba")[:, 1]
-    best = cross_val_predict(estimator, X[poets], y[poets], cv=cv, method="predict_proba").max(axis=1)
+    closed = fits[0].closed_
+    decisions = cross_val_predict(estimator.estimator, X[poets], y[poets], cv=StratifiedKFold(3),
+                                  method="decision_function")  # the calibration's own folds
+    best = calibrated_proba(closed, decisions).max(axis=1)
     assert 0 < fits[0].weight_ < 1
     assert fits[0].weight_ == fits[1].weight_ == other_weight(q[poets], best, fits[0].max_false_other)
     assert np.array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
     assert list(fits[0].classes_) == ["a", "b", "c", "other"]
+    # the stand-in reads decisions as the calibrated model itself does
+    own = closed.calibrated_classifiers_[0].estimator.decision_function(X)
+    assert np.allclose(calibrated_proba(closed, own), closed.predict_proba(X))
 
 
 def test_long_poems_are_also_learned_as_pieces_each_tied_to_its_poem():
@@ -300,6 +308,16 @@ def test_open_set_folds_keep_a_poems_pieces_together():
                                      cv=list(cv.split(X, poets, groups))).fit(X, poets)
     assert model.cv == 3
     assert np.array_equal(model.predict_proba(X), by_hand.predict_proba(X))
+    # and a calibrated judge's poets' cross-validated probabilities come from those whole-group folds
+    from poetbench.style.openset import calibrated_proba
+
+    fit = OpenSet(calibrated, n_jobs=1).fit(X, y, groups=groups)
+    decisions = cross_val_predict(LinearSVC(random_state=0), X[poets], y[poets], cv=cv, groups=groups[poets],
+                                  method="decision_function")
+    best = calibrated_proba(fit.closed_, decisions).max(axis=1)
+    q = cross_val_predict(calibrated, X[whole], ~poets[whole], cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                          method="predict_proba")[:, 1]
+    assert fit.weight_ == other_weight(q[poets[whole]], best[whole[poets]], fit.max_false_other)
 
 
 def test_quiet_worker_restarts_silences_only_joblibs_restart_warning():

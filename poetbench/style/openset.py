@@ -5,6 +5,8 @@ with the cross-validation folds that keep a poem and its pieces together (``styl
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
@@ -37,16 +39,63 @@ def _fit_part(estimator, X, y, fold, groups=None):
         return test, model.predict_proba(X[test])
 
 
+def _fit_decisions(calibrated, X, y, fold):
+    """One calibration fold of a sigmoid-calibrated model: the test rows and the decision values of its
+    classifier fitted on the train rows (what its calibration is fitted on)."""
+    from joblib import parallel_config
+
+    with parallel_config(backend="sequential"):
+        train, test = fold
+        return test, clone(calibrated.estimator).fit(X[train], y[train]).decision_function(X[test])
+
+
+def calibration_folds(model, X, y, groups=None) -> list | None:
+    """The folds a calibrated ``model`` (``cv`` a fold count) calibrates on: whole groups when given
+    (``_grouped``), else scikit-learn's own stratified folds; None for any other model."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    folds = model.get_params().get("cv")
+    if not isinstance(folds, int):
+        return None
+    if groups is None:
+        return list(StratifiedKFold(folds).split(X, y))
+    return list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(X, y, groups))
+
+
 def _grouped(model, X, y, groups):
     """``model`` fitted; with ``groups``, a calibrated model's ``cv`` folds are made of whole groups (its
     ``cv`` is the fold count again after: the folds' indices are not kept in the saved model)."""
-    from sklearn.model_selection import StratifiedGroupKFold
-
     folds = model.get_params().get("cv")
     if groups is None or not isinstance(folds, int):
         return model.fit(X, y)
-    model.set_params(cv=list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(X, y, groups)))
+    model.set_params(cv=calibration_folds(model, X, y, groups))
     return model.fit(X, y).set_params(cv=folds)
+
+
+class _GivenDecisions(ClassifierMixin, BaseEstimator):
+    """Stands in for a fitted classifier whose decision values are the rows it is given."""
+
+    def decision_function(self, decisions):
+        return decisions
+
+
+def calibrated_proba(model, decisions: np.ndarray) -> np.ndarray:
+    """What a fitted ``CalibratedClassifierCV(ensemble=False)`` makes of its classifier's ``decisions``:
+    its calibrators applied and normalised as in its ``predict_proba``."""
+    pair = copy.copy(model.calibrated_classifiers_[0])
+    pair.estimator = _GivenDecisions()
+    pair.estimator.classes_ = model.classes_
+    return pair.predict_proba(decisions)
+
+
+def _calibrated_once(estimator) -> bool:
+    """A sigmoid-calibrated classifier calibrated once on cross-validated decisions (the shipped judge's):
+    its own calibration folds give the poets' cross-validated probabilities at no extra fits."""
+    from sklearn.calibration import CalibratedClassifierCV
+
+    return (isinstance(estimator, CalibratedClassifierCV) and estimator.ensemble is False
+            and estimator.method == "sigmoid" and isinstance(estimator.cv, int)
+            and hasattr(estimator.estimator, "decision_function"))
 
 
 class OpenSet(BaseEstimator, ClassifierMixin):
@@ -90,17 +139,24 @@ class OpenSet(BaseEstimator, ClassifierMixin):
             whole[:] = False
             whole[np.unique(groups, return_index=True)[1]] = True
         Xw, ow = (X, is_other) if whole.all() else (X[whole], is_other[whole])
-        # the two models and the 2 x folds fits of their cross-validated probabilities are independent:
-        # one pool runs them all (each fit's own calibration folds then run in turn inside it)
-        tasks = [(Xp, yp, None, gp), *((Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)),  # the costlier first
-                 (Xw, ow, None), *((Xw, ow, f) for f in by_poem.split(Xw, ow))]
-        done = Parallel(n_jobs=self.n_jobs)(delayed(_fit_part)(self.estimator, *t) for t in tasks)
-        self.closed_, self.binary_ = done[0], done[1 + self.folds]
+        # The poets' cross-validated probabilities: a model calibrated once on cross-validated decisions
+        # has them from its own calibration folds (their decisions, its calibrators); any other model is
+        # fitted again on each of ``folds`` folds. The two models and these fits are independent: one pool
+        # runs them all (each fit's own calibration folds then run in turn inside it).
+        own = calibration_folds(self.estimator, Xp, yp, gp) if _calibrated_once(self.estimator) else None
+        closed_parts = ([delayed(_fit_decisions)(self.estimator, Xp, yp, f) for f in own] if own else
+                        [delayed(_fit_part)(self.estimator, Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)])
+        tasks = [delayed(_fit_part)(self.estimator, Xp, yp, None, gp), *closed_parts,  # the costlier first
+                 delayed(_fit_part)(self.estimator, Xw, ow, None),
+                 *(delayed(_fit_part)(self.estimator, Xw, ow, f) for f in by_poem.split(Xw, ow))]
+        done = Parallel(n_jobs=self.n_jobs)(tasks)
+        k = len(closed_parts)
+        self.closed_, self.binary_ = done[0], done[1 + k]
         self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
         q, best = np.empty(len(ow)), np.empty(len(poets))
-        for test, proba in done[1:1 + self.folds]:
-            best[test] = proba.max(axis=1)
-        for test, proba in done[2 + self.folds:]:
+        for test, out in done[1:1 + k]:
+            best[test] = (calibrated_proba(self.closed_, out) if own else out).max(axis=1)
+        for test, proba in done[2 + k:]:
             q[test] = proba[:, 1]
         self.weight_ = other_weight(q[~ow], best[whole[poets]], self.max_false_other)
         return self
