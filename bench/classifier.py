@@ -164,7 +164,14 @@ def pool_draws(model, config, draws: int = 5) -> list[float]:
 
 
 def main() -> None:
+    from poetbench.style.classifier import quiet_worker_restarts
+
     os.chdir(ROOT)
+    with quiet_worker_restarts():  # the whole run: a pool may warn of a restarted worker after a fit returns
+        run()
+
+
+def run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["POETBENCH_CLASSIFIER_DIR"] = tmp
         from poetbench.config import OTHER, preset

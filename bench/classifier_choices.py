@@ -170,7 +170,14 @@ class Scores:
 
 
 def main() -> None:
+    from poetbench.style.classifier import quiet_worker_restarts
+
     os.chdir(ROOT)
+    with quiet_worker_restarts():  # the whole run: a pool may warn of a restarted worker after a fit returns
+        run()
+
+
+def run() -> None:
     from poetbench.style.augment import AUGMENT_LINES, fit_augmented
     from poetbench.style.features import FEATURE_CONFIG, build_pipeline
 

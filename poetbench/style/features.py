@@ -222,14 +222,12 @@ FEATURE_CONFIG = {
                     "no line without a letter, no first line wholly in parentheses",
     "classifier": "LinearSVC(C=0.5, tol=1e-3, random_state=0), sigmoid-calibrated on 3-fold cross-validated decisions",
     "prosody_max_lines": 32,
-    "open_set": "P(other) from a poet-vs-other model whose odds are scaled so that at most 0.5% of the poets' "
-                "training poems go to other in CV, their probabilities from the calibrated model's own calibration "
-                "folds (style.openset)",
     "augment": "the poets' training poems of 8 lines or more also as stanza-aligned pieces of about 4 lines "
                "(style.augment) for the closed-set model, the pieces of one poem in one calibration fold; the "
                "poet-vs-other model and its weight learn from whole poems",
     "open_set": f"closed-set classifier over the poets x a poet-vs-{OTHER_LABEL} classifier whose odds are scaled "
-                f"so that <= {MAX_FALSE_OTHER:.1%} of the poets' poems go to {OTHER_LABEL} in 3-fold CV on the training poems",
+                f"so that <= {MAX_FALSE_OTHER:.1%} of the poets' poems go to {OTHER_LABEL} in 3-fold CV on the training poems "
+                "(the poets' probabilities from the calibrated model's own calibration folds)",
     "version": 10,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
     # 7: a -ённый participle written with е may take its older stress (prosody features of some poems)
     # 8: mobile verb stress (кати́тся / ка́тится) may take either reading (the same)
