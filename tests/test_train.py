@@ -76,6 +76,28 @@ def test_training_csv_matches_log_history(trained):
     assert float(rows[0]["Mean Token Accuracy"]) == pytest.approx(last["mean_token_accuracy"])
 
 
+def test_training_table_never_replaces_an_eval_runs_own(trained):
+    """With the default folders the table goes to reports/<run>/ (where eval looks) and beside the
+    adapters; once an eval run owns reports/<run>/, its training.csv is that run's file and stays."""
+    from poetbench.workspace import Workspace
+
+    cfg, out, result, env = trained
+    project = env["tmp"] / "project"
+    project.mkdir()
+    ws = Workspace.from_env(project=project)
+    name = run_name(cfg, ws.root)
+    first = train(cfg, cache_dir=env["tmp"] / "cache", ws=ws, log=lambda m: None)
+    table = (ws.reports / name / "training.csv")
+    assert first.training_csv == table and (ws.adapters / name / "training.csv").read_text() == table.read_text()
+    (ws.reports / name / "run.json").write_text("{}", encoding="utf-8")
+    table.write_text("the eval run's own table\n", encoding="utf-8")
+    said = []
+    again = train(cfg, cache_dir=env["tmp"] / "cache", ws=ws, log=said.append)
+    assert again.training_csv == ws.adapters / name / "training.csv" and again.training_csv.read_text().startswith("author,")
+    assert table.read_text(encoding="utf-8") == "the eval run's own table\n"
+    assert any("holds an eval run" in m for m in said)
+
+
 def test_rerun_skips_complete_adapters_and_force_retrains(trained):
     cfg, out, result, env = trained
     stamp = (out / "alpha" / MANIFEST).stat().st_mtime_ns

@@ -141,8 +141,20 @@ def _train_locked(plan: RunPlan, wanted, data, metas, force, cache_dir, output_d
     for author in wanted:
         for seed in plan.config.seeds or [None]:
             result.results.append(_author(plan, author, data[author.id], metas[author.id], force, log, seed))
-    csv_path = ws.reports / plan.name / "training.csv" if output_dir is None else plan.run_dir / "training.csv"
-    result.training_csv = write_training_csv(result, csv_path) if is_main_process() else csv_path
+    # the table always beside the adapters (eval copies it from there), and in reports/<run>/ as well unless an
+    # eval run already owns that folder: its training.csv is that run's own file
+    paths = [plan.run_dir / "training.csv"]
+    if output_dir is None:
+        reports = ws.reports / plan.name
+        if (reports / "run.json").exists():
+            log(f"{reports} holds an eval run, and its training.csv is that run's own: the training table is "
+                f"written beside the adapters only ({paths[0]})")
+        else:
+            paths.insert(0, reports / "training.csv")
+    if is_main_process():
+        for path in paths:
+            write_training_csv(result, path)
+    result.training_csv = paths[0]
     return result
 
 
