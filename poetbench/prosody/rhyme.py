@@ -219,7 +219,7 @@ def scheme(keys: list[list[str]], window: int = 4, threshold: float = SLANT_THRE
     when their stressed vowels agree, however loose the rest. Also returns each line's best score
     (0 when unrhymed) and the index of the candidate key that rhymed.
     ``accept(i, j, score, unweighted score)``, when given, decides instead of the threshold and the
-    distance step which pairs may link (bench/rhyme_cv.py puts a learned line-pair model there)."""
+    distance step which pairs may link (bench/rhyme_pairs.py puts a learned line-pair model there)."""
     n = len(keys)
     chosen = [0] * n
     parent = list(range(n))

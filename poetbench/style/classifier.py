@@ -115,6 +115,19 @@ def evaluate(model: StyleModel, texts: list[str], labels: list[str], pools_per_a
         report["poets"] = {"poems": len(rows), "accuracy": float(accuracy_score(yt, yp)) if rows else 0.0,
                            "macro_f1": float(f1_score(yt, yp, labels=poets, average="macro", zero_division=0)),
                            "to_other": sum(p == OTHER for p in yp)}
+    pools = pooled_report(proba, labels, classes, pools_per_author, seed)
+    if pools:
+        report["pooled"] = pools
+    return report
+
+
+def pooled_report(proba: np.ndarray, labels: list[str], classes: list[str], pools_per_author: int = 50,
+                  seed: int = 0) -> dict | None:
+    """Accuracy and macro-F1 on ``pools_per_author`` random pools of ``POOL_SIZE`` poems of each author
+    (their probabilities multiplied), from the poems' ``proba``; None when no author has enough poems.
+    ``seed`` draws the pools."""
+    from sklearn.metrics import accuracy_score, f1_score
+
     rng = random.Random(seed)
     pool_true, pool_pred = [], []
     for author in classes:
@@ -125,13 +138,10 @@ def evaluate(model: StyleModel, texts: list[str], labels: list[str], pools_per_a
             sample = rng.sample(idx, POOL_SIZE)
             pool_true.append(author)
             pool_pred.append(classes[int(pooled_proba(proba[sample]).argmax())])
-    if pool_true:
-        report["pooled"] = {
-            "pool_size": POOL_SIZE, "pools": len(pool_true),
-            "accuracy": float(accuracy_score(pool_true, pool_pred)),
-            "macro_f1": float(f1_score(pool_true, pool_pred, average="macro", zero_division=0)),
-        }
-    return report
+    if not pool_true:
+        return None
+    return {"pool_size": POOL_SIZE, "pools": len(pool_true), "accuracy": float(accuracy_score(pool_true, pool_pred)),
+            "macro_f1": float(f1_score(pool_true, pool_pred, average="macro", zero_division=0))}
 
 
 def confusion_csv(report: dict) -> str:
