@@ -25,14 +25,24 @@ def test_clean_keeps_the_words_an_edition_supplied_or_took_from_the_drafts():
     are marks: the words stay (they are the poem's), the marks go; a note such as <?> or <нрзб.>, and
     an HTML tag, go whole."""
     raw = ("Тебя украсил <я> венком <из> диких роз,\nИ сладо<страстья> <?> жар <нрзб.>\n"
-           "Угоднику и [деве] пресвятой, [12]\n<i>Мой</i> друг М<артынов>")
+           "Угоднику и [деве] пресвятой, [12]\n<i>Мой</i> друг М<артынов>\n"
+           "<Давыдова> <?>, живая жертва фурий.\nНашу матушку <->.\nПростите [3], друзья [4] мои <?> !")
     assert CL.clean_text(raw) == ("Тебя украсил я венком из диких роз,\nИ сладострастья жар\n"
-                                  "Угоднику и деве пресвятой,\nМой друг Мартынов")
+                                  "Угоднику и деве пресвятой,\nМой друг Мартынов\n"
+                                  "Давыдова, живая жертва фурий.\nНашу матушку.\nПростите, друзья мои!")
 
 
 def test_clean_keeps_yo_hyphens_numbers_and_stanza_breaks():
     text = CL.clean_text("Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн")
     assert text == "Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн"
+
+
+def test_a_numbered_list_is_not_verse():
+    contents = "Телец\nГолос\n1. Золотой голос\n2. Красят стену\n3. Утро в монастыре"
+    assert CL.is_a_list(contents)
+    assert not CL.is_a_list(POEM) and not CL.is_a_list("В 1812 году\n1. Раз\nдва\nтри")
+    records, report = C.build_records("yesenin", [R.RawPoem(contents), R.RawPoem(POEM)], C.CorpusSettings())
+    assert report.not_verse == 1 and [r["text"] for r in records] == [POEM]
 
 
 def test_cyrillic_share():

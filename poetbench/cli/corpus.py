@@ -31,7 +31,7 @@ def register(cli) -> None:
 def _report(author_id: str, meta: dict, corpus_dir: str) -> str:
     r = meta["report"]
     return (f"{author_id}: read {r['read']}, kept {r['kept']} (too short {r['too_short']}, not Cyrillic "
-            f"{r['not_cyrillic']}, exact dups {r['exact_duplicates']}, near dups {r['near_duplicates']}, parts from "
+            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, exact dups {r['exact_duplicates']}, near dups {r['near_duplicates']}, parts from "
             f"splitting {r['split_parts']}) -> {Path(corpus_dir) / (author_id + '.jsonl')}")
 
 

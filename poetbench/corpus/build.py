@@ -16,14 +16,14 @@ from typing import Callable
 from poetbench.config import OTHER, validate_author_id
 from poetbench.corpus.authors import Author, load_authors, select_authors
 from poetbench.corpus.cleaning import (
-    SPLITS, clean_text, cyrillic_share, near_duplicates, sha256, split_long, split_of, verse_lines,
+    SPLITS, clean_text, cyrillic_share, is_a_list, near_duplicates, sha256, split_long, split_of, verse_lines,
 )
 from poetbench.corpus.readers import RawPoem, read_raw
 from poetbench.errors import CorpusError
 from poetbench.words import words
 from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, text_files
 
-CLEANING_VERSION = 3  # bump when clean_text changes, so normalised files are rebuilt
+CLEANING_VERSION = 4  # bump when clean_text changes, so normalised files are rebuilt
 
 
 # --------------------------------------------------------------------------------------------
@@ -60,6 +60,7 @@ class ImportReport:
     read: int = 0
     too_short: int = 0
     not_cyrillic: int = 0
+    not_verse: int = 0  # a numbered list (an edition's table of contents)
     split_parts: int = 0  # extra parts created by splitting long works
     capped: int = 0
     exact_duplicates: int = 0
@@ -77,6 +78,9 @@ def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, 
             continue
         if cyrillic_share(text) < settings.min_cyrillic:
             report.not_cyrillic += 1
+            continue
+        if is_a_list(text):
+            report.not_verse += 1
             continue
         parent = sha256(text)
         parts = split_long(text, settings.max_lines)
@@ -229,7 +233,7 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
         **{s: meta["splits"].get(s, 0) for s in SPLITS},
         "exact_dups": meta["report"]["exact_duplicates"],
         "near_dups": meta["report"]["near_duplicates"],
-        "dropped": meta["report"]["too_short"] + meta["report"]["not_cyrillic"],
+        "dropped": sum(meta["report"].get(k, 0) for k in ("too_short", "not_cyrillic", "not_verse")),
         "corpus_sha256": meta["corpus_sha256"],
     }
     if tokenizer is not None:

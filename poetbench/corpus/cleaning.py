@@ -29,6 +29,12 @@ _SPACED_DASH = re.compile(r"(?<=\S) +(?:-{1,2}|–|—|―) +")
 _LINE_START_DASH = re.compile(r"^(?:-{1,2}|–|—|―) *")
 _SEPARATOR_LINE = re.compile(r"^(?:[*•⁂ ]+|[IVXLC]{1,6}\.?|\d{1,3}\.?)$")
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+# Where a tag, an editor's note or a footnote mark was taken out: it takes the spaces before it when
+# punctuation or the line's end follows (`жар <?>,` → `жар,`), not a word's space.
+_GONE = "\ue000"
+_GONE_BEFORE_PUNCT = re.compile(" *\ue000[\ue000 ]*(?=[,.;:!?…»)]|$)")
+# A numbered list (`1. Золотой голос`, `2. ...`): an edition's table of contents, not verse.
+_LIST_ITEM = re.compile(r"^\d{1,3}[.)] ")
 LETTER = re.compile(r"[^\W\d_]")  # a letter of any alphabet (not a digit or underscore)
 
 
@@ -37,22 +43,23 @@ def clean_text(text: str) -> str:
 
     NFC; HTML tags and entities removed; an edition's marks around words it supplied or took from
     the drafts dropped, the words kept (``прекрас<ный>``, ``[деве]``); stress marks and editorial
-    footnote digits stripped;
+    footnote digits stripped (with the space before them where punctuation follows: `жар <?>,` →
+    `жар,`);
     whitespace and dashes normalised (spaced dashes and dialogue dashes become an em dash);
     separator lines (`* * *`, stanza numbers) become stanza breaks; `ё` and stanza breaks kept.
     """
-    text = html.unescape(_TAG.sub("", _SUPPLIED.sub(r"\1", text)))
+    text = html.unescape(_TAG.sub(_GONE, _SUPPLIED.sub(r"\1", text)))
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _STRESS.sub("", unicodedata.normalize("NFD", text))
     text = unicodedata.normalize("NFC", text)
     text = _SUPERSCRIPT_DIGITS.sub("", text)
     out: list[str] = []
     for raw in text.split("\n"):
-        line = _SPACES.sub(" ", raw).strip()
+        line = _gone(_SPACES.sub(" ", raw))
         if _SEPARATOR_LINE.match(line):
             line = ""
         if line:
-            line = _DRAFT_BRACKETS.sub("", _FOOTNOTE_BRACKET.sub("", line))
+            line = _DRAFT_BRACKETS.sub("", _gone(_FOOTNOTE_BRACKET.sub(_GONE, line)))
             line = _FOOTNOTE_AFTER_WORD.sub("", line)
             line = _SPACED_DASH.sub(" — ", line)
             line = _LINE_START_DASH.sub("— ", line)
@@ -62,6 +69,15 @@ def clean_text(text: str) -> str:
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out)
+
+
+def _gone(line: str) -> str:
+    return _SPACES.sub(" ", _GONE_BEFORE_PUNCT.sub("", line).replace(_GONE, "")).strip()
+
+
+def is_a_list(text: str) -> bool:
+    """Two or more numbered lines (`1. ...`): a table of contents or a list of titles, not a poem."""
+    return sum(1 for line in text.split("\n") if _LIST_ITEM.match(line)) >= 2
 
 
 def verse_lines(text: str) -> list[str]:
