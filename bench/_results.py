@@ -37,3 +37,16 @@ def update_json(values: dict) -> None:
     data = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     data.update(values)
     RESULTS_JSON.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+# The one rule every bench/ script chooses by: a candidate replaces what ships when its gain, paired fold
+# by fold on the same folds, is positive on average and larger than the sd of those per-fold gains.
+CHOICE_RULE = "its mean paired gain per fold is above zero and above the sd of the per-fold gains"
+
+
+def real_gain(gains) -> bool:
+    """``CHOICE_RULE`` for per-fold paired gains (candidate minus shipped, fold by fold)."""
+    import numpy as np
+
+    g = np.asarray(gains, dtype=float)
+    return bool(g.mean() > 0 and g.mean() > g.std())

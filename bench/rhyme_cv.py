@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import markdown_table, update_json, update_section  # noqa: E402
+from _results import markdown_table, real_gain, update_json, update_section  # noqa: E402
 
 import poetbench.prosody.rhyme as R  # noqa: E402
 import poetbench.prosody.scan as S  # noqa: E402
@@ -179,7 +179,7 @@ def main() -> None:
     whole = select(decode, np.arange(len(rows)), base)
     whole_diff = {k: v for k, v in whole.items() if v != base[k]}
     verdict = ("the re-selected rules beat the shipped ones on held-out folds by more than the folds' sd: adopt "
-               f"{whole_diff}") if gain > sd and whole_diff else (
+               f"{whole_diff}") if real_gain(np.array(held_selected) - np.array(held_shipped)) and whole_diff else (
         "the re-selected rules do not beat the shipped ones on held-out folds by more than the folds' sd, so the "
         "shipped rules stay")
     md = (f"`bench/rhyme_cv.py`: every score and switch of the rhyme decoder ({len(GRID)} of them: slant classes, "

@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import RESULTS_JSON, markdown_table, update_json, update_section  # noqa: E402
+from _results import RESULTS_JSON, markdown_table, real_gain, update_json, update_section  # noqa: E402
 from rhyme_cv import MARKERS, record, rifma_folds  # noqa: E402
 
 import poetbench.prosody.rhyme as R  # noqa: E402
@@ -127,10 +127,10 @@ def main() -> None:
     table.append(["mean ± sd", f"{np.mean(base):.2%} ± {np.std(base):.2%}",
                   *(f"{np.mean(held[m]):.2%} ± {np.std(held[m]):.2%}" for m in MODELS)])
     gains = {m: np.array(held[m]) - np.array(base) for m in MODELS}
-    real_gain = {m: bool(g.mean() > 0 and g.mean() > g.std()) for m, g in gains.items()}
+    gains_real = {m: real_gain(g) for m, g in gains.items()}
     verdicts = [f"{m}: {g.mean():+.2%} (per fold {', '.join(f'{x:+.2%}' for x in g)}; sd {g.std():.2%})"
-                + (", a real gain" if real_gain[m] else "") for m, g in gains.items()]
-    adopt = any(real_gain.values())
+                + (", a real gain" if gains_real[m] else "") for m, g in gains.items()]
+    adopt = any(gains_real.values())
     reselected = RESULTS_JSON.exists() and json.loads(RESULTS_JSON.read_text()).get("rhyme_cv_reselected")
     fair = (f"score {reselected:.2%} on the same held-out folds, "
             + ("above" if reselected > max(np.mean(held[m]) for m in MODELS) else "not above") + " both models"
