@@ -235,6 +235,40 @@ def _fit_block(transformer, weight, X, views):
     return (sparse.csr_matrix(t.fit_transform(X)) * weight, [sparse.csr_matrix(t.transform(v)) * weight for v in views])
 
 
+TRAIN_TARGET_S = 30.0  # the whole judge trains in under 30 s on 2 cores (bench/classifier.py's target)
+
+
+def judge_seconds(blocks: list[list[str]], runs: int = 2) -> list[float]:
+    """Median seconds to train the whole judge (every class, ``other`` too, on the train + val splits, as
+    bench/classifier.py times it) with each list of ``extra_blocks`` names added; the runs alternate
+    between the lists, so each figure meets the same machine load."""
+    import time
+
+    from poetbench.config import preset
+    from poetbench.corpus.build import prepare_corpora
+    from poetbench.style.augment import fit_augmented
+    from poetbench.style.classifier import split_texts
+    from poetbench.style.features import build_pipeline
+
+    config = preset("tiny")
+    _, metas = prepare_corpora(config, authors=[], log=lambda m: None)
+    texts, labels, _ = split_texts(config, sorted(metas), "train", "val")
+    extra = {n: (key, t, w) for n, (key, t, w) in extra_blocks().items()}
+    seconds: list[list[float]] = [[] for _ in blocks]
+    for _ in range(runs):
+        for i, more in enumerate(blocks):
+            pipeline = build_pipeline(n_jobs=min(4, os.cpu_count() or 1))
+            union = pipeline.named_steps["features"]
+            for n in more:
+                key, t, w = extra[n]
+                union.transformer_list.append((key, clone(t)))
+                union.transformer_weights[key] = w
+            t0 = time.perf_counter()
+            fit_augmented(pipeline, texts, labels)
+            seconds[i].append(time.perf_counter() - t0)
+    return [float(np.median(s)) for s in seconds]
+
+
 def tradeoff(probas: list[tuple[np.ndarray, np.ndarray]], poets: list[str]) -> tuple[list[list], dict]:
     """Rows (shift, each poet's recall, macro-F1; means over folds) for Lermontov's log-probability
     shifted by each of ``SHIFTS``, from each fold's (truth, probabilities); and the shift that gives the
@@ -313,6 +347,10 @@ def run() -> None:
     gains = {n: np.array(scores[n].moved) - base_f1 for n in names if n != SHIPPED}
     best = max(gains, key=lambda n: gains[n].mean())
     ships = [n for n in gains if real_gain(gains[n])]
+    blocks_of = {n: [m for m in extra if f"+ {m}" in n] for n in added}
+    timed = dict(zip([SHIPPED, *(n for n in ships if n in added)],
+                     judge_seconds([[], *(blocks_of[n] for n in ships if n in added)]))) if ships else {}
+    within = [n for n in ships if timed.get(n, 0.0) < TRAIN_TARGET_S]
     shift_rows, both = tradeoff(shipped_probas, poets)
     note = (f"Judge features version {FEATURE_CONFIG['version']}. 5-fold CV over the poets' train + val poems, the folds and figures of bench/classifier_choices.py "
             "(works kept whole; test splits not read); each fold's feature blocks are the shipped judge's, fitted "
@@ -324,8 +362,15 @@ def run() -> None:
             "whole poems: " + "; ".join(f"{n}: " + ", ".join(f"{d:+.3f}" for d in g) for n, g in gains.items())
             + f". Best: {best} ({np.mean(scores[best].moved):.3f} against {base_f1.mean():.3f}); "
             + f"a candidate ships when {CHOICE_RULE} (the rule of every bench/ script): "
-            + (f"{', '.join(ships)} do{'es' if len(ships) == 1 else ''}: ship the best of them. " if ships else
-               "none does, so the shipped judge stays. "))
+            + (f"{', '.join(ships)} do{'es' if len(ships) == 1 else ''}. " if ships else
+               "none does, so the shipped judge stays. ")
+            + ("A judge must also train in under 30 s on 2 cores (bench/classifier.py): the whole judge, every class "
+               f"on train + val, trains in {timed[SHIPPED]:.1f} s as shipped, "
+               + ", ".join(f"{timed[n]:.1f} s {n}" for n in ships if n in timed and n != SHIPPED)
+               + " (median of 2 runs each, alternating, this process). "
+               + (f"Within it: {', '.join(within)}; ship the best of them. " if within else
+                  "None of them is within it, so the shipped judge stays until the judge trains faster. ")
+               if ships else ""))
     shifts = markdown_table(["Lermontov's log-probability shifted by", *[f"CV recall {p}" for p in poets],
                              "CV macro-F1"], shift_rows)
     note_shift = (f"Lermontov against Pushkin, the shipped judge's re-typeset CV probabilities with Lermontov's "
