@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/classifier_choices.py
 	$(BIN)/python bench/classifier_models.py
+	$(BIN)/python bench/classifier_speed.py
 	$(BIN)/python bench/detectability.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/generation_speed.py
