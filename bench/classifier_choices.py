@@ -179,7 +179,8 @@ def main() -> None:
 
 def run() -> None:
     from poetbench.style.augment import AUGMENT_LINES, fit_augmented
-    from poetbench.style.features import FEATURE_CONFIG, build_pipeline
+    from poetbench.style.classifier import judge_pipeline
+    from poetbench.style.features import FEATURE_CONFIG
 
     data = cv_folds()
     poets, texts, y, folds = data.poets, data.texts, data.y, data.folds
@@ -188,7 +189,7 @@ def run() -> None:
         got = Scores()
         options = {k: v for k, v in cand.items() if k not in ("augment", "vocabulary")}
         for train, test in folds:
-            model = fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1), **options),
+            model = fit_augmented(judge_pipeline(**options),
                                   [texts[i] for i in train], y[train], cand.get("augment", AUGMENT_LINES),
                                   cand.get("vocabulary", "rows"))
             got.add(fold_scores(data, test, *(model.predict(v) for v in held_out_views(data, test))))

@@ -235,6 +235,17 @@ def _fit_block(transformer, weight, X, views):
     return (sparse.csr_matrix(t.fit_transform(X)) * weight, [sparse.csr_matrix(t.transform(v)) * weight for v in views])
 
 
+def judge_texts() -> tuple[list[str], list[str]]:
+    """The whole judge's training poems and labels (every class, the train + val splits), read as
+    ``train_classifier`` reads them."""
+    from poetbench.config import preset
+    from poetbench.style.classifier import TRAIN_SPLITS, corpora_for_classifier, split_texts
+
+    config = preset("tiny")
+    texts, labels, _ = split_texts(config, sorted(corpora_for_classifier(config, log=lambda m: None)), *TRAIN_SPLITS)
+    return texts, labels
+
+
 TRAIN_TARGET_S = 30.0  # the whole judge trains in under 30 s on 2 cores (bench/classifier.py's target)
 
 
@@ -244,20 +255,15 @@ def judge_seconds(blocks: list[list[str]], runs: int = 2) -> list[float]:
     between the lists, so each figure meets the same machine load."""
     import time
 
-    from poetbench.config import preset
-    from poetbench.corpus.build import prepare_corpora
     from poetbench.style.augment import fit_augmented
-    from poetbench.style.classifier import split_texts
-    from poetbench.style.features import build_pipeline
+    from poetbench.style.classifier import judge_pipeline
 
-    config = preset("tiny")
-    _, metas = prepare_corpora(config, authors=[], log=lambda m: None)
-    texts, labels, _ = split_texts(config, sorted(metas), "train", "val")
+    texts, labels = judge_texts()
     extra = extra_blocks()
     seconds: list[list[float]] = [[] for _ in blocks]
     for _ in range(runs):
         for i, more in enumerate(blocks):
-            pipeline = build_pipeline(n_jobs=min(4, os.cpu_count() or 1))
+            pipeline = judge_pipeline()
             union = pipeline.named_steps["features"]
             for n in more:
                 key, t, w = extra[n]

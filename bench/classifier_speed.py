@@ -22,7 +22,7 @@ from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, update_json, update_section  # noqa: E402
-from classifier_models import extra_blocks  # noqa: E402
+from classifier_models import extra_blocks, judge_texts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,18 +42,13 @@ def _timed(fn):
 
 
 def run() -> None:
-    from poetbench.config import preset
-    from poetbench.corpus.build import prepare_corpora
     from poetbench.style.augment import augmented
-    from poetbench.style.classifier import split_texts
-    from poetbench.style.features import build_pipeline
+    from poetbench.style.classifier import judge_pipeline
 
-    config = preset("tiny")
-    _, metas = prepare_corpora(config, authors=[], log=lambda m: None)
-    texts, labels, _ = split_texts(config, sorted(metas), "train", "val")
+    texts, labels = judge_texts()
     X, y, groups = augmented(texts, labels)
-    jobs = min(4, os.cpu_count() or 1)
-    pipeline = build_pipeline(n_jobs=jobs)
+    pipeline = judge_pipeline()
+    jobs = pipeline.named_steps["features"].n_jobs
     Xn, normalise_s = _timed(lambda: pipeline.named_steps["normalise"].transform(X))
     union = pipeline.named_steps["features"]
     rows = [["normalise (one core)", f"{normalise_s:.1f} s", ""]]

@@ -281,10 +281,15 @@ def quiet_worker_restarts():
         yield
 
 
+def judge_pipeline(**options):
+    """``features.build_pipeline(**options)`` with the worker count the judge is trained with."""
+    return build_pipeline(n_jobs=min(4, os.cpu_count() or 1), **options)
+
+
 def fit_judge(texts: list[str], labels: list[str]):
     """The shipped pipeline fitted on ``texts`` and their pieces (``style.augment``), slimmed for saving."""
     with quiet_worker_restarts():
-        return slim(fit_augmented(build_pipeline(n_jobs=min(4, os.cpu_count() or 1)), texts, labels))
+        return slim(fit_augmented(judge_pipeline(), texts, labels))
 
 
 def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False,

@@ -152,8 +152,7 @@ def _train_locked(plan: RunPlan, wanted, data, metas, force, cache_dir, output_d
         else:
             paths.insert(0, reports / "training.csv")
     if is_main_process():
-        for path in paths:
-            write_training_csv(result, path)
+        write_training_csv(result, *paths)
     result.training_csv = paths[0]
     return result
 
@@ -332,7 +331,8 @@ def training_rows(result: TrainResult) -> list[dict]:
     return rows
 
 
-def write_training_csv(result: TrainResult, path: Path) -> Path:
+def write_training_csv(result: TrainResult, path: Path, *more: Path) -> Path:
+    """The training table as CSV at ``path`` (and the same text at each of ``more``); returns ``path``."""
     rows = training_rows(result)
     buf = io.StringIO()
     columns = ["author"] + [TABLE_HEADERS[k] for k in TRAIN_COLUMNS + VAL_COLUMNS] + ["Wall Time (s)"]
@@ -340,5 +340,6 @@ def write_training_csv(result: TrainResult, path: Path) -> Path:
     w.writerow(columns)
     for row in rows:
         w.writerow([row["author"]] + [row[k] for k in TRAIN_COLUMNS + VAL_COLUMNS] + [row["wall_time_s"]])
-    atomic_write_text(path, buf.getvalue())
+    for out in (path, *more):
+        atomic_write_text(out, buf.getvalue())
     return path
