@@ -8,6 +8,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 RESULTS_JSON = Path(__file__).with_name("results.json")
 
@@ -50,3 +51,15 @@ def real_gain(gains) -> bool:
 
     g = np.asarray(gains, dtype=float)
     return bool(g.mean() > 0 and g.mean() > g.std())
+
+
+def run_judge_bench(run) -> None:
+    """``run()`` of a bench that fits the style judge: from the project root, with joblib's warning of a
+    restarted worker silenced for the whole run (a pool may warn of one after a fit has returned)."""
+    import os
+
+    from poetbench.style.classifier import quiet_worker_restarts
+
+    os.chdir(ROOT)
+    with quiet_worker_restarts():
+        run()

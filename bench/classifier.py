@@ -20,9 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import markdown_table, update_json, update_section  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
+from _results import markdown_table, run_judge_bench, update_json, update_section  # noqa: E402
 
 
 def closed_set(config, authors: list[str]):
@@ -165,11 +163,7 @@ def pool_draws(model, config, draws: int = 5) -> list[float]:
 
 
 def main() -> None:
-    from poetbench.style.classifier import quiet_worker_restarts
-
-    os.chdir(ROOT)
-    with quiet_worker_restarts():  # the whole run: a pool may warn of a restarted worker after a fit returns
-        run()
+    run_judge_bench(run)
 
 
 def run() -> None:

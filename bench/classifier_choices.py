@@ -21,7 +21,6 @@ bench/results.json.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import sys
@@ -31,9 +30,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import CHOICE_RULE, markdown_table, real_gain, update_json, update_section  # noqa: E402
+from _results import CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": None},
               {"C": 0.5, "dense_weight": 0.3}, {"C": 0.5, "dense_weight": 0.03},
               {"C": 0.5, "block_weights": {"char_spans": 1.5, "lemmas": 0.5}},
@@ -170,11 +168,7 @@ class Scores:
 
 
 def main() -> None:
-    from poetbench.style.classifier import quiet_worker_restarts
-
-    os.chdir(ROOT)
-    with quiet_worker_restarts():  # the whole run: a pool may warn of a restarted worker after a fit returns
-        run()
+    run_judge_bench(run)
 
 
 def run() -> None:

@@ -42,10 +42,9 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import CHOICE_RULE, markdown_table, real_gain, update_json, update_section  # noqa: E402
+from _results import CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section  # noqa: E402
 from classifier_choices import Scores, cv_folds, fold_scores, held_out_views  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = "shipped"
 SHIFTS = np.round(np.arange(-1.0, 1.51, 0.25), 2)  # Lermontov's log-probability shifts
 _WORD = re.compile(r"\w+")
@@ -300,11 +299,7 @@ def tradeoff(probas: list[tuple[np.ndarray, np.ndarray]], poets: list[str]) -> t
 
 
 def main() -> None:
-    from poetbench.style.classifier import quiet_worker_restarts
-
-    os.chdir(ROOT)
-    with quiet_worker_restarts():  # the judge's blocks in parallel, as fit_judge fits them
-        run()
+    run_judge_bench(run)
 
 
 def run() -> None:

@@ -13,7 +13,6 @@ bench/results.json.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -21,18 +20,12 @@ from pathlib import Path
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import markdown_table, update_json, update_section  # noqa: E402
+from _results import markdown_table, run_judge_bench, update_json, update_section  # noqa: E402
 from classifier_models import extra_blocks, judge_texts  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    from poetbench.style.classifier import quiet_worker_restarts
-
-    os.chdir(ROOT)
-    with quiet_worker_restarts():
-        run()
+    run_judge_bench(run)
 
 
 def _timed(fn):
