@@ -5,6 +5,7 @@ import random
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from click.testing import CliRunner
 
 from poetbench.metrics.style import cosine_delta
@@ -318,6 +319,32 @@ def test_open_set_folds_keep_a_poems_pieces_together():
     q = cross_val_predict(calibrated, X[whole], ~poets[whole], cv=StratifiedKFold(3, shuffle=True, random_state=0),
                           method="predict_proba")[:, 1]
     assert fit.weight_ == other_weight(q[poets[whole]], best[whole[poets]], fit.max_false_other)
+    # its closed-set model is assembled from those fits, and is the model a whole fit on the folds makes
+    by_hand = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", ensemble=False,
+                                     cv=list(cv.split(X[poets], y[poets], groups[poets]))).fit(X[poets], y[poets])
+    assert type(fit.closed_) is CalibratedClassifierCV and fit.closed_.cv == 3
+    assert list(fit.closed_.classes_) == ["a", "b"] and fit.closed_.n_features_in_ == X.shape[1]
+    assert np.array_equal(fit.closed_.predict_proba(X), by_hand.predict_proba(X))
+
+
+def test_a_calibrated_model_assembled_from_its_parts_is_the_one_its_fit_makes():
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from poetbench.style.openset import assemble_calibrated
+
+    rng = np.random.default_rng(1)
+    y = np.array(["a"] * 20 + ["b"] * 25 + ["c"] * 30)
+    X = rng.normal(size=(len(y), 6)) + (y == "a")[:, None] * 0.7
+    X[:, 2] += (y == "c") * 1.0
+    calibrated = build_pipeline(n_jobs=1).steps[-1][1].estimator
+    svm = calibrated.estimator
+    for labels in (y, y == "a"):  # several classes, and two (one column of decisions)
+        decisions = cross_val_predict(svm, X, labels, cv=StratifiedKFold(3), method="decision_function")
+        model = assemble_calibrated(calibrated, clone(svm).fit(X, labels), decisions, labels)
+        whole = clone(calibrated).fit(X, labels)
+        assert np.array_equal(model.classes_, whole.classes_)
+        assert np.allclose(model.predict_proba(X), whole.predict_proba(X), rtol=0, atol=1e-12)
+        assert model.get_params()["cv"] == 3
 
 
 def test_quiet_worker_restarts_silences_only_joblibs_restart_warning():

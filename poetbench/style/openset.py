@@ -39,6 +39,15 @@ def _fit_part(estimator, X, y, fold, groups=None):
         return test, model.predict_proba(X[test])
 
 
+def _fit_bare(calibrated, X, y):
+    """The classifier a sigmoid-calibrated model calibrates, fitted on all rows (its ``ensemble=False``
+    fit's last step)."""
+    from joblib import parallel_config
+
+    with parallel_config(backend="sequential"):
+        return clone(calibrated.estimator).fit(X, y)
+
+
 def _fit_decisions(calibrated, X, y, fold):
     """One calibration fold of a sigmoid-calibrated model: the test rows and the decision values of its
     classifier fitted on the train rows (what its calibration is fitted on)."""
@@ -70,6 +79,25 @@ def _grouped(model, X, y, groups):
         return model.fit(X, y)
     model.set_params(cv=calibration_folds(model, X, y, groups))
     return model.fit(X, y).set_params(cv=folds)
+
+
+def assemble_calibrated(calibrated, classifier, decisions: np.ndarray, y):
+    """``calibrated`` (a ``CalibratedClassifierCV(ensemble=False)``) fitted from its parts, as its own
+    ``fit`` makes it: ``classifier`` fitted on all rows, ``decisions`` its cross-validated decision
+    values on them (one column per class, or one in all for two classes). So the calibration folds
+    whose decisions the open-set weight needs are fitted once, not again inside the model's ``fit``."""
+    from inspect import signature
+
+    from sklearn.calibration import _fit_calibrator
+    from sklearn.preprocessing import LabelEncoder
+
+    model = clone(calibrated)
+    model.classes_ = LabelEncoder().fit(y).classes_
+    decisions = decisions.reshape(len(decisions), -1)
+    extra = {"xp": np} if "xp" in signature(_fit_calibrator).parameters else {}  # scikit-learn >= 1.8
+    model.calibrated_classifiers_ = [_fit_calibrator(classifier, decisions, y, model.classes_, model.method, **extra)]
+    model.n_features_in_ = classifier.n_features_in_
+    return model
 
 
 class _GivenDecisions(ClassifierMixin, BaseEstimator):
@@ -143,15 +171,23 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         # has them from its own calibration folds (their decisions, its calibrators); any other model is
         # fitted again on each of ``folds`` folds. The two models and these fits are independent: one pool
         # runs them all (each fit's own calibration folds then run in turn inside it).
+        # Such a model is assembled from those same fits (``assemble_calibrated``), its classifier fitted
+        # once more on all rows, rather than fitted whole, which would fit its calibration folds again.
         own = calibration_folds(self.estimator, Xp, yp, gp) if _calibrated_once(self.estimator) else None
         closed_parts = ([delayed(_fit_decisions)(self.estimator, Xp, yp, f) for f in own] if own else
                         [delayed(_fit_part)(self.estimator, Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)])
-        tasks = [delayed(_fit_part)(self.estimator, Xp, yp, None, gp), *closed_parts,  # the costlier first
+        closed = delayed(_fit_bare)(self.estimator, Xp, yp) if own else delayed(_fit_part)(self.estimator, Xp, yp, None, gp)
+        tasks = [closed, *closed_parts,  # the costlier first
                  delayed(_fit_part)(self.estimator, Xw, ow, None),
                  *(delayed(_fit_part)(self.estimator, Xw, ow, f) for f in by_poem.split(Xw, ow))]
         done = Parallel(n_jobs=self.n_jobs)(tasks)
         k = len(closed_parts)
         self.closed_, self.binary_ = done[0], done[1 + k]
+        if own:
+            decisions = np.empty((len(yp), *done[1][1].shape[1:]))
+            for test, out in done[1:1 + k]:
+                decisions[test] = out
+            self.closed_ = assemble_calibrated(self.estimator, self.closed_, decisions, yp)
         self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
         q, best = np.empty(len(ow)), np.empty(len(poets))
         for test, out in done[1:1 + k]:
