@@ -37,6 +37,16 @@ def test_clean_keeps_yo_hyphens_numbers_and_stanza_breaks():
     assert text == "Всё тёмно-синее вокруг\nВ 1812 году\n\nКуда-то шёл\nОн"
 
 
+def test_a_line_without_a_letter_is_a_stanza_break():
+    """What an edition sets between verses (Yesenin's `· · ·`, Lermontov's `. . . . .`, Pushkin's `………`
+    and lone dashes, Tyutchev's `? ? ?`, dates) is no verse of the poet's, however it is typeset."""
+    raw = ("Белеет парус\n· · ·\nОдинокой\n. . . . .\n\n………\nВ тумане\n—\nморя\n? ? ?\n"
+           "голубом\n* * * [3]\nЧто ищет он\n1916\n")
+    assert CL.clean_text(raw) == ("Белеет парус\n\nОдинокой\n\nВ тумане\n\nморя\n\nголубом\n\n"
+                                  "Что ищет он")
+    assert CL.clean_text("— Кто там?\nВ 1812 году") == "— Кто там?\nВ 1812 году"  # lines with words stay
+
+
 def test_a_numbered_list_is_not_verse():
     contents = "Телец\nГолос\n1. Золотой голос\n2. Красят стену\n3. Утро в монастыре"
     assert CL.is_a_list(contents)

@@ -23,7 +23,7 @@ from poetbench.errors import CorpusError
 from poetbench.words import words
 from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, text_files
 
-CLEANING_VERSION = 4  # bump when clean_text changes, so normalised files are rebuilt
+CLEANING_VERSION = 5  # bump when clean_text changes, so normalised files are rebuilt
 
 
 # --------------------------------------------------------------------------------------------

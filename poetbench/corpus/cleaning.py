@@ -46,7 +46,8 @@ def clean_text(text: str) -> str:
     footnote digits stripped (with the space before them where punctuation follows: `жар <?>,` →
     `жар,`);
     whitespace and dashes normalised (spaced dashes and dialogue dashes become an em dash);
-    separator lines (`* * *`, stanza numbers) become stanza breaks; `ё` and stanza breaks kept.
+    separator lines (`* * *`, stanza numbers) and any other line without a letter (an edition's
+    `· · ·`, `. . . . .`, `………`, a lone dash, a date) become stanza breaks; `ё` and stanza breaks kept.
     """
     text = html.unescape(_TAG.sub(_GONE, _SUPPLIED.sub(r"\1", text)))
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -64,6 +65,8 @@ def clean_text(text: str) -> str:
             line = _SPACED_DASH.sub(" — ", line)
             line = _LINE_START_DASH.sub("— ", line)
             line = _SPACES.sub(" ", line).strip()
+        if not LETTER.search(line):  # what an edition sets between verses: `· · ·`, `. . . .`, `———`, a date
+            line = ""
         if line or (out and out[-1] != ""):
             out.append(line)
     while out and out[-1] == "":
