@@ -59,13 +59,17 @@ class Distortion(BaseEstimator, TransformerMixin):
         self.keep = keep
 
     def fit(self, X, y=None):
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fitted and applied in one pass (the texts distorted once, their n-grams counted once)."""
         from poetbench.style.features import CompactTfidf
 
         counts = Counter(w.lower() for t in X for w in _WORD.findall(t))
         self.kept_ = {w for w, _ in counts.most_common(self.keep)}
         self.tfidf_ = CompactTfidf(analyzer="char", ngram_range=(1, 4), sublinear_tf=True, min_df=2, dtype=np.float32)
-        self.tfidf_.fit(self._distort(X))
-        return self
+        return self.tfidf_.fit_transform(self._distort(X))
 
     def transform(self, X):
         return self.tfidf_.transform(self._distort(X))
