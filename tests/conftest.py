@@ -42,6 +42,19 @@ def write_stress_dictionary(folder: Path) -> Path:
     return folder
 
 
+def launch_args(processes: int = 2) -> list[str]:
+    """`accelerate launch`'s options for a data-parallel run of ``processes`` CPU processes on this
+    machine, on a port free now (a second launch on the default port can meet the first one's socket
+    still closing)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return ["launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1",
+            "--main_process_port", str(port), "--mixed_precision", "no", "--dynamo_backend", "no"]
+
+
 def make_poem(rng: random.Random, words: list[str], lines: int = 8) -> str:
     out = []
     for i in range(lines):

@@ -11,7 +11,7 @@ from poetbench.errors import PoetbenchError
 from poetbench.config import SamplingParams
 from poetbench.generation import GENERATIONS, parse_models, read_done
 from poetbench.eval.stats import bootstrap_ci, paired_comparison
-from tests.conftest import trained_workspace
+from tests.conftest import launch_args, trained_workspace
 
 
 PARAMS = SamplingParams(max_new_tokens=24)
@@ -227,8 +227,7 @@ def test_eval_across_two_processes_gives_the_rows_of_one(run, tmp_path):
     one = subprocess.run([sys.executable, "-m", "poetbench", *args, "--output-dir", str(tmp_path / "one")], env=env,
                          capture_output=True, text=True, timeout=600)
     assert one.returncode == 0, one.stderr[-3000:]
-    two = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                          "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "poetbench", *args,
+    two = subprocess.run([launcher, *launch_args(), "-m", "poetbench", *args,
                           "--output-dir", str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=600)
     assert two.returncode == 0, two.stderr[-3000:]
     rows = {name: [json.loads(line) for line in (tmp_path / name / GENERATIONS).read_text().splitlines()]

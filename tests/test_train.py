@@ -8,7 +8,7 @@ import pytest
 
 from poetbench.errors import PoetbenchError
 from poetbench.train import MANIFEST, TRAIN_COLUMNS, run_name, train
-from tests.conftest import micro_config, module_workspace
+from tests.conftest import launch_args, micro_config, module_workspace
 
 
 @pytest.fixture(scope="module")
@@ -182,8 +182,7 @@ def test_accelerate_launch_two_processes_gloo(corpus_env, tmp_path):
     # the multi-GPU launch line as a GPU user types it; with no GPU visible each rank trains on the CPU
     # and the process group uses gloo
     env = {**os.environ, "POETBENCH_CACHE": str(tmp_path / "cache"), "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run([launcher, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "poetbench", "train",
+    proc = subprocess.run([launcher, *launch_args(), "-m", "poetbench", "train",
                            "--config", str(tmp_path / "c.toml"), "--output-dir", str(tmp_path / "out")],
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
