@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/classifier_speed.py
 
-The judge must train in under 30 s on 2 cores (bench/classifier.py), and the blocks that
-bench/classifier_models.py would add take it over that. This bench fits the shipped judge as
+The judge must train in under 30 s on 2 cores (bench/classifier.py); this bench shows where that time
+goes, and what the blocks bench/classifier_models.py tries would add to it. It fits the shipped judge as
 ``fit_judge`` does (every class, the train + val splits and their pieces) and times each step: the
 normaliser, each feature block alone on one core (the shipped ones, then the two candidate blocks),
 the feature union as the judge runs it (its blocks in parallel), and the classifier (``OpenSet``).
