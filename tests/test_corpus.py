@@ -1,4 +1,5 @@
 import json
+import random
 
 import pytest
 
@@ -6,7 +7,7 @@ from poetbench.corpus import cleaning as CL
 from poetbench import corpus as C
 from poetbench.corpus import readers as R
 from poetbench.errors import ConfigError, CorpusError
-from tests.conftest import SHARED, write_corpus
+from tests.conftest import SHARED, VOCAB, make_poem, write_corpus
 
 POEM = "Я помню чудное мгновенье:\nПередо мной явилась ты,\nКак мимолетное виденье,\nКак гений чистой красоты."
 
@@ -77,6 +78,26 @@ def test_near_duplicates():
     b = a + "\nодиннадцать"
     c = "совсем другой текст про осень и дождь и ветер над рекой в ноябре"
     assert CL.near_duplicates([b, a, c], 0.8) == {1}
+
+
+def test_a_work_found_inside_a_longer_one_is_dropped_before_splitting():
+    """One source publishes a long work whole, another a section of it as a poem of its own: the section
+    is the work's text twice (and could be drawn into another split), so the whole is kept."""
+    rng = random.Random(3)
+    stanzas = [make_poem(rng, VOCAB["alpha"] + VOCAB["beta"], 4) for _ in range(20)]  # 80 lines: split into parts of 64 at most
+    whole = "\n\n".join(stanzas)
+    section = "\n\n".join(stanzas[14:18])  # spans the two parts the whole is split into
+    other = make_poem(random.Random(9), VOCAB["gamma"], 8)
+    assert len(CL.split_long(whole, 64)) == 2 and not any(section in p for p in CL.split_long(whole, 64))
+    records, report = C.build_records("lermontov", [R.RawPoem(section, "Раздел"), R.RawPoem(whole, "Целое"),
+                                                    R.RawPoem(other, "Другое")], C.CorpusSettings())
+    assert report.inside_longer == 1 and report.near_duplicates == 0 and report.kept == 3
+    assert {r["title"] for r in records} == {"Целое", "Другое"}
+    # a near copy is still counted as one, by the records' own pass
+    copy = whole.replace("\n\n", "\n", 1)
+    _, report = C.build_records("lermontov", [R.RawPoem(whole), R.RawPoem(copy)], C.CorpusSettings())
+    assert report.inside_longer == 0 and report.exact_duplicates + report.near_duplicates == 2 and report.kept == 2
+    assert CL.near_duplicates([whole, section, other], 0.8, inside=True) == {1}
 
 
 def test_build_records_counts_and_fields():

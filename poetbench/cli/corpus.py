@@ -31,7 +31,7 @@ def register(cli) -> None:
 def _report(author_id: str, meta: dict, corpus_dir: str) -> str:
     r = meta["report"]
     return (f"{author_id}: read {r['read']}, kept {r['kept']} (too short {r['too_short']}, not Cyrillic "
-            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, exact dups {r['exact_duplicates']}, near dups {r['near_duplicates']}, parts from "
+            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, exact dups {r['exact_duplicates']}, near dups {r['near_duplicates']}, inside a longer work {r.get('inside_longer', 0)}, parts from "
             f"splitting {r['split_parts']}) -> {Path(corpus_dir) / (author_id + '.jsonl')}")
 
 
@@ -131,7 +131,8 @@ def corpus_fetch(config, authors, sources_file, force):
                                               progress=progress, force=force):
             r = meta["report"]
             console.print(f"{author_id}: read {r['read']}, kept {r['kept']} (exact dups {r['exact_duplicates']}, "
-                          f"near dups {r['near_duplicates']}) -> {Path(config.corpus_dir) / (author_id + '.jsonl')}")
+                          f"near dups {r['near_duplicates']}, inside a longer work {r.get('inside_longer', 0)}) -> "
+                          f"{Path(config.corpus_dir) / (author_id + '.jsonl')}")
 
 
 @corpus.command("stats")

@@ -23,7 +23,7 @@ from poetbench.errors import CorpusError
 from poetbench.words import words
 from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, text_files
 
-CLEANING_VERSION = 5  # bump when clean_text changes, so normalised files are rebuilt
+CLEANING_VERSION = 6  # bump when clean_text or de-duplication changes, so normalised files are rebuilt
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,12 +65,13 @@ class ImportReport:
     capped: int = 0
     exact_duplicates: int = 0
     near_duplicates: int = 0
+    inside_longer: int = 0  # works found inside a longer one of the corpus (a section also published apart)
     kept: int = 0
 
 
 def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, source: str = "") -> tuple[list[dict], ImportReport]:
     report = ImportReport(author_id, source, read=len(raw))
-    candidates: list[dict] = []
+    works: list[tuple[RawPoem, str]] = []
     for poem in raw:
         text = clean_text(poem.text)
         if len(verse_lines(text)) < settings.min_lines:
@@ -81,6 +82,17 @@ def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, 
             continue
         if is_a_list(text):
             report.not_verse += 1
+            continue
+        works.append((poem, text))
+    # A work found inside a longer one (one source publishes a section apart, another the whole work) is
+    # that work's text twice, and could sit in another split than the whole: the longer one is kept.
+    # Found on whole works, before long ones are split, so a section that spans two parts is found too.
+    works.sort(key=lambda w: (-len(w[1]), sha256(w[1])))
+    inside = near_duplicates([text for _, text in works], settings.near_duplicate_threshold, inside=True)
+    report.inside_longer = len(inside)
+    candidates: list[dict] = []
+    for n, (poem, text) in enumerate(works):
+        if n in inside:
             continue
         parent = sha256(text)
         parts = split_long(text, settings.max_lines)
@@ -232,7 +244,7 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
         "tokens": None,
         **{s: meta["splits"].get(s, 0) for s in SPLITS},
         "exact_dups": meta["report"]["exact_duplicates"],
-        "near_dups": meta["report"]["near_duplicates"],
+        "near_dups": meta["report"]["near_duplicates"] + meta["report"].get("inside_longer", 0),
         "dropped": sum(meta["report"].get(k, 0) for k in ("too_short", "not_cyrillic", "not_verse")),
         "corpus_sha256": meta["corpus_sha256"],
     }

@@ -140,9 +140,11 @@ def _shingles(text: str, n: int = 3) -> frozenset:
     return frozenset(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
 
 
-def near_duplicates(texts: list[str], threshold: float) -> set[int]:
+def near_duplicates(texts: list[str], threshold: float, inside: bool = False) -> set[int]:
     """Indices to drop: each text whose word-3-shingle Jaccard with an earlier kept text is at least
-    ``threshold``. Candidates come from shared shingles, so this stays near-linear on real corpora."""
+    ``threshold``; with ``inside``, each text that at least ``threshold`` of its shingles put inside an
+    earlier kept one without being a near duplicate of it (a part of it: texts ordered longest first). Candidates come from shared shingles,
+    so this stays near-linear on real corpora."""
     sets = [_shingles(t) for t in texts]
     index: dict[str, list[int]] = {}
     dropped: set[int] = set()
@@ -151,6 +153,12 @@ def near_duplicates(texts: list[str], threshold: float) -> set[int]:
         for sh in s:
             seen.update(index.get(sh, ()))
         for j in seen:
+            if inside:  # a part, not a near copy (whose own pass counts it)
+                shared = len(s & sets[j])
+                if shared >= threshold * len(s) and shared / len(s | sets[j]) < threshold:
+                    dropped.add(i)
+                    break
+                continue
             small, large = sorted((len(s), len(sets[j])))
             if small / large < threshold:
                 continue

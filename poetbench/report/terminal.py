@@ -26,7 +26,8 @@ STATS_COLUMNS = [
 
 def stats_table(rows: list[dict], tokenizer_name: str | None = None) -> Table:
     title = "Corpus statistics" + (f" (tokens: {tokenizer_name})" if tokenizer_name else "")
-    table = Table(title=title, caption="Split: train/val/test poems. Dups: exact/near duplicates removed. "
+    table = Table(title=title, caption="Split: train/val/test poems. Dups: exact/near duplicates removed (near: also a work "
+                                       "found inside a longer one). "
                                        "Dropped: too short, not Cyrillic, or a numbered list (not verse).")
     for key, header in STATS_COLUMNS:
         table.add_column(header, justify="left" if key == "author" else "right", no_wrap=True)
