@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section  # noqa: E402
 
-CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": None},
+CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": "balanced"},
               {"C": 0.5, "dense_weight": 0.3}, {"C": 0.5, "dense_weight": 0.03},
               {"C": 0.5, "block_weights": {"char_spans": 1.5, "lemmas": 0.5}},
               {"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "parts_of_speech": 1.0}, {"C": 0.5, "min_df": 1},

@@ -143,8 +143,8 @@ def _shingles(text: str, n: int = 3) -> frozenset:
 def near_duplicates(texts: list[str], threshold: float, inside: bool = False) -> set[int]:
     """Indices to drop: each text whose word-3-shingle Jaccard with an earlier kept text is at least
     ``threshold``; with ``inside``, each text that at least ``threshold`` of its shingles put inside an
-    earlier kept one without being a near duplicate of it (a part of it: texts ordered longest first). Candidates come from shared shingles,
-    so this stays near-linear on real corpora."""
+    earlier kept one without being a near duplicate of it (a part of it: texts ordered longest first).
+    Candidates come from shared shingles, so this stays near-linear on real corpora."""
     sets = [_shingles(t) for t in texts]
     index: dict[str, list[int]] = {}
     dropped: set[int] = set()

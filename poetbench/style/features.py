@@ -220,7 +220,7 @@ FEATURE_CONFIG = {
     "prosody": "meter, feet, syllables/line, clausulas, the first four lines' rhyme scheme, rhyme gaps and exactness; weight 0.1",
     "edition_free": "one quote mark, one ellipsis, no editors' brackets, е for ё, no stanza breaks, Latin look-alikes in Cyrillic words made Cyrillic, "
                     "no line without a letter, no first line wholly in parentheses",
-    "classifier": "LinearSVC(C=0.5, tol=1e-3, random_state=0), sigmoid-calibrated on 3-fold cross-validated decisions",
+    "classifier": "LinearSVC(C=0.5, tol=1e-3, random_state=0), no class weights, sigmoid-calibrated on 3-fold cross-validated decisions",
     "prosody_max_lines": 32,
     "augment": "the poets' training poems of 8 lines or more also as stanza-aligned pieces of about 4 lines "
                "(style.augment) for the closed-set model, the pieces of one poem in one calibration fold; the "
@@ -228,16 +228,17 @@ FEATURE_CONFIG = {
     "open_set": f"closed-set classifier over the poets x a poet-vs-{OTHER_LABEL} classifier whose odds are scaled "
                 f"so that <= {MAX_FALSE_OTHER:.1%} of the poets' poems go to {OTHER_LABEL} in 3-fold CV on the training poems "
                 "(the poets' probabilities from the calibrated model's own calibration folds)",
-    "version": 10,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
+    "version": 11,  # 6: the edition's typography and stanza breaks taken out (edition_free); rhyme gaps.
     # 7: a -ённый participle written with е may take its older stress (prosody features of some poems)
     # 8: mobile verb stress (кати́тся / ка́тится) may take either reading (the same)
     # 9: trained on long poems' pieces too (augment)
     # 10: no line without a letter, no parenthesised first line (edition_free)
+    # 11: no class weights (they were "balanced"; bench/classifier_choices.py on the cleaning version 6 corpora)
 }
 
 
 def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None = None,
-                   calibration_folds: int = 3, class_weight: str | None = "balanced",
+                   calibration_folds: int = 3, class_weight: str | None = None,
                    dense_weight: float = 0.1, block_weights: dict[str, float] | None = None,
                    edition_free: bool = True, parts_of_speech: float = 0.0,
                    min_df: int = 2) -> Pipeline:
