@@ -71,7 +71,7 @@ class ImportReport:
 
 def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, source: str = "") -> tuple[list[dict], ImportReport]:
     report = ImportReport(author_id, source, read=len(raw))
-    works: list[tuple[RawPoem, str]] = []
+    works: list[tuple[RawPoem, str, str]] = []  # (poem, cleaned text, its sha256)
     for poem in raw:
         text = clean_text(poem.text)
         if len(verse_lines(text)) < settings.min_lines:
@@ -83,18 +83,17 @@ def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, 
         if is_a_list(text):
             report.not_verse += 1
             continue
-        works.append((poem, text))
+        works.append((poem, text, sha256(text)))
     # A work found inside a longer one (one source publishes a section apart, another the whole work) is
     # that work's text twice, and could sit in another split than the whole: the longer one is kept.
     # Found on whole works, before long ones are split, so a section that spans two parts is found too.
-    works.sort(key=lambda w: (-len(w[1]), sha256(w[1])))
-    inside = near_duplicates([text for _, text in works], settings.near_duplicate_threshold, inside=True)
+    works.sort(key=lambda w: (-len(w[1]), w[2]))
+    inside = near_duplicates([text for _, text, _ in works], settings.near_duplicate_threshold, inside=True)
     report.inside_longer = len(inside)
     candidates: list[dict] = []
-    for n, (poem, text) in enumerate(works):
+    for n, (poem, text, parent) in enumerate(works):
         if n in inside:
             continue
-        parent = sha256(text)
         parts = split_long(text, settings.max_lines)
         if settings.long_poems == "cap" and len(parts) > 1:
             report.capped += 1

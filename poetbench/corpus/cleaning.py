@@ -27,7 +27,7 @@ _FOOTNOTE_BRACKET = re.compile(r"\[\d{1,3}(?:\s*[-–—]\s*[^\]\n]*)?\]|\{\d{1,
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _SPACED_DASH = re.compile(r"(?<=\S) +(?:-{1,2}|–|—|―) +")
 _LINE_START_DASH = re.compile(r"^(?:-{1,2}|–|—|―) *")
-_SEPARATOR_LINE = re.compile(r"^(?:[*•⁂ ]+|[IVXLC]{1,6}\.?|\d{1,3}\.?)$")
+_SEPARATOR_LINE = re.compile(r"^[IVXLC]{1,6}\.?$")  # a stanza number in Roman numerals (other separators have no letter)
 _CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 # Where a tag, an editor's note or a footnote mark was taken out: it takes the spaces before it when
 # punctuation or the line's end follows (`жар <?>,` → `жар,`), not a word's space.
@@ -65,7 +65,7 @@ def clean_text(text: str) -> str:
             line = _SPACED_DASH.sub(" — ", line)
             line = _LINE_START_DASH.sub("— ", line)
             line = _SPACES.sub(" ", line).strip()
-        if not LETTER.search(line):  # what an edition sets between verses: `· · ·`, `. . . .`, `———`, a date
+        if not LETTER.search(line):  # a separator (`* * *`, `12.`) or what an edition sets between verses (`· · ·`, a date)
             line = ""
         if line or (out and out[-1] != ""):
             out.append(line)

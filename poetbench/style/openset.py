@@ -39,15 +39,6 @@ def _fit_part(estimator, X, y, fold, groups=None):
         return test, model.predict_proba(X[test])
 
 
-def _fit_bare(calibrated, X, y):
-    """The classifier a sigmoid-calibrated model calibrates, fitted on all rows (its ``ensemble=False``
-    fit's last step)."""
-    from joblib import parallel_config
-
-    with parallel_config(backend="sequential"):
-        return clone(calibrated.estimator).fit(X, y)
-
-
 def _fit_decisions(calibrated, X, y, fold):
     """One calibration fold of a sigmoid-calibrated model: the test rows and the decision values of its
     classifier fitted on the train rows (what its calibration is fitted on)."""
@@ -176,22 +167,23 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         own = calibration_folds(self.estimator, Xp, yp, gp) if _calibrated_once(self.estimator) else None
         closed_parts = ([delayed(_fit_decisions)(self.estimator, Xp, yp, f) for f in own] if own else
                         [delayed(_fit_part)(self.estimator, Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)])
-        closed = delayed(_fit_bare)(self.estimator, Xp, yp) if own else delayed(_fit_part)(self.estimator, Xp, yp, None, gp)
+        closed = (delayed(_fit_part)(self.estimator.estimator, Xp, yp, None) if own else  # its bare classifier
+                  delayed(_fit_part)(self.estimator, Xp, yp, None, gp))
         tasks = [closed, *closed_parts,  # the costlier first
                  delayed(_fit_part)(self.estimator, Xw, ow, None),
                  *(delayed(_fit_part)(self.estimator, Xw, ow, f) for f in by_poem.split(Xw, ow))]
         done = Parallel(n_jobs=self.n_jobs)(tasks)
         k = len(closed_parts)
         self.closed_, self.binary_ = done[0], done[1 + k]
-        if own:
-            decisions = np.empty((len(yp), *done[1][1].shape[1:]))
-            for test, out in done[1:1 + k]:
-                decisions[test] = out
-            self.closed_ = assemble_calibrated(self.estimator, self.closed_, decisions, yp)
-        self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
-        q, best = np.empty(len(ow)), np.empty(len(poets))
+        held = np.empty((len(yp), *done[1][1].shape[1:]))  # each poet's row from the fold that held it out
         for test, out in done[1:1 + k]:
-            best[test] = (calibrated_proba(self.closed_, out) if own else out).max(axis=1)
+            held[test] = out
+        if own:  # decisions: the calibration is fitted on them, and the probabilities are its reading of them
+            self.closed_ = assemble_calibrated(self.estimator, self.closed_, held, yp)
+            held = calibrated_proba(self.closed_, held)
+        best = held.max(axis=1)
+        self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
+        q = np.empty(len(ow))
         for test, proba in done[2 + k:]:
             q[test] = proba[:, 1]
         self.weight_ = other_weight(q[~ow], best[whole[poets]], self.max_false_other)
