@@ -252,30 +252,40 @@ def judge_texts() -> tuple[list[str], list[str]]:
 TRAIN_TARGET_S = 30.0  # the whole judge trains in under 30 s on 2 cores (bench/classifier.py's target)
 
 
-def judge_seconds(blocks: list[list[str]], runs: int = 2) -> list[float]:
+def judge_seconds(names: list[str], added: dict[str, list[str]], runs: int = 2) -> dict[str, float]:
     """Median seconds to train the whole judge (every class, ``other`` too, on the train + val splits, as
-    bench/classifier.py times it) with each list of ``extra_blocks`` names added; the runs alternate
-    between the lists, so each figure meets the same machine load."""
+    bench/classifier.py times it) as each candidate of ``names`` builds it: ``SHIPPED``, a name of
+    ``added`` (the judge with those ``extra_blocks``) or of ``classifiers`` (the judge's classifier
+    replaced). The features and the classifier are fitted as ``fit_augmented`` fits the pipeline; the
+    runs alternate between the candidates, so each figure meets the same machine load."""
     import time
 
-    from poetbench.style.augment import fit_augmented
+    from poetbench.style.augment import augmented
     from poetbench.style.classifier import judge_pipeline
 
     texts, labels = judge_texts()
     extra = extra_blocks()
-    seconds: list[list[float]] = [[] for _ in blocks]
+    seconds: dict[str, list[float]] = {n: [] for n in names}
     for _ in range(runs):
-        for i, more in enumerate(blocks):
+        for name in names:
             pipeline = judge_pipeline()
             union = pipeline.named_steps["features"]
-            for n in more:
+            for n in added.get(name, []):
                 key, t, w = extra[n]
                 union.transformer_list.append((key, clone(t)))
                 union.transformer_weights[key] = w
             t0 = time.perf_counter()
-            fit_augmented(pipeline, texts, labels)
-            seconds[i].append(time.perf_counter() - t0)
-    return [float(np.median(s)) for s in seconds]
+            X, y, groups = augmented(texts, labels)
+            Z = pipeline[:-1].fit_transform(X, y)
+            model = pipeline.named_steps["classify"]
+            if name != SHIPPED and name not in added:
+                one = pipeline.named_steps["normalise"].transform(X[:1])
+                starts = np.cumsum([0] + [t.transform(one).shape[1] for _, t in union.transformer_list])
+                spans = {n: (int(a), int(b)) for (n, _), a, b in zip(union.transformer_list, starts[:-1], starts[1:])}
+                model = classifiers(model, spans, union.transformer_weights["prosody"])[name]
+            model.fit(Z, y, groups=groups)
+            seconds[name].append(time.perf_counter() - t0)
+    return {n: float(np.median(s)) for n, s in seconds.items()}
 
 
 def tradeoff(probas: list[tuple[np.ndarray, np.ndarray]], poets: list[str]) -> tuple[list[list], dict]:
@@ -346,6 +356,7 @@ def run() -> None:
                                                                              for lp in logp)))
             print(f"fold {fold + 1} {name}: re-typeset macro-F1 {scores[name].moved[-1]:.4f}", flush=True)
     names = list(scores)
+    classifiers_named = [n for n in candidates if n not in added and n != SHIPPED]
     base_f1 = np.array(scores[SHIPPED].moved)
     rows = [scores[n].row(n) for n in names]
     md = markdown_table(Scores.headers(poets), rows)
@@ -353,9 +364,9 @@ def run() -> None:
     best = max(gains, key=lambda n: gains[n].mean())
     ships = [n for n in gains if real_gain(gains[n])]
     blocks_of = {n: [m for m in extra if f"+ {m}" in n] for n in added}
-    timed = dict(zip([SHIPPED, *(n for n in ships if n in added)],
-                     judge_seconds([[], *(blocks_of[n] for n in ships if n in added)]))) if ships else {}
-    within = [n for n in ships if timed.get(n, 0.0) < TRAIN_TARGET_S]
+    judges = [n for n in ships if n in added or n in classifiers_named]  # the chains are no judge yet: not timed
+    timed = judge_seconds([SHIPPED, *judges], blocks_of) if ships else {}
+    within = [n for n in judges if timed[n] < TRAIN_TARGET_S]
     shift_rows, both = tradeoff(shipped_probas, poets)
     note = (f"Judge features version {FEATURE_CONFIG['version']}. 5-fold CV over the poets' train + val poems, the folds and figures of bench/classifier_choices.py "
             "(works kept whole; test splits not read); each fold's feature blocks are the shipped judge's, fitted "
@@ -371,10 +382,11 @@ def run() -> None:
                "none does, so the shipped judge stays. ")
             + (f"A judge must also train in under {TRAIN_TARGET_S:.0f} s on 2 cores (bench/classifier.py): the whole judge, every class "
                f"on train + val, trains in {timed[SHIPPED]:.1f} s as shipped, "
-               + ", ".join(f"{timed[n]:.1f} s {n}" for n in ships if n in timed and n != SHIPPED)
+               + ", ".join([f"{timed[n]:.1f} s {n}" for n in judges]
+                           + [f"{n} not timed (no judge is built with it yet)" for n in ships if n not in judges])
                + " (median of 2 runs each, alternating, this process). "
                + (f"Within it: {', '.join(within)}; ship the best of them. " if within else
-                  "None of them is within it, so the shipped judge stays until the judge trains faster. ")
+                  "None of them is within it, so the shipped judge stays until the judge trains faster. " if judges else "")
                if ships else ""))
     shifts = markdown_table(["Lermontov's log-probability shifted by", *[f"CV recall {p}" for p in poets],
                              "CV macro-F1"], shift_rows)
