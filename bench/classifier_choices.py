@@ -7,7 +7,9 @@ training examples cut from long poems: ``augment`` = N adds each training poem o
 again as stanza-aligned pieces of about N lines, ``style.augment``, shipped N = 4, 0 none, the
 held-out poems untouched; the edition's typography kept, ``edition_free=False``; a block of
 part-of-speech n-grams, ``parts_of_speech`` = its weight; the n-gram blocks' ``min_df``; the features
-fitted on whole poems only, ``vocabulary="poems"``, rather than on every row with the pieces), 5-fold
+fitted on whole poems only, ``vocabulary="poems"``, rather than on every row with the pieces; the
+SVM's rows weighted so that a long poem's pieces count less, ``poem_weight`` = p: each row weighs its
+poem's row count to the power -p, 1 making each poem and its pieces weigh one row together), 5-fold
 cross-validation over the poets' train + val poems (the parts of one work kept in one fold; the test
 splits are never read): macro-F1 over the poets and each poet's recall, mean over folds, on the
 held-out poems as they are, on the same poems set as another edition would set them (``retypeset``:
@@ -37,9 +39,10 @@ CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class
               {"C": 0.5, "block_weights": {"char_spans": 1.5, "lemmas": 0.5}},
               {"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "parts_of_speech": 1.0}, {"C": 0.5, "min_df": 1},
               {"C": 0.5, "augment": 0}, {"C": 0.5, "augment": 8}, {"C": 0.5, "augment": 12},
-              {"C": 0.5, "vocabulary": "poems"},
+              {"C": 0.5, "vocabulary": "poems"}, {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0},
               {"C": 0.5, "edition_free": False}]
-PAIRED = [{"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "min_df": 1}, {"C": 0.5, "vocabulary": "poems"}]
+PAIRED = [{"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "min_df": 1}, {"C": 0.5, "vocabulary": "poems"},
+          {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0}]
 QUOTE_STYLES = [("«", "»"), ('"', '"'), ("„", "“")]
 
 

@@ -327,6 +327,37 @@ def test_open_set_folds_keep_a_poems_pieces_together():
     assert np.array_equal(fit.closed_.predict_proba(X), by_hand.predict_proba(X))
 
 
+def test_poem_weight_makes_each_poem_and_its_pieces_weigh_alike():
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.svm import LinearSVC
+
+    from poetbench.style.openset import OpenSet, poem_weights
+
+    groups = np.array([0, 1, 1, 1, 1, 2, 2])  # a short poem, one with three pieces, one with one
+    assert poem_weights(groups, 0.0) is None
+    w = poem_weights(groups, 1.0)
+    assert np.isclose(w.mean(), 1.0) and np.isclose(w[0], w[1:5].sum()) and np.isclose(w[0], w[5:].sum())
+    assert np.allclose(poem_weights(groups, 0.5)[[0, 1, 5]] / poem_weights(groups, 0.5)[0], [1, 0.5, 2 ** -0.5])
+    # the judge's closed-set model, assembled from its fits, is the one a weighted whole fit makes
+    rng = np.random.default_rng(2)
+    sizes = rng.integers(1, 5, size=45)  # each poem and its pieces
+    groups = np.repeat(np.arange(45), sizes)
+    y = np.repeat(np.array(["a"] * 15 + ["b"] * 15 + ["other"] * 15), sizes)
+    X = rng.normal(size=(len(y), 6)) + (y == "a")[:, None] * 0.8
+    X[:, 1] += (y == "other") * 1.0
+    calibrated = CalibratedClassifierCV(LinearSVC(random_state=0), cv=3, method="sigmoid", ensemble=False)
+    plain = OpenSet(calibrated, n_jobs=1).fit(X, y, groups=groups)
+    fit = OpenSet(calibrated, n_jobs=1, poem_weight=1.0).fit(X, y, groups=groups)
+    poets = y != "other"
+    folds = list(StratifiedGroupKFold(3, shuffle=True, random_state=0).split(X[poets], y[poets], groups[poets]))
+    by_hand = CalibratedClassifierCV(LinearSVC(random_state=0), method="sigmoid", ensemble=False, cv=folds).fit(
+        X[poets], y[poets], sample_weight=poem_weights(groups[poets], 1.0))
+    assert np.allclose(fit.closed_.predict_proba(X), by_hand.predict_proba(X), rtol=0, atol=1e-12)
+    assert not np.allclose(fit.closed_.predict_proba(X), plain.closed_.predict_proba(X))
+    assert np.array_equal(fit.binary_.predict_proba(X), plain.binary_.predict_proba(X))  # whole poems: unweighted
+
+
 def test_a_calibrated_model_assembled_from_its_parts_is_the_one_its_fit_makes():
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 

@@ -241,7 +241,7 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
                    calibration_folds: int = 3, class_weight: str | None = None,
                    dense_weight: float = 0.1, block_weights: dict[str, float] | None = None,
                    edition_free: bool = True, parts_of_speech: float = 0.0,
-                   min_df: int = 2) -> Pipeline:
+                   min_df: int = 2, poem_weight: float = 0.0) -> Pipeline:
     """The style classifier: normalised text -> stylometric features -> calibrated linear SVM.
 
     The sparse n-gram blocks are L2-normalised rows; the dense function-word and prosody blocks are
@@ -249,7 +249,8 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
     ``block_weights`` multiplies a block's weight (bench/classifier_choices.py tries some by CV);
     ``edition_free=False`` keeps the edition's typography (only to measure what taking it out does);
     ``parts_of_speech`` > 0 adds a block of part-of-speech 1-3-grams with that weight, ``min_df`` is the
-    n-gram blocks' (both tried by CV)."""
+    n-gram blocks' (both tried by CV); ``poem_weight`` weighs the closed-set model's rows by their poem's
+    row count to the power ``-poem_weight`` (``openset.poem_weights``; tried by CV)."""
     parts = [
         ("chars", CompactTfidf(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df,
                                   dtype=np.float32)),
@@ -278,7 +279,7 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
         ("features", FeatureUnion(parts, transformer_weights=weights, n_jobs=n_jobs)),
         ("classify", OpenSet(CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, tol=1e-3, random_state=0),
                                                     cv=calibration_folds, method="sigmoid", ensemble=False,
-                                                    n_jobs=n_jobs), n_jobs=n_jobs)),
+                                                    n_jobs=n_jobs), n_jobs=n_jobs, poem_weight=poem_weight)),
     ])
 
 

@@ -25,28 +25,49 @@ def other_weight(q: np.ndarray, best_poet: np.ndarray, max_false_other: float) -
     return float(min(1.0, np.quantile(flip_at, max_false_other)))
 
 
-def _fit_part(estimator, X, y, fold, groups=None):
+def _fit_part(estimator, X, y, fold, groups=None, weights=None):
     """A clone of ``estimator`` fitted on (X, y), or with ``fold`` (train, test): the test rows and their
     probabilities from a clone fitted on the train rows (one fold of ``cross_val_predict``). With
-    ``groups`` (rows cut from one poem share one), the clone's own calibration folds keep groups whole."""
+    ``groups`` (rows cut from one poem share one), the clone's own calibration folds keep groups whole;
+    ``weights``: each row's sample weight (None: 1)."""
     from joblib import parallel_config
 
     with parallel_config(backend="sequential"):  # inside a pool's worker: no pool of its own
         if fold is None:
-            return _grouped(clone(estimator), X, y, groups)
+            return _grouped(clone(estimator), X, y, groups, weights)
         train, test = fold
-        model = _grouped(clone(estimator), X[train], y[train], None if groups is None else groups[train])
+        model = _grouped(clone(estimator), X[train], y[train], None if groups is None else groups[train],
+                         None if weights is None else weights[train])
         return test, model.predict_proba(X[test])
 
 
-def _fit_decisions(calibrated, X, y, fold):
+def _fit_decisions(calibrated, X, y, fold, weights=None):
     """One calibration fold of a sigmoid-calibrated model: the test rows and the decision values of its
     classifier fitted on the train rows (what its calibration is fitted on)."""
     from joblib import parallel_config
 
     with parallel_config(backend="sequential"):
         train, test = fold
-        return test, clone(calibrated.estimator).fit(X[train], y[train]).decision_function(X[test])
+        model = clone(calibrated.estimator).fit(X[train], y[train], **_weighted(weights, train))
+        return test, model.decision_function(X[test])
+
+
+def _weighted(weights, rows=None) -> dict:
+    """``fit``'s keyword for the sample weights of ``rows`` (all rows: None); none without weights."""
+    if weights is None:
+        return {}
+    return {"sample_weight": weights if rows is None else weights[rows]}
+
+
+def poem_weights(groups, power: float):
+    """Each row's sample weight when rows cut from one poem share a group: the group's row count to the
+    power ``-power`` (1: each poem and its pieces weigh as one row together; 0: every row weighs 1, None
+    is returned), scaled to a mean of 1 so the SVM's ``C`` keeps its meaning."""
+    if groups is None or not power:
+        return None
+    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    w = counts[inverse].astype(float) ** -power
+    return w * (len(w) / w.sum())
 
 
 def calibration_folds(model, X, y, groups=None) -> list | None:
@@ -62,21 +83,23 @@ def calibration_folds(model, X, y, groups=None) -> list | None:
     return list(StratifiedGroupKFold(folds, shuffle=True, random_state=0).split(X, y, groups))
 
 
-def _grouped(model, X, y, groups):
-    """``model`` fitted; with ``groups``, a calibrated model's ``cv`` folds are made of whole groups (its
-    ``cv`` is the fold count again after: the folds' indices are not kept in the saved model)."""
+def _grouped(model, X, y, groups, weights=None):
+    """``model`` fitted (with ``weights``, each row's sample weight); with ``groups``, a calibrated
+    model's ``cv`` folds are made of whole groups (its ``cv`` is the fold count again after: the folds'
+    indices are not kept in the saved model)."""
     folds = model.get_params().get("cv")
     if groups is None or not isinstance(folds, int):
-        return model.fit(X, y)
+        return model.fit(X, y, **_weighted(weights))
     model.set_params(cv=calibration_folds(model, X, y, groups))
-    return model.fit(X, y).set_params(cv=folds)
+    return model.fit(X, y, **_weighted(weights)).set_params(cv=folds)
 
 
-def assemble_calibrated(calibrated, classifier, decisions: np.ndarray, y):
+def assemble_calibrated(calibrated, classifier, decisions: np.ndarray, y, weights=None):
     """``calibrated`` (a ``CalibratedClassifierCV(ensemble=False)``) fitted from its parts, as its own
     ``fit`` makes it: ``classifier`` fitted on all rows, ``decisions`` its cross-validated decision
-    values on them (one column per class, or one in all for two classes). So the calibration folds
-    whose decisions the open-set weight needs are fitted once, not again inside the model's ``fit``."""
+    values on them (one column per class, or one in all for two classes), ``weights`` the rows' sample
+    weights. So the calibration folds whose decisions the open-set weight needs are fitted once, not
+    again inside the model's ``fit``."""
     from inspect import signature
 
     from sklearn.calibration import _fit_calibrator
@@ -86,7 +109,8 @@ def assemble_calibrated(calibrated, classifier, decisions: np.ndarray, y):
     model.classes_ = LabelEncoder().fit(y).classes_
     decisions = decisions.reshape(len(decisions), -1)
     extra = {"xp": np} if "xp" in signature(_fit_calibrator).parameters else {}  # scikit-learn >= 1.8
-    model.calibrated_classifiers_ = [_fit_calibrator(classifier, decisions, y, model.classes_, model.method, **extra)]
+    model.calibrated_classifiers_ = [_fit_calibrator(classifier, decisions, y, model.classes_, model.method,
+                                                     sample_weight=weights, **extra)]
     model.n_features_in_ = classifier.n_features_in_
     return model
 
@@ -123,15 +147,17 @@ class OpenSet(BaseEstimator, ClassifierMixin):
     down just enough that, in cross-validation on the training poems, at most ``max_false_other`` of
     the poets' poems are sent to ``other``. P(other) = s; P(poet) = (1 - s) x P(poet | a poet). So the
     poets' real poems are attributed as without the class, and a poem is "other" only when it is
-    clearly unlike every poet. Without the class in the labels it is the estimator itself."""
+    clearly unlike every poet. Without the class in the labels it is the estimator itself.
+    ``poem_weight``: the closed-set model's rows weighted by ``poem_weights`` (0: every row alike)."""
 
     def __init__(self, estimator=None, other: str = OTHER_LABEL, max_false_other: float = MAX_FALSE_OTHER,
-                 folds: int = 3, n_jobs: int | None = None):
+                 folds: int = 3, n_jobs: int | None = None, poem_weight: float = 0.0):
         self.estimator = estimator
         self.other = other
         self.max_false_other = max_false_other
         self.folds = folds
         self.n_jobs = n_jobs
+        self.poem_weight = poem_weight
 
     def fit(self, X, y, groups=None):
         """``groups``: rows cut from one poem share a group (``augment``), the poem first, then its pieces;
@@ -145,12 +171,13 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         is_other = y == self.other
         self.weight_ = 1.0
         if not is_other.any():
-            self.closed_ = _grouped(clone(self.estimator), X, y, groups)
+            self.closed_ = _grouped(clone(self.estimator), X, y, groups, poem_weights(groups, self.poem_weight))
             self.binary_ = None
             self.classes_ = self.closed_.classes_
             return self
         poets = np.flatnonzero(~is_other)
         Xp, yp, gp = X[poets], y[poets], None if groups is None else groups[poets]
+        wp = poem_weights(gp, self.poem_weight)
         by_poem = StratifiedKFold(self.folds, shuffle=True, random_state=0)
         cv = by_poem if groups is None else StratifiedGroupKFold(self.folds, shuffle=True, random_state=0)
         whole = np.ones(len(y), dtype=bool)  # the poems themselves, not their pieces (each group's first row)
@@ -165,10 +192,10 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         # Such a model is assembled from those same fits (``assemble_calibrated``), its classifier fitted
         # once more on all rows, rather than fitted whole, which would fit its calibration folds again.
         own = calibration_folds(self.estimator, Xp, yp, gp) if _calibrated_once(self.estimator) else None
-        closed_parts = ([delayed(_fit_decisions)(self.estimator, Xp, yp, f) for f in own] if own else
-                        [delayed(_fit_part)(self.estimator, Xp, yp, f, gp) for f in cv.split(Xp, yp, gp)])
-        closed = (delayed(_fit_part)(self.estimator.estimator, Xp, yp, None) if own else  # its bare classifier
-                  delayed(_fit_part)(self.estimator, Xp, yp, None, gp))
+        closed_parts = ([delayed(_fit_decisions)(self.estimator, Xp, yp, f, wp) for f in own] if own else
+                        [delayed(_fit_part)(self.estimator, Xp, yp, f, gp, wp) for f in cv.split(Xp, yp, gp)])
+        closed = (delayed(_fit_part)(self.estimator.estimator, Xp, yp, None, None, wp) if own else  # its bare classifier
+                  delayed(_fit_part)(self.estimator, Xp, yp, None, gp, wp))
         tasks = [closed, *closed_parts,  # the costlier first
                  delayed(_fit_part)(self.estimator, Xw, ow, None),
                  *(delayed(_fit_part)(self.estimator, Xw, ow, f) for f in by_poem.split(Xw, ow))]
@@ -179,7 +206,7 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         for test, out in done[1:1 + k]:
             held[test] = out
         if own:  # decisions: the calibration is fitted on them, and the probabilities are its reading of them
-            self.closed_ = assemble_calibrated(self.estimator, self.closed_, held, yp)
+            self.closed_ = assemble_calibrated(self.estimator, self.closed_, held, yp, wp)
             held = calibrated_proba(self.closed_, held)
         best = held.max(axis=1)
         self.classes_ = np.array(sorted([*self.closed_.classes_, self.other]), dtype=object)
