@@ -159,6 +159,10 @@ class OpenSet(BaseEstimator, ClassifierMixin):
         self.n_jobs = n_jobs
         self.poem_weight = poem_weight
 
+    def __setstate__(self, state):
+        """A judge saved before ``poem_weight`` existed weighs every row alike: its default."""
+        super().__setstate__({"poem_weight": 0.0, **state})
+
     def fit(self, X, y, groups=None):
         """``groups``: rows cut from one poem share a group (``augment``), the poem first, then its pieces;
         every fold keeps groups whole. The pieces teach the closed-set model only: the poet-vs-``other``
