@@ -63,6 +63,8 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
     if "lermontov" in authors:
         mine = [(r, p) for r, t, p in zip(records, y, pred) if t == "lermontov"]
         by.update(period=breakdown(mine, period), length=breakdown(mine, length_class))
+        if "pushkin" in authors:
+            by["meter"] = by_meter(records, y, pred)
     return {"folds": folds, "by": by, "macro_f1": (float(np.mean(f1s)), float(np.std(f1s))), "poets_macro_f1": poets_f1,
             "recall": {a: (float(np.mean(v)), float(np.std(v))) for a, v in recalls.items()},
             "confusion": confusion_matrix(y, pred, labels=authors).tolist(), "labels": authors, "wrong": wrong}
@@ -98,6 +100,35 @@ def period(record: dict) -> str:
 def length_class(record: dict) -> str:
     n = record.get("lines") or len([ln for ln in record["text"].split("\n") if ln.strip()])
     return "up to 8 lines" if n <= 8 else "9-16 lines" if n <= 16 else "over 16 lines"
+
+
+def meter(record: dict) -> str:
+    """The poem's meter as the judge's prosody block reads it (its first lines, ``PROSODY_MAX_LINES``);
+    iambs and trochees with their feet."""
+    from poetbench.prosody.scan import scan_poem
+    from poetbench.style.features import PROSODY_MAX_LINES
+
+    s = scan_poem("\n".join(record["text"].split("\n")[:PROSODY_MAX_LINES]))
+    return f"{s.meter}{s.feet}" if s.meter in ("iamb", "trochee") else s.meter
+
+
+def by_meter(records: list[dict], y: np.ndarray, pred: np.ndarray, least: int = 5) -> list[list]:
+    """Rows of (meter, Lermontov's poems, his CV recall, his errors to Pushkin, Pushkin's poems, his CV
+    recall, his errors to Lermontov) for the meters of at least ``least`` of Lermontov's poems, commonest
+    first."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    for r, t, p in zip(records, y, pred):
+        if t in ("lermontov", "pushkin"):
+            seen.setdefault(meter(r), {"lermontov": [], "pushkin": []})[t].append(p)
+    rows = []
+    for m, got in sorted(seen.items(), key=lambda kv: -len(kv[1]["lermontov"])):
+        if len(got["lermontov"]) >= least:
+            row = [m]
+            for poet, rival in (("lermontov", "pushkin"), ("pushkin", "lermontov")):
+                v = got[poet]
+                row += [len(v), f"{sum(p == poet for p in v) / len(v):.3f}" if v else "—", sum(p == rival for p in v)]
+            rows.append(row)
+    return rows
 
 
 def breakdown(pairs: list[tuple[dict, str]], key) -> list[list]:
@@ -221,9 +252,14 @@ def run() -> None:
                + f"); {parts} of them are parts of a long work split for the corpus; their median length "
                f"{int(np.median([w['lines'] for w in lermontov]))} lines.")
         for name, rows_by in cv["by"].items():
-            if name != "source":
+            if name not in ("source", "meter"):
                 md += (f"\n\nLermontov's CV recall by {name}:\n\n"
                        + markdown_table([name, "poems", "CV recall", "errors to pushkin"], rows_by))
+    if cv["by"].get("meter"):
+        md += ("\n\nLermontov's and Pushkin's CV recall by meter (as the judge's prosody block scans a poem; the "
+               "meters of 5 or more of Lermontov's poems). Used for choosing: nothing.\n\n"
+               + markdown_table(["meter", "Lermontov's poems", "CV recall", "errors to pushkin", "Pushkin's poems",
+                                 "CV recall", "errors to lermontov"], cv["by"]["meter"]))
     if cv["by"]["source"]:
         md += ("\n\nCV recall by source edition, for the poets whose poems come from more than one (an "
                "edition may set other poets' poems too: Tyutchev's come from the edition of Yesenin's and from "
