@@ -153,16 +153,12 @@ def near_duplicates(texts: list[str], threshold: float, inside: bool = False) ->
         for sh in s:
             seen.update(index.get(sh, ()))
         for j in seen:
-            if inside:  # a part, not a near copy (whose own pass counts it)
-                shared = len(s & sets[j])
-                if shared >= threshold * len(s) and shared / len(s | sets[j]) < threshold:
-                    dropped.add(i)
-                    break
-                continue
-            small, large = sorted((len(s), len(sets[j])))
-            if small / large < threshold:
-                continue
-            if len(s & sets[j]) / len(s | sets[j]) >= threshold:
+            if not inside and min(len(s), len(sets[j])) / max(len(s), len(sets[j])) < threshold:
+                continue  # sizes too far apart for a near copy
+            shared = len(s & sets[j])
+            near_copy = shared / (len(s) + len(sets[j]) - shared) >= threshold  # Jaccard
+            # with ``inside``: a part, not a near copy (whose own pass counts it)
+            if (shared >= threshold * len(s) and not near_copy) if inside else near_copy:
                 dropped.add(i)
                 break
         if i not in dropped:
