@@ -216,6 +216,12 @@ def classifiers(judge, spans: dict, dense_weight: float) -> dict:
             "per-block models, stacked": PerBlock(judge.estimator, blocks, "stack")}
 
 
+def block_spans(widths: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Each feature block's columns (start, end) in the stacked matrix, from the blocks' widths in order."""
+    starts = np.cumsum([0, *widths.values()])
+    return {n: (int(a), int(b)) for n, a, b in zip(widths, starts[:-1], starts[1:])}
+
+
 def fold_features(pipeline, data, train, test) -> tuple[dict, np.ndarray, np.ndarray, list[int]]:
     """The fold's blocks, each fitted on the training poems and their pieces: name -> (training rows,
     [held-out views]) weighted as in the judge; the training labels and groups; the views' sizes."""
@@ -280,8 +286,7 @@ def judge_seconds(names: list[str], added: dict[str, list[str]], runs: int = 2) 
             model = pipeline.named_steps["classify"]
             if name != SHIPPED and name not in added:
                 one = pipeline.named_steps["normalise"].transform(X[:1])
-                starts = np.cumsum([0] + [t.transform(one).shape[1] for _, t in union.transformer_list])
-                spans = {n: (int(a), int(b)) for (n, _), a, b in zip(union.transformer_list, starts[:-1], starts[1:])}
+                spans = block_spans({n: t.transform(one).shape[1] for n, t in union.transformer_list})
                 model = classifiers(model, spans, union.transformer_weights["prosody"])[name]
             model.fit(Z, y, groups=groups)
             seconds[name].append(time.perf_counter() - t0)
@@ -331,8 +336,7 @@ def run() -> None:
     shipped_probas = []
     for fold, (train, test) in enumerate(data.folds):
         blocks, y, groups, sizes = fold_features(pipeline, data, train, test)
-        starts = np.cumsum([0] + [blocks[n][0].shape[1] for n in base])
-        spans = {n: (int(a), int(b)) for n, a, b in zip(base, starts[:-1], starts[1:])}
+        spans = block_spans({n: blocks[n][0].shape[1] for n in base})
         candidates = {n: (base, m) for n, m in classifiers(pipeline.named_steps["classify"], spans,
                                                                 dense_weight).items()}
         candidates.update({n: (used, clone(pipeline.named_steps["classify"])) for n, used in added.items()})
