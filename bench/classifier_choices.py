@@ -9,7 +9,9 @@ held-out poems untouched; the edition's typography kept, ``edition_free=False``;
 part-of-speech n-grams, ``parts_of_speech`` = its weight; the n-gram blocks' ``min_df``; the features
 fitted on whole poems only, ``vocabulary="poems"``, rather than on every row with the pieces; the
 SVM's rows weighted so that a long poem's pieces count less, ``poem_weight`` = p: each row weighs its
-poem's row count to the power -p, 1 making each poem and its pieces weigh one row together), 5-fold
+poem's row count to the power -p, 1 making each poem and its pieces weigh one row together; the stress
+profile of the poem's meter in the prosody block, ``rhythm``: how often each ictus is stressed, the
+measure by which verse scholars tell poets and periods apart, ``features.stress_profile``), 5-fold
 cross-validation over the poets' train + val poems (the parts of one work kept in one fold; the test
 splits are never read): macro-F1 over the poets and each poet's recall, mean over folds, on the
 held-out poems as they are, on the same poems set as another edition would set them (``retypeset``:
@@ -40,9 +42,9 @@ CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class
               {"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "parts_of_speech": 1.0}, {"C": 0.5, "min_df": 1},
               {"C": 0.5, "augment": 0}, {"C": 0.5, "augment": 8}, {"C": 0.5, "augment": 12},
               {"C": 0.5, "vocabulary": "poems"}, {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0},
-              {"C": 0.5, "edition_free": False}]
+              {"C": 0.5, "rhythm": True}, {"C": 0.5, "edition_free": False}]
 PAIRED = [{"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "min_df": 1}, {"C": 0.5, "vocabulary": "poems"},
-          {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0}]
+          {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0}, {"C": 0.5, "rhythm": True}]
 QUOTE_STYLES = [("«", "»"), ('"', '"'), ("„", "“")]
 
 

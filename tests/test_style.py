@@ -55,6 +55,38 @@ def test_prosody_features_describe_meter_and_rhyme(monkeypatch):
     assert f["clausula=feminine"] == 0.5 and f["scheme=ABAB"] == 1.0
 
 
+def test_stress_profile_reads_each_ictus_of_the_poems_meter(monkeypatch):
+    from types import SimpleNamespace as NS
+
+    from poetbench.style.features import ProsodyFeatures, stress_profile
+    from tests.test_prosody import PROSODY
+
+    def line(pattern, meter="iamb tetrameter"):
+        return NS(text="x", pattern=pattern, meter=meter)
+
+    poem = NS(meter="iamb", feet=4, meter_label="iamb tetrameter",
+              lines=[line("-/-/-/-/-"), line("-/---/-/"), line("---/-/-/-"), line("/--/---/"),
+                     line("-/-/-/", "iamb trimeter"), NS(text="", pattern="", meter="")])
+    # four iambic tetrameters: ictus 1 stressed in 2 of 4 lines, 2 in 3, 3 in 3; one stressed off the beat
+    assert stress_profile(poem) == {"ictus=iamb4:1": 0.5, "ictus=iamb4:2": 0.75, "ictus=iamb4:3": 0.75,
+                                    "weak_stress=iamb": 0.25}
+    assert stress_profile(NS(meter="dolnik", feet=3, meter_label="dolnik", lines=poem.lines)) == {}
+    monkeypatch.setenv("POETBENCH_PROSODY_DIR", str(PROSODY))
+    text = ("Мой дядя самых честных правил,\nКогда не в шутку занемог,\n"
+            "Он уважать себя заставил\nИ лучше выдумать не мог.")
+    plain, profiled = ProsodyFeatures().transform([text])[0], ProsodyFeatures(rhythm=True).transform([text])[0]
+    assert not any(k.startswith("ictus=") for k in plain)
+    assert {k: v for k, v in profiled.items() if k not in plain}.keys() == {
+        "ictus=iamb4:1", "ictus=iamb4:2", "ictus=iamb4:3", "weak_stress=iamb"}
+    assert build_pipeline(rhythm=True).named_steps["features"].get_params()["prosody__scan__rhythm"] is True
+    # a judge saved before the parameter existed profiles no rhythm
+    state = ProsodyFeatures(rhythm=True).__getstate__()
+    del state["rhythm"]
+    saved = ProsodyFeatures.__new__(ProsodyFeatures)
+    saved.__setstate__(state)
+    assert saved.get_params()["rhythm"] is False
+
+
 def test_edition_free_takes_out_the_editions_typesetting():
     text = '"Ах!" — сказал он...\n[Тихо] чтo <ёж>\n\n«Ёлка» — „ель“…'
     assert edition_free(text) == '"Ах!" — сказал он…\nТихо что еж\n"Елка" — "ель"…'

@@ -160,7 +160,7 @@ def _head(text: str) -> str:
     return "\n".join(text.split("\n")[:PROSODY_MAX_LINES])
 
 
-def _scan_features(s) -> dict[str, float]:
+def _scan_features(s, rhythm: bool = False) -> dict[str, float]:
     lines = [ln for ln in s.lines if ln.text.strip()]
     n = max(1, len(lines))
     syl = np.array([ln.syllables for ln in lines] or [0], dtype=float)
@@ -180,7 +180,31 @@ def _scan_features(s) -> dict[str, float]:
     feats[f"scheme={relabel(letters[:4])}"] = 1.0
     for gap, count in Counter(rhyme_gaps(letters)).items():
         feats[f"rhyme_gap={gap}"] = count / n
+    if rhythm:
+        feats.update(stress_profile(s))
     return feats
+
+
+def stress_profile(s) -> dict[str, float]:
+    """The rhythm of a poem in a classical meter, as verse scholars profile a poet (Taranovsky 1953;
+    Gasparov, *Очерк истории русского стиха*): over its lines in the poem's meter and feet, the share
+    stressed on each ictus but the last (always stressed), ``ictus=iamb4:1`` .. ``:3``; and the share
+    with a stress on a weak syllable before the last ictus (a stressed monosyllable off the beat),
+    ``weak_stress=iamb``. Empty for dolnik, free verse, or a poem with no such line."""
+    from poetbench.prosody.scan import METER_SHAPE
+
+    if s.meter not in METER_SHAPE or s.feet < 2:
+        return {}
+    patterns = [ln.pattern for ln in s.lines if ln.text.strip() and ln.meter == s.meter_label]
+    if not patterns:
+        return {}
+    period, first = METER_SHAPE[s.meter]
+    ictuses = [first + k * period for k in range(s.feet)]
+    weak = [i for i in range(ictuses[-1]) if i not in ictuses]
+    out = {f"ictus={s.meter}{s.feet}:{k}": sum(p[i:i + 1] == "/" for p in patterns) / len(patterns)
+           for k, i in enumerate(ictuses[:-1], 1)}
+    out[f"weak_stress={s.meter}"] = sum(any(p[i:i + 1] == "/" for i in weak) for p in patterns) / len(patterns)
+    return out
 
 
 def relabel(scheme: str) -> str:
@@ -203,13 +227,22 @@ def rhyme_gaps(letters: str) -> list[str]:
 
 
 class ProsodyFeatures(BaseEstimator, TransformerMixin):
+    """Each poem's prosodic profile (``_scan_features``); ``rhythm`` adds its ``stress_profile``."""
+
+    def __init__(self, rhythm: bool = False):
+        self.rhythm = rhythm
+
+    def __setstate__(self, state):
+        """A judge saved before ``rhythm`` existed profiles no rhythm: its default."""
+        super().__setstate__({"rhythm": False, **state})
+
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
         from poetbench.prosody.scan import scan_poems
 
-        return [_scan_features(s) for s in scan_poems(_head(t) for t in X)]
+        return [_scan_features(s, self.rhythm) for s in scan_poems(_head(t) for t in X)]
 
 
 FEATURE_CONFIG = {
@@ -241,7 +274,7 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
                    calibration_folds: int = 3, class_weight: str | None = None,
                    dense_weight: float = 0.1, block_weights: dict[str, float] | None = None,
                    edition_free: bool = True, parts_of_speech: float = 0.0,
-                   min_df: int = 2, poem_weight: float = 0.0) -> Pipeline:
+                   min_df: int = 2, poem_weight: float = 0.0, rhythm: bool = False) -> Pipeline:
     """The style classifier: normalised text -> stylometric features -> calibrated linear SVM.
 
     The sparse n-gram blocks are L2-normalised rows; the dense function-word and prosody blocks are
@@ -250,7 +283,8 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
     ``edition_free=False`` keeps the edition's typography (only to measure what taking it out does);
     ``parts_of_speech`` > 0 adds a block of part-of-speech 1-3-grams with that weight, ``min_df`` is the
     n-gram blocks' (both tried by CV); ``poem_weight`` weighs the closed-set model's rows by their poem's
-    row count to the power ``-poem_weight`` (``openset.poem_weights``; tried by CV)."""
+    row count to the power ``-poem_weight`` (``openset.poem_weights``; tried by CV); ``rhythm`` adds each
+    poem's ``stress_profile`` to the prosody block (tried by CV)."""
     parts = [
         ("chars", CompactTfidf(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=min_df,
                                   dtype=np.float32)),
@@ -269,7 +303,7 @@ def build_pipeline(C: float = 0.5, use_prosody: bool = True, n_jobs: int | None 
                                    lowercase=False, dtype=np.float32))])))
         weights["parts_of_speech"] = parts_of_speech
     if use_prosody:
-        parts.append(("prosody", Pipeline([("scan", ProsodyFeatures()), ("vec", DictVectorizer()),
+        parts.append(("prosody", Pipeline([("scan", ProsodyFeatures(rhythm)), ("vec", DictVectorizer()),
                                            ("scale", MaxAbsScaler())])))
         weights["prosody"] = dense_weight
     for name, w in (block_weights or {}).items():
