@@ -53,7 +53,7 @@ def test_fetch_file_url_with_checksum_and_field_mapping(env):
     assert result.exit_code == 0, result.output
     rows = [json.loads(l) for l in (env / "normalized" / "alpha.jsonl").read_text().splitlines()]
     assert len(rows) == 30 and rows[0]["author"] == "alpha" and rows[0]["title"].startswith("Стих")
-    assert "alpha: read 30, kept 30" in result.output
+    assert "alpha: read 30, kept 30 (too short 0, not Cyrillic 0" in result.output  # import's report line
     # the normalised corpus is then used by training/stats although the author's local path is missing
     from poetbench.config import preset
     from poetbench.corpus import prepare_corpora

@@ -29,9 +29,12 @@ def register(cli) -> None:
 
 
 def _report(author_id: str, meta: dict, corpus_dir: str) -> str:
+    """The one line `corpus import`, `corpus add` and `corpus fetch` print for a written corpus: what
+    was read, kept, and dropped for which reason."""
     r = meta["report"]
     return (f"{author_id}: read {r['read']}, kept {r['kept']} (too short {r['too_short']}, not Cyrillic "
-            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, exact dups {r['exact_duplicates']}, near dups {r['near_duplicates']}, inside a longer work {r.get('inside_longer', 0)}, parts from "
+            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, exact dups {r['exact_duplicates']}, "
+            f"near dups {r['near_duplicates']}, inside a longer work {r.get('inside_longer', 0)}, parts from "
             f"splitting {r['split_parts']}) -> {Path(corpus_dir) / (author_id + '.jsonl')}")
 
 
@@ -129,10 +132,7 @@ def corpus_fetch(config, authors, sources_file, force):
         for author_id, meta in fetch_selected(config, split_list(authors) if authors else None,
                                               Path(sources_file) if sources_file else None, workspace().cache,
                                               progress=progress, force=force):
-            r = meta["report"]
-            console.print(f"{author_id}: read {r['read']}, kept {r['kept']} (exact dups {r['exact_duplicates']}, "
-                          f"near dups {r['near_duplicates']}, inside a longer work {r.get('inside_longer', 0)}) -> "
-                          f"{Path(config.corpus_dir) / (author_id + '.jsonl')}")
+            console.print(_report(author_id, meta, config.corpus_dir))
 
 
 @corpus.command("stats")
