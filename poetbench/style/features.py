@@ -189,8 +189,9 @@ def stress_profile(s) -> dict[str, float]:
     """The rhythm of a poem in a classical meter, as verse scholars profile a poet (Taranovsky 1953;
     Gasparov, *Очерк истории русского стиха*): over its lines in the poem's meter and feet, the share
     stressed on each ictus but the last (always stressed), ``ictus=iamb4:1`` .. ``:3``; and the share
-    with a stress on a weak syllable before the last ictus (a stressed monosyllable off the beat),
-    ``weak_stress=iamb``. Empty for dolnik, free verse, or a poem with no such line."""
+    with a stress on a weak syllable before the last ictus, most often a monosyllable the scanner
+    stresses off the beat (Не́т, ле́гче по́сох), ``weak_stress=iamb``. Empty for dolnik, free verse,
+    or a poem with no such line."""
     from poetbench.prosody.scan import METER_SHAPE
 
     if s.meter not in METER_SHAPE or s.feet < 2:
