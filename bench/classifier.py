@@ -64,7 +64,8 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
         mine = [(r, p) for r, t, p in zip(records, y, pred) if t == "lermontov"]
         by.update(period=breakdown(mine, period), length=breakdown(mine, length_class))
         if "pushkin" in authors:
-            by["meter"] = by_meter(records, y, pred)
+            scans = judge_scans(records)
+            by["meter"], by["profile"] = by_meter(scans, y, pred), iamb4_profiles(scans, y)
     return {"folds": folds, "by": by, "macro_f1": (float(np.mean(f1s)), float(np.std(f1s))), "poets_macro_f1": poets_f1,
             "recall": {a: (float(np.mean(v)), float(np.std(v))) for a, v in recalls.items()},
             "confusion": confusion_matrix(y, pred, labels=authors).tolist(), "labels": authors, "wrong": wrong}
@@ -102,24 +103,29 @@ def length_class(record: dict) -> str:
     return "up to 8 lines" if n <= 8 else "9-16 lines" if n <= 16 else "over 16 lines"
 
 
-def meter(record: dict) -> str:
-    """The poem's meter as the judge's prosody block reads it (its first lines, ``PROSODY_MAX_LINES``);
-    iambs and trochees with their feet."""
-    from poetbench.prosody.scan import scan_poem
-    from poetbench.style.features import PROSODY_MAX_LINES
+def judge_scans(records: list[dict]) -> list:
+    """Each poem scanned as the judge's prosody block scans it: normalised as the judge normalises any
+    input (``Normaliser``: cleaning, ``edition_free``), its first ``PROSODY_MAX_LINES`` lines."""
+    from poetbench.prosody.scan import scan_poems
+    from poetbench.style.features import PROSODY_MAX_LINES, Normaliser
 
-    s = scan_poem("\n".join(record["text"].split("\n")[:PROSODY_MAX_LINES]))
-    return f"{s.meter}{s.feet}" if s.meter in ("iamb", "trochee") else s.meter
+    texts = Normaliser().transform([r["text"] for r in records])
+    return scan_poems("\n".join(t.split("\n")[:PROSODY_MAX_LINES]) for t in texts)
 
 
-def by_meter(records: list[dict], y: np.ndarray, pred: np.ndarray, least: int = 5) -> list[list]:
+def meter(scan) -> str:
+    """A scanned poem's meter; iambs and trochees with their feet."""
+    return f"{scan.meter}{scan.feet}" if scan.meter in ("iamb", "trochee") else scan.meter
+
+
+def by_meter(scans: list, y: np.ndarray, pred: np.ndarray, least: int = 5) -> list[list]:
     """Rows of (meter, Lermontov's poems, his CV recall, his errors to Pushkin, Pushkin's poems, his CV
     recall, his errors to Lermontov) for the meters of at least ``least`` of Lermontov's poems, commonest
-    first."""
+    first (``scans``: each poem's ``judge_scans``)."""
     seen: dict[str, dict[str, list[str]]] = {}
-    for r, t, p in zip(records, y, pred):
+    for s, t, p in zip(scans, y, pred):
         if t in ("lermontov", "pushkin"):
-            seen.setdefault(meter(r), {"lermontov": [], "pushkin": []})[t].append(p)
+            seen.setdefault(meter(s), {"lermontov": [], "pushkin": []})[t].append(p)
     rows = []
     for m, got in sorted(seen.items(), key=lambda kv: -len(kv[1]["lermontov"])):
         if len(got["lermontov"]) >= least:
@@ -128,6 +134,22 @@ def by_meter(records: list[dict], y: np.ndarray, pred: np.ndarray, least: int = 
                 v = got[poet]
                 row += [len(v), f"{sum(p == poet for p in v) / len(v):.3f}" if v else "—", sum(p == rival for p in v)]
             rows.append(row)
+    return rows
+
+
+def iamb4_profiles(scans: list, y: np.ndarray) -> list[list]:
+    """Rows of (poet, poems, then mean ± sd over the poems of each ``stress_profile`` figure) for
+    Lermontov's and Pushkin's poems in iambic tetrameter: how far the rhythm of the meter they share
+    tells them apart."""
+    from poetbench.style.features import stress_profile
+
+    keys = ["ictus=iamb4:1", "ictus=iamb4:2", "ictus=iamb4:3", "weak_stress=iamb"]
+    rows = []
+    for poet in ("lermontov", "pushkin"):
+        got = [stress_profile(s) for s, t in zip(scans, y) if t == poet and s.meter == "iamb" and s.feet == 4]
+        v = np.array([[g[k] for k in keys] for g in got if g]).reshape(-1, len(keys))
+        rows.append([poet, len(v), *(f"{m:.3f} ± {sd:.3f}" for m, sd in zip(v.mean(0), v.std(0)))] if len(v)
+                    else [poet, 0, *["—"] * len(keys)])
     return rows
 
 
@@ -252,7 +274,7 @@ def run() -> None:
                + f"); {parts} of them are parts of a long work split for the corpus; their median length "
                f"{int(np.median([w['lines'] for w in lermontov]))} lines.")
         for name, rows_by in cv["by"].items():
-            if name not in ("source", "meter"):
+            if name not in ("source", "meter", "profile"):
                 md += (f"\n\nLermontov's CV recall by {name}:\n\n"
                        + markdown_table([name, "poems", "CV recall", "errors to pushkin"], rows_by))
     if cv["by"].get("meter"):
@@ -260,6 +282,13 @@ def run() -> None:
                "meters of 5 or more of Lermontov's poems). Used for choosing: nothing.\n\n"
                + markdown_table(["meter", "Lermontov's poems", "CV recall", "errors to pushkin", "Pushkin's poems",
                                  "CV recall", "errors to lermontov"], cv["by"]["meter"]))
+        md += ("\n\nThe rhythm of the meter they share: over Lermontov's and Pushkin's train + val poems in iambic "
+               "tetrameter, as that block scans them, the share of a poem's lines stressed on each ictus but the last, "
+               "and with a stress off the beat, most often a monosyllable's (`features.stress_profile`: mean ± sd "
+               "over the poems). bench/classifier_choices.py tried the profile in the judge (`rhythm=True`). Used "
+               "for choosing: nothing.\n\n"
+               + markdown_table(["poet", "poems", "ictus 1", "ictus 2", "ictus 3", "stress off the beat"],
+                                cv["by"]["profile"]))
     if cv["by"]["source"]:
         md += ("\n\nCV recall by source edition, for the poets whose poems come from more than one (an "
                "edition may set other poets' poems too: Tyutchev's come from the edition of Yesenin's and from "
