@@ -9,7 +9,7 @@ from sklearn.base import clone
 from click.testing import CliRunner
 
 from poetbench.metrics.style import cosine_delta
-from poetbench.style.features import build_pipeline, edition_free, pooled_proba, prosody_features, rhyme_gaps
+from poetbench.style.features import ProsodyFeatures, build_pipeline, edition_free, pooled_proba, rhyme_gaps
 from tests.conftest import SHARED, VOCAB, make_poem, micro_config, module_workspace
 
 
@@ -49,8 +49,8 @@ def test_prosody_features_describe_meter_and_rhyme(monkeypatch):
     from tests.test_prosody import PROSODY
 
     monkeypatch.setenv("POETBENCH_PROSODY_DIR", str(PROSODY))
-    f = prosody_features("Мой дядя самых честных правил,\nКогда не в шутку занемог,\n"
-                         "Он уважать себя заставил\nИ лучше выдумать не мог.")
+    f = ProsodyFeatures().transform(["Мой дядя самых честных правил,\nКогда не в шутку занемог,\n"
+                                     "Он уважать себя заставил\nИ лучше выдумать не мог."])[0]
     assert f["meter=iamb"] == 1.0 and f["meter_feet=iamb4"] == 1.0 and f["rhyme_rate"] == 1.0
     assert f["clausula=feminine"] == 0.5 and f["scheme=ABAB"] == 1.0
 
@@ -58,7 +58,7 @@ def test_prosody_features_describe_meter_and_rhyme(monkeypatch):
 def test_stress_profile_reads_each_ictus_of_the_poems_meter(monkeypatch):
     from types import SimpleNamespace as NS
 
-    from poetbench.style.features import ProsodyFeatures, stress_profile
+    from poetbench.style.features import stress_profile
     from tests.test_prosody import PROSODY
 
     def line(pattern, meter="iamb tetrameter"):

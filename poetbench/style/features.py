@@ -149,18 +149,13 @@ class FunctionWords(BaseEstimator, TransformerMixin):
 PROSODY_MAX_LINES = 32  # a poem's profile is clear by then; longer works would only cost time
 
 
-def prosody_features(text: str) -> dict[str, float]:
-    """Prosodic profile of one poem (its first ``PROSODY_MAX_LINES`` lines) as named numbers."""
-    from poetbench.prosody.scan import scan_poem
-
-    return _scan_features(scan_poem(_head(text)))
-
-
 def _head(text: str) -> str:
     return "\n".join(text.split("\n")[:PROSODY_MAX_LINES])
 
 
 def _scan_features(s, rhythm: bool = False) -> dict[str, float]:
+    """A scanned poem's prosodic profile as named numbers (``ProsodyFeatures`` scans the first
+    ``PROSODY_MAX_LINES`` lines of each normalised text)."""
     lines = [ln for ln in s.lines if ln.text.strip()]
     n = max(1, len(lines))
     syl = np.array([ln.syllables for ln in lines] or [0], dtype=float)
