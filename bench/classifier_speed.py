@@ -21,7 +21,8 @@ from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, run_judge_bench, update_json, update_section  # noqa: E402
-from classifier_models import extra_blocks, judge_texts  # noqa: E402
+from _judges import extra_blocks  # noqa: E402
+from classifier_models import judge_texts  # noqa: E402
 
 
 def main() -> None:
@@ -62,7 +63,7 @@ def run() -> None:
     md = (f"`bench/classifier_speed.py`: the shipped judge fitted as `fit_judge` fits it, on {len(texts):,} poems of "
           "the train + val splits and their pieces, each step timed once (this machine's timings vary by about "
           "±2 s). A block's time includes loading what it first uses (pymorphy3 for `lemmas`, the stress "
-          "dictionary for `prosody`), as a fresh worker of the union's pool does. The candidate blocks are bench/classifier_models.py's; they are timed alone and are not in the "
+          "dictionary for `prosody`), as a fresh worker of the union's pool does. The candidate blocks are bench/classifier_models.py's (bench/_judges.py); they are timed alone and are not in the "
           "union or the classifier. Nothing here is used to choose anything.\n\n"
           + markdown_table(["step", "time", "note"], rows))
     print(md)
