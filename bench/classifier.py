@@ -62,7 +62,8 @@ def cross_validated(config, authors: list[str], folds: int = 5) -> dict:
     by = {"source": editions(records, y, pred)}
     if "lermontov" in authors:
         mine = [(r, p) for r, t, p in zip(records, y, pred) if t == "lermontov"]
-        by.update(period=breakdown(mine, period), length=breakdown(mine, length_class))
+        by.update(period=breakdown(mine, period), length=breakdown(mine, length_class),
+                  **{"genre, as the title names it": breakdown(mine, genre)})
         if "pushkin" in authors:
             scans = judge_scans(records)
             by["meter"], by["profile"] = by_meter(scans, y, pred), iamb4_profiles(scans, y)
@@ -96,6 +97,26 @@ def period(record: dict) -> str:
         return "year not given"
     year = int(m.group())
     return "1828-1829" if year < 1830 else "1830-1834" if year < 1835 else "1835-1841"
+
+
+GENRES = (  # (kind, what its title says), the first that matches; a part of a longer work before all
+    ("epigram, epitaph, madrigal, inscription", r"эпиграм|эпитаф|мадригал|надпис"),
+    ("addressed: to someone, an epistle, an album, in memory", r"^\(?к |послани|посвящ|альбом|^\(?друг|памяти"),
+    ("song, romance, ballad", r"песн|романс|баллад"),
+    ("imitation or translation", r"подраж|^\(?из |перевод"),
+)
+
+
+def genre(record: dict) -> str:
+    """A poem's kind as its title names it (``GENRES``): the genres where a poet's voice may give way to
+    a form's conventions. Parts of a longer work (split for the corpus, or titled a fragment) and untitled
+    poems are their own classes."""
+    title = (record.get("title") or "").strip().lower()
+    if record.get("part") is not None or "отрыв" in title:
+        return "part of a longer work, or a fragment"
+    if not title:
+        return "untitled"
+    return next((kind for kind, pattern in GENRES if re.search(pattern, title)), "other titled poems")
 
 
 def length_class(record: dict) -> str:
