@@ -147,8 +147,7 @@ def main() -> None:
     md = markdown_table(["measure", "value", "on", "target"], table) + NOTE
     more = sum(c for (g, p), c in wrong.items() if _links(p) > _links(g))
     rows = link_rows(links)
-    shares = [(float(r[2]), r[0]) for r in rows if r[1] >= 20]
-    low, low_band = min(shares)
+    low, low_band = min([(float(r[2]), r[0]) for r in rows if r[1] >= 20] or [(float("nan"), "none")])
     md += (f"\n\nWhere the scheme errors are ({sum(wrong.values())} poems): in {more} of them the engine links lines "
            "the annotators leave unrhymed and misses none of theirs. Commonest (annotated → engine): "
            + ", ".join(f"{g} → {p} ({c})" for (g, p), c in wrong.most_common(8)) + ". How often the annotators "
@@ -156,14 +155,14 @@ def main() -> None:
            "and the same for the links of a two-pair quatrain (ABAB, ABBA, AABB) whose other pair rhymes exactly. "
            f"The lowest share, in a band of 20 links or more, is {low:.2f} ({low_band}): "
            + ("above one half, so a prior over stanza schemes that dropped such a link would lose more poems than "
-              "it mends; the slant links left unmarked are the annotators' disagreement above. "
-              if low > 0.5 else "at or under one half: a prior over stanza schemes could drop those links. ")
+              "it mends; the slant links left unmarked are the annotators' disagreement above. " if low > 0.5 else
+              "at or under one half: a prior over stanza schemes could drop those links. " if low <= 0.5 else "")
            + "Used for choosing: nothing.\n\n"
            + markdown_table(["the engine's rhyme", "links", "share the annotators link too",
                              "links beside an exact pair", "share the annotators link too"], rows))
     print(md)
     print("most common stress errors (word, predicted, gold):", errors.most_common(15))
-    print(f"{secs:.1f} s for {2 * n} scans")
+    print(f"{secs:.1f} s for {3 * n} scans (the path of `poetbench scan --jsonl`, from gold stresses, and the lines' scores)")
     if not args.limit:
         update_section("prosody-accuracy", "## Prosody engine accuracy on Rifma dev\n\n" + md)
         update_json({"stress_accuracy": round(words_ok / words_total, 4),
