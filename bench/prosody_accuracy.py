@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/prosody_accuracy.py [--rifma PATH]
 
-Runs the same path as `poetbench scan --jsonl`, then reports: word-stress accuracy on polysyllabic
-words whose gold markup (accentuation_markup) stresses one vowel (bench/stress_peers.py's
-``score_lines``, so the engine's figure is the same there), rhyme-scheme exact match per poem
+Runs the engine as `poetbench scan --jsonl` does (``scan_poem``, which its ``scan_record`` wraps),
+then reports: word-stress accuracy on polysyllabic words whose gold markup (accentuation_markup)
+stresses one vowel (bench/stress_peers.py's ``score_lines``, so the engine's figure is the same
+there), rhyme-scheme exact match per poem
 (letters relabelled), the same scheme accuracy when the engine is given the gold stresses, and
 agreement of the poem meter found from predicted stresses with the meter found from gold stresses;
 then where the scheme errors are: the commonest wrong schemes, and how often the annotators link the
@@ -24,9 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, update_json, update_section  # noqa: E402
 
-from poetbench.prosody import scan_record  # noqa: E402  (the path `poetbench scan --jsonl` uses)
 from poetbench.prosody.rhyme import normalise_scheme  # noqa: E402
-from poetbench.prosody.scan import scan_poem  # noqa: E402
+from poetbench.prosody.scan import scan_poem  # noqa: E402  (what `poetbench scan --jsonl` runs on each row)
 from poetbench.prosody.stress import default_dictionary  # noqa: E402
 from stress_peers import engine_words, score_lines  # noqa: E402  (the same metric as the peers')
 
@@ -61,12 +61,11 @@ BANDS = ((1.0, "exact"), (0.9, "slant, 0.90-0.99"), (0.8, "slant, 0.80-0.89"), (
 TWO_PAIRS = {"ABAB": ((0, 2), (1, 3)), "ABBA": ((0, 3), (1, 2)), "AABB": ((0, 1), (2, 3))}
 
 
-def engine_links(scan, gold: str) -> list[tuple[str, bool | None, bool]]:
+def engine_links(scan, pred: str, gold: str) -> list[tuple[str, bool | None, bool]]:
     """Each pair of lines the engine rhymes (a line and the next with its letter) in a one-stanza poem:
     the band of the weaker line's rhyme score (``BANDS``), whether the other pair of a two-pair
     quatrain (ABAB, ABBA, AABB) rhymes exactly (None for other schemes), and whether the annotators
-    link the two lines too."""
-    pred = normalise_scheme(scan.rhyme_scheme)
+    link the two lines too (``pred``, ``gold``: the engine's and the annotators' schemes, relabelled)."""
     lines = [ln for ln in scan.lines if ln.text.strip()]
     if " " in pred or " " in gold or len(pred) != len(gold) or len(lines) != len(pred):
         return []
@@ -81,6 +80,16 @@ def engine_links(scan, gold: str) -> list[tuple[str, bool | None, bool]]:
                 (a, b), = [q for q in TWO_PAIRS[pred] if i not in q]
                 other = min(score[a], score[b]) >= 1.0
             out.append((band, other, gold[i] != "-" and gold[i] == gold[j]))
+    return out
+
+
+def _links(scheme: str) -> set[tuple[int, int]]:
+    """The pairs of lines a scheme rhymes, numbered through its stanzas (``AB-A`` → {(0, 3)})."""
+    out, start = set(), 0
+    for part in scheme.split(" "):
+        out |= {(start + i, start + j) for i, a in enumerate(part) for j, b in enumerate(part)
+                if i < j and a == b and a != "-"}
+        start += len(part)
     return out
 
 
@@ -113,22 +122,22 @@ def main() -> None:
     t0 = time.time()
     for r in rows:
         w_total, w_ok = words_total, words_ok
-        pred = scan_record({"id": r["id"], "poem_text": r["poem_text"]}, dic)
-        gold_scan = scan_record({"poem_text": r["accentuation_markup"].replace("\u0300", "")}, dic)
-        for word, gold_stress, pred_stress in score_lines(engine_words(pred["accented_text"]),
+        pred = scan_poem(r["poem_text"], dic)
+        gold_scan = scan_poem(r["accentuation_markup"].replace("\u0300", ""), dic)
+        for word, gold_stress, pred_stress in score_lines(engine_words(pred.accented_text),
                                                           engine_words(r["accentuation_markup"])):
             words_total += 1
             words_ok += pred_stress == gold_stress
             if pred_stress != gold_stress:
                 errors[(word, pred_stress, gold_stress)] += 1
-        gold = normalise_scheme(r["rhyme_scheme"])
-        scheme_ok += normalise_scheme(pred["rhyme_scheme"]) == gold
-        if normalise_scheme(pred["rhyme_scheme"]) != gold:
-            wrong[(gold, normalise_scheme(pred["rhyme_scheme"]))] += 1
-        links += engine_links(scan_poem(r["poem_text"], dic), gold)
-        per_poem.append((normalise_scheme(pred["rhyme_scheme"]) == gold, words_ok - w_ok, words_total - w_total))
-        scheme_gold_ok += normalise_scheme(gold_scan["rhyme_scheme"]) == gold
-        meter_agree += (pred["meter"], pred["feet"]) == (gold_scan["meter"], gold_scan["feet"])
+        gold, got = normalise_scheme(r["rhyme_scheme"]), normalise_scheme(pred.rhyme_scheme)
+        scheme_ok += got == gold
+        if got != gold:
+            wrong[(gold, got)] += 1
+        links += engine_links(pred, got, gold)
+        per_poem.append((got == gold, words_ok - w_ok, words_total - w_total))
+        scheme_gold_ok += normalise_scheme(gold_scan.rhyme_scheme) == gold
+        meter_agree += (pred.meter, pred.feet) == (gold_scan.meter, gold_scan.feet)
     n = len(rows)
     secs = time.time() - t0
     import numpy as np
@@ -162,21 +171,11 @@ def main() -> None:
                              "links beside an exact pair", "share the annotators link too"], rows))
     print(md)
     print("most common stress errors (word, predicted, gold):", errors.most_common(15))
-    print(f"{secs:.1f} s for {3 * n} scans (the path of `poetbench scan --jsonl`, from gold stresses, and the lines' scores)")
+    print(f"{secs:.1f} s for {2 * n} scans")
     if not args.limit:
         update_section("prosody-accuracy", "## Prosody engine accuracy on Rifma dev\n\n" + md)
         update_json({"stress_accuracy": round(words_ok / words_total, 4),
                      "rhyme_scheme_accuracy": round(scheme_ok / n, 4)})
-
-
-def _links(scheme: str) -> set[tuple[int, int]]:
-    """The pairs of lines a scheme rhymes, numbered through its stanzas (``AB-A`` → {(0, 3)})."""
-    out, start = set(), 0
-    for part in scheme.split(" "):
-        out |= {(start + i, start + j) for i, a in enumerate(part) for j, b in enumerate(part)
-                if i < j and a == b and a != "-"}
-        start += len(part)
-    return out
 
 
 if __name__ == "__main__":
