@@ -26,7 +26,8 @@ from _results import markdown_table, run_judge_bench, update_json, update_sectio
 def closed_set(config, authors: list[str]):
     """The same pipeline without the ``other`` class, fitted on the same poets' poems: what the open-set
     judge's attribution of real poems is compared with."""
-    from poetbench.style.classifier import StyleModel, TRAIN_SPLITS, fit_judge, split_texts
+    from poetbench.style.classifier import TRAIN_SPLITS, fit_judge, split_texts
+    from poetbench.style.store import StyleModel
 
     texts, labels, _ = split_texts(config, authors, *TRAIN_SPLITS)
     return StyleModel(fit_judge(texts, labels), {})

@@ -576,7 +576,7 @@ def test_a_classifier_that_would_run_code_is_refused_before_any_of_it_runs(ws, t
 
 
 def test_the_trusted_list_names_exact_types():
-    from poetbench.style.classifier import TRUSTED_TYPES
+    from poetbench.style.store import TRUSTED_TYPES
 
     assert all(t.count(".") >= 2 and not t.endswith(".") and "*" not in t for t in TRUSTED_TYPES)
     assert not any(t.startswith(("builtins.", "functools.", "os.", "subprocess.")) for t in TRUSTED_TYPES)

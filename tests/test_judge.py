@@ -95,7 +95,7 @@ def judged(tmp_path_factory):
 
 
 def test_open_set_judge_has_an_other_class_and_leaves_out_quoting_poems(judged):
-    from poetbench.style.classifier import load
+    from poetbench.style.store import load
 
     env, cfg, opts, result, tmp = judged
     judge = result.run["classifier"]

@@ -135,7 +135,8 @@ def trained(tmp_path_factory):
 def test_held_out_report_uses_unseen_poems_and_round_trips(trained):
     import hashlib
 
-    from poetbench.style.classifier import TRAIN_SPLITS, split_texts, evaluation_of, load
+    from poetbench.style.classifier import TRAIN_SPLITS, split_texts, evaluation_of
+    from poetbench.style.store import load
 
     cfg, model = trained
     _, _, train_ids = split_texts(cfg, model.authors, *TRAIN_SPLITS)
@@ -158,7 +159,7 @@ def test_loading_warns_on_other_corpora_and_refuses_untrusted_types(trained, tmp
 
     import skops.io as sio
 
-    from poetbench.style.classifier import ClassifierError, load
+    from poetbench.style.store import ClassifierError, load
 
     cfg, model = trained
     messages = []
@@ -183,7 +184,7 @@ def test_a_judge_saved_before_open_set_moved_still_loads(trained, tmp_path):
     import shutil
     import zipfile
 
-    from poetbench.style.classifier import load
+    from poetbench.style.store import load
 
     _, model = trained
     older = tmp_path / "older"

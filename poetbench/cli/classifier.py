@@ -67,7 +67,8 @@ def classifier_eval(config, model_dir, csv_out, as_json):
     from poetbench.eval.rundir import check_out_path
     from poetbench.io import atomic_write_text
     from poetbench.report.terminal import classifier_tables
-    from poetbench.style.classifier import confusion_csv, held_out_report, model_for
+    from poetbench.style.classifier import held_out_report, model_for
+    from poetbench.style.store import confusion_csv
 
     if csv_out:
         check_out_path(Path(csv_out), forbidden_dirs=[Path(config.corpus_dir)] + ([Path(model_dir)] if model_dir else []),

@@ -34,7 +34,8 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
     from poetbench.eval.stages import EvalResult, real_author_of, score_all, write_summary
     from poetbench.eval.summary import reference_record, summarise
     from poetbench.prompts import default_prompts
-    from poetbench.style.classifier import judge_folder, judge_record, load
+    from poetbench.style.classifier import judge_folder, judge_record
+    from poetbench.style.store import load
 
     ws = ws or Workspace.from_env()
     run_dir = Path(run_dir)
