@@ -108,6 +108,15 @@ def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
     assert got == expected
 
 
+def test_a_rerun_with_nothing_to_generate_records_the_batch_size_of_its_poems(run):
+    cfg, opts, tmp = run
+    run_eval(cfg, opts, log=lambda m: None)  # batches of 3 (or read back)
+    for size in (None, 5):  # auto, or another size: no poem is generated with it
+        run_eval(cfg, EvalOptions(**{**opts.__dict__, "batch_size": size}), log=lambda m: None)
+        recorded = json.loads((opts.output_dir / "run.json").read_text())["options"]
+        assert recorded["batch_size"] == 3 and recorded["batch_size_option"] == (size or "auto")
+
+
 def test_noop_adapter_is_rejected(run):
     from peft import get_peft_model
 

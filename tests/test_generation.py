@@ -67,6 +67,22 @@ def test_batches_are_per_model_and_by_prompt_length():
     assert [len(j.prompt) for j in got[0]] == [5, 20]
 
 
+def test_the_batch_size_of_generated_rows_is_read_from_their_seeds():
+    from poetbench.generation.backend import Job, batch_seed, batches, generated_batch_size
+
+    jobs = [Job(m, "a", f"t{n}", 0, "x" * n, f"{m}{n}") for m in ("base", "lora") for n in range(1, 6)]
+
+    def rows(size_of, scope="batch"):  # each model's rows as generated in batches of size_of[model]
+        return {j.key: {"key": j.key, "seed": batch_seed(b), "seed_scope": scope}
+                for m in ("base", "lora") for b in batches([j for j in jobs if j.model == m], size_of[m]) for j in b}
+
+    assert generated_batch_size(jobs, rows({"base": 2, "lora": 2})) == 2
+    assert generated_batch_size(jobs, rows({"base": 64, "lora": 64})) == 5  # one batch a model: 5 makes the same
+    assert generated_batch_size(jobs, rows({"base": 2, "lora": 5})) is None  # resumed with another size
+    assert generated_batch_size(jobs, rows({"base": 2, "lora": 2}, scope="request")) is None
+    assert generated_batch_size(jobs, {k: r for k, r in rows({"base": 2, "lora": 2}).items() if k != "base3"}) is None
+
+
 def test_auto_batch_size_on_a_cpu(bank):
     from poetbench.config import SamplingParams
     from poetbench.generation.backend import Job

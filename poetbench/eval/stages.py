@@ -104,7 +104,8 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
 def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list[dict], dict[str, float]]:
     """Every job's row (cached ones read back), and each adapter's probe change. The probe runs in
     the backend that generates, only when there is something to generate."""
-    from poetbench.generation.backend import merge_rank_files, pending, rank_file, rank_files, read_done
+    from poetbench.generation.backend import (generated_batch_size, merge_rank_files, pending, rank_file, rank_files,
+                                              read_done)
     from poetbench.runtime import broadcast, rank, wait_for_everyone, world_size
 
     out = plan.out_dir / GENERATIONS
@@ -118,7 +119,10 @@ def generate(plan: Plan, backend, progress=None, after_batch=None) -> tuple[list
     for f in leftovers:  # (distributed: merged by rank 0 once every rank has finished)
         cached.update(read_done(f))
     missing = [j for j in plan.jobs if j.key not in cached]
-    plan.batch_size = plan.opts.batch_size or (backend.auto_batch_size(plan.jobs, plan.params) if missing else 8)
+    if missing:
+        plan.batch_size = plan.opts.batch_size or backend.auto_batch_size(plan.jobs, plan.params)
+    else:  # nothing to generate: run.json records the size the poems were generated with
+        plan.batch_size = generated_batch_size(plan.jobs, cached) or plan.opts.batch_size or 8
     if world > 1:
         plan.batch_size = broadcast(plan.batch_size)  # the batches (and seeds) must be those of one process
     todo = pending(plan.jobs, cached, plan.batch_size)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,21 @@ def batches(jobs: list[Job], size: int) -> list[list[Job]]:
 
 def pending(jobs: list[Job], done: dict, batch_size: int) -> list[list[Job]]:
     return [b for b in batches(jobs, batch_size) if not all(j.key in done for j in b)]
+
+
+def generated_batch_size(jobs: list[Job], done: dict[str, dict]) -> int | None:
+    """The batch size ``jobs``' rows in ``done`` were generated with, read from their batch seeds: the
+    largest number of one model's rows that share a seed, checked by drawing the batches again. (Where
+    no model has that many jobs, the smaller size makes the same batches.) None when a job has no row,
+    a row's seed is per request, or the rows came from batches of several sizes (a resumed run)."""
+    rows = [done.get(j.key) for j in jobs]
+    if not jobs or any(r is None or r.get("seed_scope") != "batch" for r in rows):
+        return None
+    shared = Counter((j.entry, r["seed"]) for j, r in zip(jobs, rows))
+    size = max(shared.values())
+    if any(batch_seed(b) != done[b[0].key]["seed"] for b in batches(jobs, size)):
+        return None
+    return size
 
 
 def rank_file(out_path: Path, rank: int) -> Path:
