@@ -33,7 +33,8 @@ def main() -> None:
     md = markdown_table(["measure", "value"], [
         ["authors x themes x samples", f"{len(run['authors'])} x 20 x 2"],
         ["poems generated (base for every author + each adapter for its own)", t["poems"]],
-        ["generation", f"{t['generation_s']} s ({t['poems_per_s']} poems/s, batch 8, ≤160 new tokens)"],
+        ["generation", (f"{t['generation_s']} s ({t['poems_per_s']} poems/s, batch {run['options']['batch_size']} "
+                        f"({run['options']['batch_size_option']}), ≤{run['options']['sampling']['max_new_tokens']} new tokens)")],
         ["whole command (load, probe, generate, score, held-out matrix, statistics, report)", f"{wall:.0f} s"],
         ["report.html size (target < 5 MB)", f"{report_mb:.2f} MB"],
     ])
