@@ -102,9 +102,9 @@ class Folds:
     groups: np.ndarray
 
 
-def cv_folds() -> Folds:
+def cv_folds(seed: int = 0) -> Folds:
     """The folds of the choices benches (this one and bench/classifier_models.py); the test splits are
-    not read."""
+    not read. ``seed`` draws the folds (0: the benches' own; bench/classifier_confirm.py draws others)."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     from poetbench.config import OTHER, preset
@@ -119,7 +119,7 @@ def cv_folds() -> Folds:
     records, labels = split_records(config, poets, *TRAIN_SPLITS)
     texts, y = [r["text"] for r in records], np.array(labels)
     groups = np.array([f"{l}:{work_of(r)}" for r, l in zip(records, labels)])
-    folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(texts, y, groups))
+    folds = list(StratifiedGroupKFold(5, shuffle=True, random_state=seed).split(texts, y, groups))
     rng = random.Random(0)
     moved = [retypeset(t, rng) for t in texts]
     cut = [pieces(m, 8) if t.count("\n") >= 15 else [m] for t, m in zip(texts, moved)]  # 16+ lines: ~8-line pieces

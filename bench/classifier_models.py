@@ -65,9 +65,10 @@ def markov_log_proba(data, train, test) -> list[np.ndarray]:
     return [calibrate.predict_log_proba(chains.scores(v)) for v in held_out_views(data, test)]
 
 
-def fold_features(pipeline, data, train, test) -> tuple[dict, np.ndarray, np.ndarray, list[int]]:
+def fold_features(pipeline, data, train, test, extra: bool = True) -> tuple[dict, np.ndarray, np.ndarray, list[int]]:
     """The fold's blocks, each fitted on the training poems and their pieces: name -> (training rows,
-    [held-out views]) weighted as in the judge; the training labels and groups; the views' sizes."""
+    [held-out views]) weighted as in the judge; the training labels and groups; the views' sizes.
+    ``extra``: the candidate blocks (``extra_blocks``) too."""
     from joblib import Parallel, delayed
 
     from poetbench.style.augment import augmented
@@ -77,7 +78,7 @@ def fold_features(pipeline, data, train, test) -> tuple[dict, np.ndarray, np.nda
     union = pipeline.named_steps["features"]
     Xn, views = norm.transform(X), [norm.transform(v) for v in held_out_views(data, test)]
     specs = [(n, t, (union.transformer_weights or {}).get(n, 1.0)) for n, t in union.transformer_list]
-    specs += list(extra_blocks().values())
+    specs += list(extra_blocks().values()) if extra else []
     done = Parallel(n_jobs=min(2, os.cpu_count() or 1))(delayed(_fit_block)(t, w, Xn, views) for _, t, w in specs)
     return {n: d for (n, _, _), d in zip(specs, done)}, y, groups, [len(v) for v in views]
 

@@ -1,0 +1,78 @@
+"""A second draw of the folds for the style-judge candidates that pass the choice rule.
+
+    .venv/bin/python bench/classifier_confirm.py ["Crammer-Singer LinearSVC" ...]
+
+The choices benches (bench/classifier_choices.py, bench/classifier_models.py) judge every candidate on
+one draw of 5 folds (seed 0). A candidate whose gain over the shipped judge is small may pass the rule
+on that draw by how the works fell into folds. So, the rule as decided on 2026-12-05 before any figure
+of a second draw was seen: a candidate that passes ``CHOICE_RULE`` on the benches' folds ships only
+when it passes it again on a second draw (``cv_folds(seed=1)``: the same poems and works, the same
+figures, other folds). The second draw only confirms: it never makes a candidate ship that the first
+did not pass, and nothing is chosen on it.
+
+The candidates are the classifiers of bench/_judges.py (``classifiers``) named on the command line;
+without names, the one that passes now (Crammer-Singer LinearSVC, bench/classifier_models.py). Each
+fold's blocks are the shipped judge's, fitted once on the fold's training poems and their pieces and
+shared, as in bench/classifier_models.py. Prints a table and updates bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_section  # noqa: E402
+from _judges import SHIPPED, block_spans, classifiers  # noqa: E402
+from classifier_choices import Scores, cv_folds, fold_scores  # noqa: E402
+from classifier_models import fold_features  # noqa: E402
+
+PASSING = ["Crammer-Singer LinearSVC"]  # passes the rule on the benches' folds (bench/classifier_models.py)
+SEED = 1  # the second draw
+
+
+def main() -> None:
+    run_judge_bench(lambda: run(sys.argv[1:] or PASSING))
+
+
+def run(names: list[str]) -> None:
+    from poetbench.style.features import FEATURE_CONFIG, build_pipeline
+
+    data = cv_folds(seed=SEED)
+    pipeline = build_pipeline()
+    dense_weight = pipeline.named_steps["features"].transformer_weights["prosody"]
+    base = [n for n, _ in pipeline.named_steps["features"].transformer_list]
+    scores: dict[str, Scores] = {}
+    for fold, (train, test) in enumerate(data.folds):
+        blocks, y, groups, _ = fold_features(pipeline, data, train, test, extra=False)
+        spans = block_spans({n: blocks[n][0].shape[1] for n in base})
+        models = classifiers(pipeline.named_steps["classify"], spans, dense_weight)
+        unknown = set(names) - set(models)
+        if unknown:
+            raise SystemExit(f"no candidate {', '.join(sorted(unknown))}; known: {', '.join(models)}")
+        Z = sparse.hstack([blocks[n][0] for n in base]).tocsr()
+        views = [sparse.hstack([blocks[n][1][v] for n in base]).tocsr() for v in range(3)]
+        for name in [SHIPPED, *names]:
+            model = models[name].fit(Z, y, groups=groups)
+            labels = [np.asarray(model.classes_)[model.predict_proba(v).argmax(axis=1)] for v in views]
+            scores.setdefault(name, Scores()).add(fold_scores(data, test, *labels))
+            print(f"fold {fold + 1} {name}: re-typeset macro-F1 {scores[name].moved[-1]:.4f}", flush=True)
+    shipped = np.array(scores[SHIPPED].moved)
+    gains = {n: np.array(scores[n].moved) - shipped for n in names}
+    md = markdown_table(Scores.headers(data.poets), [scores[n].row(n) for n in scores])
+    note = (f"`bench/classifier_confirm.py`, judge features version {FEATURE_CONFIG['version']}: a second draw of the "
+            f"5 folds (seed {SEED}; the benches' own are seed 0) over the same poets' train + val poems, works kept "
+            "whole, test splits not read, for the candidates that pass the rule on the benches' folds. Rule (decided "
+            f"before any second-draw figure): such a candidate ships only when {CHOICE_RULE} on this draw too; "
+            "nothing is chosen here. Paired gain per fold over the shipped judge, re-typeset whole poems: "
+            + "; ".join(f"{n}: " + ", ".join(f"{d:+.3f}" for d in g) + f" (mean {g.mean():+.4f}, sd {g.std():.4f}: "
+                        + ("confirmed" if real_gain(g) else "not confirmed") + ")" for n, g in gains.items()) + ".")
+    print(md + "\n\n" + note)
+    update_section("classifier-confirm", "## Style classifier: a second draw of the folds (CV)\n\n" + note + "\n\n" + md)
+
+
+if __name__ == "__main__":
+    main()
