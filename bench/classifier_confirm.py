@@ -47,14 +47,14 @@ def run(names: list[str]) -> None:
     base = [n for n, _ in pipeline.named_steps["features"].transformer_list]
     scores: dict[str, Scores] = {}
     for fold, (train, test) in enumerate(data.folds):
-        blocks, y, groups, _ = fold_features(pipeline, data, train, test, extra=False)
+        blocks, y, groups, sizes = fold_features(pipeline, data, train, test, extra=False)
         spans = block_spans({n: blocks[n][0].shape[1] for n in base})
         models = classifiers(pipeline.named_steps["classify"], spans, dense_weight)
         unknown = set(names) - set(models)
         if unknown:
             raise SystemExit(f"no candidate {', '.join(sorted(unknown))}; known: {', '.join(models)}")
         Z = sparse.hstack([blocks[n][0] for n in base]).tocsr()
-        views = [sparse.hstack([blocks[n][1][v] for n in base]).tocsr() for v in range(3)]
+        views = [sparse.hstack([blocks[n][1][v] for n in base]).tocsr() for v in range(len(sizes))]
         for name in [SHIPPED, *names]:
             model = models[name].fit(Z, y, groups=groups)
             labels = [np.asarray(model.classes_)[model.predict_proba(v).argmax(axis=1)] for v in views]
