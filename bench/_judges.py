@@ -1,15 +1,19 @@
 """The other kinds of style judge bench/classifier_models.py tries (its docstring says why): added
 feature blocks (word forms; text distortion), classifiers that replace the judge's own (one-vs-one,
-Crammer-Singer, logistic regression, a model per feature block), and character Markov chains."""
+Crammer-Singer, logistic regression, a model per feature block), and character Markov chains; and a
+fold's feature blocks, fitted once and shared by the candidates (``fold_features``)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+
+from classifier_choices import held_out_views
 
 SHIPPED = "shipped"  # the judge as trained
 _WORD = re.compile(r"\w+")
@@ -167,3 +171,26 @@ def block_spans(widths: dict[str, int]) -> dict[str, tuple[int, int]]:
     """Each feature block's columns (start, end) in the stacked matrix, from the blocks' widths in order."""
     starts = np.cumsum([0, *widths.values()])
     return {n: (int(a), int(b)) for n, a, b in zip(widths, starts[:-1], starts[1:])}
+
+
+def fold_features(pipeline, data, train, test, extra: bool = True) -> tuple[dict, np.ndarray, np.ndarray, list[int]]:
+    """The fold's blocks, each fitted on the training poems and their pieces: name -> (training rows,
+    [held-out views]) weighted as in the judge; the training labels and groups; the views' sizes.
+    ``extra``: the candidate blocks (``extra_blocks``) too."""
+    from joblib import Parallel, delayed
+
+    from poetbench.style.augment import augmented
+
+    X, y, groups = augmented([data.texts[i] for i in train], data.y[train])
+    norm = pipeline.named_steps["normalise"]
+    union = pipeline.named_steps["features"]
+    Xn, views = norm.transform(X), [norm.transform(v) for v in held_out_views(data, test)]
+    specs = [(n, t, (union.transformer_weights or {}).get(n, 1.0)) for n, t in union.transformer_list]
+    specs += list(extra_blocks().values()) if extra else []
+    done = Parallel(n_jobs=min(2, os.cpu_count() or 1))(delayed(_fit_block)(t, w, Xn, views) for _, t, w in specs)
+    return {n: d for (n, _, _), d in zip(specs, done)}, y, groups, [len(v) for v in views]
+
+
+def _fit_block(transformer, weight, X, views):
+    t = clone(transformer)
+    return (sparse.csr_matrix(t.fit_transform(X)) * weight, [sparse.csr_matrix(t.transform(v)) * weight for v in views])

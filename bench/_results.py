@@ -53,6 +53,16 @@ def real_gain(gains) -> bool:
     return bool(g.mean() > 0 and g.mean() > g.std())
 
 
+def verdict(gains) -> str:
+    """Per-fold gains (a second draw of the folds: bench/classifier_confirm.py), their mean and sd, and whether
+    they pass ``CHOICE_RULE`` ("confirmed")."""
+    import numpy as np
+
+    g = np.asarray(gains)
+    return (", ".join(f"{d:+.3f}" for d in g) + f" (mean {g.mean():+.4f}, sd {g.std():.4f}: "
+            + ("confirmed" if real_gain(g) else "not confirmed") + ")")
+
+
 def run_judge_bench(run) -> None:
     """``run()`` of a bench that fits the style judge: from the project root, with joblib's warning of a
     restarted worker silenced for the whole run (a pool may warn of one after a fit has returned)."""

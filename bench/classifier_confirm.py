@@ -25,10 +25,9 @@ import numpy as np
 from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_section  # noqa: E402
-from _judges import SHIPPED, block_spans, classifiers  # noqa: E402
+from _results import CHOICE_RULE, markdown_table, run_judge_bench, update_section, verdict  # noqa: E402
+from _judges import SHIPPED, block_spans, classifiers, fold_features  # noqa: E402
 from classifier_choices import Scores, cv_folds, fold_scores  # noqa: E402
-from classifier_models import fold_features  # noqa: E402
 
 PASSING = ["Crammer-Singer LinearSVC"]  # passes the rule on the benches' folds (bench/classifier_models.py)
 SEED = 1  # the second draw
@@ -38,38 +37,51 @@ def main() -> None:
     run_judge_bench(lambda: run(sys.argv[1:] or PASSING))
 
 
-def run(names: list[str]) -> None:
-    from poetbench.style.features import FEATURE_CONFIG, build_pipeline
+def second_draw(names: list[str], added: dict[str, list[str]] | None = None) -> tuple[dict, dict, list[str]]:
+    """``Scores`` of the shipped judge and of each of ``names`` on the second draw of the folds, each
+    name's paired gains per fold over the shipped judge (re-typeset whole poems), and the poets. A name is a classifier
+    of ``classifiers`` or a key of ``added``: the shipped classifier on those blocks (``extra_blocks``'
+    keys beside the shipped ones, as bench/classifier_models.py builds it)."""
+    from sklearn.base import clone
 
+    from poetbench.style.features import build_pipeline
+
+    added = added or {}
     data = cv_folds(seed=SEED)
     pipeline = build_pipeline()
     dense_weight = pipeline.named_steps["features"].transformer_weights["prosody"]
     base = [n for n, _ in pipeline.named_steps["features"].transformer_list]
     scores: dict[str, Scores] = {}
     for fold, (train, test) in enumerate(data.folds):
-        blocks, y, groups, sizes = fold_features(pipeline, data, train, test, extra=False)
+        blocks, y, groups, sizes = fold_features(pipeline, data, train, test, extra=bool(added))
         spans = block_spans({n: blocks[n][0].shape[1] for n in base})
-        models = classifiers(pipeline.named_steps["classify"], spans, dense_weight)
+        models = {n: (base, m) for n, m in classifiers(pipeline.named_steps["classify"], spans, dense_weight).items()}
+        models.update({n: (used, clone(pipeline.named_steps["classify"])) for n, used in added.items()})
         unknown = set(names) - set(models)
         if unknown:
             raise SystemExit(f"no candidate {', '.join(sorted(unknown))}; known: {', '.join(models)}")
-        Z = sparse.hstack([blocks[n][0] for n in base]).tocsr()
-        views = [sparse.hstack([blocks[n][1][v] for n in base]).tocsr() for v in range(len(sizes))]
         for name in [SHIPPED, *names]:
-            model = models[name].fit(Z, y, groups=groups)
+            used, model = models[name]
+            model.fit(sparse.hstack([blocks[n][0] for n in used]).tocsr(), y, groups=groups)
+            views = [sparse.hstack([blocks[n][1][v] for n in used]).tocsr() for v in range(len(sizes))]
             labels = [np.asarray(model.classes_)[model.predict_proba(v).argmax(axis=1)] for v in views]
             scores.setdefault(name, Scores()).add(fold_scores(data, test, *labels))
-            print(f"fold {fold + 1} {name}: re-typeset macro-F1 {scores[name].moved[-1]:.4f}", flush=True)
+            print(f"second draw, fold {fold + 1} {name}: re-typeset macro-F1 {scores[name].moved[-1]:.4f}", flush=True)
     shipped = np.array(scores[SHIPPED].moved)
-    gains = {n: np.array(scores[n].moved) - shipped for n in names}
-    md = markdown_table(Scores.headers(data.poets), [scores[n].row(n) for n in scores])
+    return scores, {n: np.array(scores[n].moved) - shipped for n in names}, data.poets
+
+
+def run(names: list[str]) -> None:
+    from poetbench.style.features import FEATURE_CONFIG
+
+    scores, gains, poets = second_draw(names)
+    md = markdown_table(Scores.headers(poets), [scores[n].row(n) for n in scores])
     note = (f"`bench/classifier_confirm.py`, judge features version {FEATURE_CONFIG['version']}: a second draw of the "
             f"5 folds (seed {SEED}; the benches' own are seed 0) over the same poets' train + val poems, works kept "
             "whole, test splits not read, for the candidates that pass the rule on the benches' folds. Rule (decided "
             f"before any second-draw figure): such a candidate ships only when {CHOICE_RULE} on this draw too; "
             "nothing is chosen here. Paired gain per fold over the shipped judge, re-typeset whole poems: "
-            + "; ".join(f"{n}: " + ", ".join(f"{d:+.3f}" for d in g) + f" (mean {g.mean():+.4f}, sd {g.std():.4f}: "
-                        + ("confirmed" if real_gain(g) else "not confirmed") + ")" for n, g in gains.items()) + ".")
+            + "; ".join(f"{n}: {verdict(g)}" for n, g in gains.items()) + ".")
     print(md + "\n\n" + note)
     update_section("classifier-confirm", "## Style classifier: a second draw of the folds (CV)\n\n" + note + "\n\n" + md)
 

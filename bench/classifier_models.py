@@ -24,6 +24,9 @@ shared by every candidate, which adds a block or replaces the classifier (bench/
   ``w`` times its log-probability added to the shipped judge's (``MARKOV_WEIGHTS``; no weight is chosen
   here: a shipped mix would choose it inside the training folds).
 
+A candidate judge that passes the rule is drawn again: it must pass it on a second draw of the folds
+too (bench/classifier_confirm.py), and only then is it timed against the 30 s training target.
+
 Then the Lermontov-Pushkin trade-off: the shipped judge's re-typeset CV probabilities with Lermontov's
 log-probability raised or lowered by ``b`` (what any class weight or prior on him would do), each poet's
 recall and the macro-F1 for each ``b``. Updates bench/RESULTS.md and bench/results.json.
@@ -31,7 +34,6 @@ recall and the macro-F1 for each ``b``. Updates bench/RESULTS.md and bench/resul
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -40,9 +42,11 @@ from scipy import sparse
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section  # noqa: E402
-from _judges import SHIPPED, CharMarkov, block_spans, classifiers, extra_blocks  # noqa: E402
+from _results import (CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section,  # noqa: E402
+                      verdict)
+from _judges import SHIPPED, CharMarkov, block_spans, classifiers, extra_blocks, fold_features  # noqa: E402
 from classifier_choices import Scores, cv_folds, fold_scores, held_out_views  # noqa: E402
+from classifier_confirm import second_draw  # noqa: E402
 
 SHIFTS = np.round(np.arange(-1.0, 1.51, 0.25), 2)  # Lermontov's log-probability shifts
 MARKOV_WEIGHTS = (0, 0.25, 0.5, 1.0)  # the chains' log-probability added to the shipped judge's (0: the chains alone)
@@ -63,29 +67,6 @@ def markov_log_proba(data, train, test) -> list[np.ndarray]:
     chains = CharMarkov().fit(texts, y)
     assert list(calibrate.classes_) == chains.poets_ == list(data.poets)
     return [calibrate.predict_log_proba(chains.scores(v)) for v in held_out_views(data, test)]
-
-
-def fold_features(pipeline, data, train, test, extra: bool = True) -> tuple[dict, np.ndarray, np.ndarray, list[int]]:
-    """The fold's blocks, each fitted on the training poems and their pieces: name -> (training rows,
-    [held-out views]) weighted as in the judge; the training labels and groups; the views' sizes.
-    ``extra``: the candidate blocks (``extra_blocks``) too."""
-    from joblib import Parallel, delayed
-
-    from poetbench.style.augment import augmented
-
-    X, y, groups = augmented([data.texts[i] for i in train], data.y[train])
-    norm = pipeline.named_steps["normalise"]
-    union = pipeline.named_steps["features"]
-    Xn, views = norm.transform(X), [norm.transform(v) for v in held_out_views(data, test)]
-    specs = [(n, t, (union.transformer_weights or {}).get(n, 1.0)) for n, t in union.transformer_list]
-    specs += list(extra_blocks().values()) if extra else []
-    done = Parallel(n_jobs=min(2, os.cpu_count() or 1))(delayed(_fit_block)(t, w, Xn, views) for _, t, w in specs)
-    return {n: d for (n, _, _), d in zip(specs, done)}, y, groups, [len(v) for v in views]
-
-
-def _fit_block(transformer, weight, X, views):
-    t = clone(transformer)
-    return (sparse.csr_matrix(t.fit_transform(X)) * weight, [sparse.csr_matrix(t.transform(v)) * weight for v in views])
 
 
 def judge_texts() -> tuple[list[str], list[str]]:
@@ -213,8 +194,10 @@ def run() -> None:
     ships = [n for n in gains if real_gain(gains[n])]
     blocks_of = {n: [m for m in extra if f"+ {m}" in n] for n in added}
     judges = [n for n in ships if n in added or n in classifiers_named]  # the chains are no judge yet: not timed
-    timed = judge_seconds([SHIPPED, *judges], blocks_of) if ships else {}
-    within = [n for n in judges if timed[n] < TRAIN_TARGET_S]
+    second = second_draw(judges, {n: added[n] for n in judges if n in added})[1] if judges else {}
+    confirmed = [n for n in judges if real_gain(second[n])]
+    timed = judge_seconds([SHIPPED, *confirmed], blocks_of) if confirmed else {}
+    within = [n for n in confirmed if timed[n] < TRAIN_TARGET_S]
     shift_rows, both = tradeoff(shipped_probas, poets)
     note = (f"Judge features version {FEATURE_CONFIG['version']}. 5-fold CV over the poets' train + val poems, the folds and figures of bench/classifier_choices.py "
             "(works kept whole; test splits not read); each fold's feature blocks are the shipped judge's, fitted "
@@ -228,14 +211,17 @@ def run() -> None:
             + f"a candidate ships when {CHOICE_RULE} (the rule of every bench/ script): "
             + (f"{', '.join(ships)} do{'es' if len(ships) == 1 else ''}. " if ships else
                "none does, so the shipped judge stays. ")
+            + (f"It must pass the rule again on a second draw of the folds (bench/classifier_confirm.py, seed 1): "
+               + "; ".join([f"{n}: {verdict(second[n])}" for n in judges]
+                           + [f"{n}: not drawn again (no judge is built with it yet)" for n in ships if n not in judges])
+               + ". " if ships else "")
             + (f"A judge must also train in under {TRAIN_TARGET_S:.0f} s on 2 cores (bench/classifier.py): the whole judge, every class "
                f"on train + val, trains in {timed[SHIPPED]:.1f} s as shipped, "
-               + ", ".join([f"{timed[n]:.1f} s {n}" for n in judges]
-                           + [f"{n} not timed (no judge is built with it yet)" for n in ships if n not in judges])
+               + ", ".join(f"{timed[n]:.1f} s {n}" for n in confirmed)
                + " (median of 2 runs each, alternating, this process). "
                + (f"Within it: {', '.join(within)}; ship the best of them. " if within else
-                  "None of them is within it, so the shipped judge stays until the judge trains faster. " if judges else "")
-               if ships else ""))
+                  "None of them is within it, so the shipped judge stays until the judge trains faster. ")
+               if confirmed else "None is confirmed, so the shipped judge stays. " if ships else ""))
     shifts = markdown_table(["Lermontov's log-probability shifted by", *[f"CV recall {p}" for p in poets],
                              "CV macro-F1"], shift_rows)
     note_shift = (f"Lermontov against Pushkin, the shipped judge's re-typeset CV probabilities with Lermontov's "
