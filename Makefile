@@ -51,18 +51,23 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # CPU benchmarks: each prints a table and updates bench/RESULTS.md and bench/results.json.
-# generation.py needs trained tiny adapters (run `make demo` first). bench/gpu_seed.py is the GPU
+# generation.py and eval_tiny.py need trained tiny adapters (run `make demo` first). bench/gpu_seed.py is the GPU
 # one: run it by hand on a GPU machine (see its docstring).
 bench: $(STAMP)
 	$(BIN)/python bench/prosody.py
 	$(BIN)/python bench/prosody_accuracy.py
 	$(BIN)/python bench/rhyme_cv.py
+	$(BIN)/python bench/rhyme_pairs.py
 	$(BIN)/python bench/stress_cv.py
 	$(BIN)/python bench/stress_peers.py
 	$(BIN)/python bench/classifier.py
 	$(BIN)/python bench/classifier_choices.py
 	$(BIN)/python bench/classifier_models.py
+	$(BIN)/python bench/classifier_confirm.py
 	$(BIN)/python bench/classifier_speed.py
 	$(BIN)/python bench/detectability.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/generation_speed.py
+	$(BIN)/python bench/eval_tiny.py
+	$(BIN)/python bench/train_tiny.py
+	$(BIN)/python bench/demo.py
