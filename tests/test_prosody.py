@@ -58,6 +58,25 @@ def test_textbook_meters(dic, text, meter, feet, scheme):
         assert result.regularity >= 0.75
 
 
+def test_a_built_dictionary_is_sorted_for_its_binary_searches(tmp_path):
+    """Forms and reversed forms in byte order, each form found again with its code, the suffix fallback
+    reading the reversed array; a form in both files merges its readings."""
+    import numpy as np
+
+    from poetbench.prosody.stress import StressDictionary
+
+    (tmp_path / "a.dic").write_bytes("дом(|а|ами)\t1\nяблок(о|а)\t1\nабажур(|ы)\t3\nзамок\t1\nзам(ок)\t2\n"
+                                     "в-одиночку\t3\nёлк(а)\t1\"\n".encode("cp1251"))
+    (tmp_path / "b.dic").write_bytes("дома\t2\n".encode("cp1251"))
+    d = StressDictionary.build([tmp_path / "a.dic", tmp_path / "b.dic"])
+    assert np.all(d.words[:-1] < d.words[1:]) and np.all(d.rwords[:-1] < d.rwords[1:])
+    assert sorted(w[::-1] for w in d.words) == list(d.rwords)
+    assert d.lookup("абажуры").primary == (3,) and d.lookup("елка").yo == (True,)
+    assert set(d.lookup("замок").primary) == {1, 2} and set(d.lookup("дома").primary) == {1, 2}
+    assert d.lookup("в-одиночку") is not None and d.lookup("кот") is None
+    assert d.by_suffix("абажурами") == (3,)  # абажу́рами: до́мами's stress counted from the end (reversed array)
+
+
 def test_stress_marks_and_clausulas(dic):
     from poetbench.prosody.scan import scan_poem
 

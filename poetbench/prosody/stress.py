@@ -133,15 +133,14 @@ class StressDictionary:
                     merged[form] = code
         table = sorted(set(merged.values()))
         index = {c: i for i, c in enumerate(table)}
-        forms = sorted(merged)
-        enc = [f.encode("cp1251", errors="replace") for f in forms]
-        words = np.array(enc, dtype=f"S{max(map(len, enc))}")
-        codes = np.array([index[merged[f]] for f in forms], dtype=np.uint16)
-        rforms = sorted(forms, key=lambda f: f[::-1])
-        renc = [f[::-1].encode("cp1251", errors="replace") for f in rforms]
-        rwords = np.array(renc, dtype=words.dtype)
-        rcodes = np.array([index[merged[f]] for f in rforms], dtype=np.uint16)
-        return cls(words, codes, rwords, rcodes, table)
+        # cp1251 is one byte a letter: the forms encoded at once, reversed as bytes, sorted by numpy (in the
+        # byte order the lookups' binary search compares in)
+        enc = "\n".join(merged).encode("cp1251", errors="replace").split(b"\n")
+        width = f"S{max(map(len, enc))}"
+        forms, reversed_forms = np.array(enc, dtype=width), np.array([b[::-1] for b in enc], dtype=width)
+        codes = np.array([index[c] for c in merged.values()], dtype=np.uint16)
+        order, rorder = np.argsort(forms, kind="stable"), np.argsort(reversed_forms, kind="stable")
+        return cls(forms[order], codes[order], reversed_forms[rorder], codes[rorder], table)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
