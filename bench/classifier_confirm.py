@@ -39,9 +39,9 @@ def main() -> None:
 
 def second_draw(names: list[str], added: dict[str, list[str]] | None = None) -> tuple[dict, dict, list[str]]:
     """``Scores`` of the shipped judge and of each of ``names`` on the second draw of the folds, each
-    name's paired gains per fold over the shipped judge (re-typeset whole poems), and the poets. A name is a classifier
-    of ``classifiers`` or a key of ``added``: the shipped classifier on those blocks (``extra_blocks``'
-    keys beside the shipped ones, as bench/classifier_models.py builds it)."""
+    name's paired gains per fold over the shipped judge (re-typeset whole poems), and the poets. A name
+    is a classifier of ``classifiers`` or a key of ``added``: the shipped classifier on those blocks
+    (``extra_blocks``' keys beside the shipped ones, as bench/classifier_models.py builds it)."""
     from sklearn.base import clone
 
     from poetbench.style.features import build_pipeline
