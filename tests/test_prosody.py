@@ -221,6 +221,19 @@ def test_stanzas_and_four_quatrains(dic):
     assert not scan_poem(q, dic).four_quatrains
 
 
+def test_latin_lookalike_letters_in_a_cyrillic_word_are_read_as_cyrillic(dic):
+    from poetbench.prosody.scan import scan_poem
+    from poetbench.words import cyrillic_lookalikes
+
+    q = "Мой дядя самых честных правил,\nКогда не в шутку занемог,\nОн уважать себя заставил\nИ лучше выдумать не мог."
+    typed = q.replace("самых", "сaмых").replace("Когда", "Koгдa").replace("мог.", "мoг.")  # Latin a, K, o
+    assert typed != q and cyrillic_lookalikes(typed) == q
+    assert cyrillic_lookalikes("Hello, мир: OK") == "Hello, мир: OK"  # a wholly Latin word stays
+    got, want = scan_poem(typed, dic), scan_poem(q, dic)
+    assert (got.meter, got.feet, got.rhyme_scheme) == (want.meter, want.feet, want.rhyme_scheme) == ("iamb", 4, "ABAB")
+    assert [line.syllables for line in got.lines] == [line.syllables for line in want.lines]
+
+
 @pytest.mark.parametrize("text", ["", "   \n\n", "Hello world\nthis is English", "12345 !!! ...",
                                   "слово " * 20000, "\n".join(["Ночь, улица, фонарь, аптека"] * 3000)])
 def test_odd_input_has_a_defined_result(dic, text):

@@ -23,7 +23,7 @@ from sklearn.svm import LinearSVC
 
 from poetbench.corpus.cleaning import LETTER, clean_text
 from poetbench.style.openset import MAX_FALSE_OTHER, OTHER_LABEL, OpenSet
-from poetbench.words import lemma, part_of_speech, words
+from poetbench.words import cyrillic_lookalikes, lemma, part_of_speech, words
 
 
 # Function words: prepositions, conjunctions, particles, pronouns (the stylometrist's classic set).
@@ -62,8 +62,6 @@ _DOTS = re.compile(r"\.{2,}|…")
 _EDITORIAL_BRACKETS = re.compile(r"[\[\]<>]")
 _SPACED_DOTS = re.compile(r"\.(?: \.){2,}")
 _SUBTITLE = re.compile(r"\A\s*\([^()\n]*\)\s*(?:\n|\Z)")
-_MIXED_WORD = re.compile(r"\b(?=\w*[А-Яа-яЁё])(?=\w*[A-Za-z])\w+\b")
-_HOMOGLYPHS = str.maketrans("aceopxyABCEHKMOPTX", "асеорхуАВСЕНКМОРТХ")
 
 
 def edition_free(text: str) -> str:
@@ -86,7 +84,7 @@ def edition_free(text: str) -> str:
     text = _DOTS.sub("…", text)
     text = _EDITORIAL_BRACKETS.sub("", text)
     text = text.replace("ё", "е").replace("Ё", "Е")
-    text = _MIXED_WORD.sub(lambda m: m.group(0).translate(_HOMOGLYPHS), text)
+    text = cyrillic_lookalikes(text)
     return "\n".join(line for line in text.split("\n") if LETTER.search(line))  # no stanza breaks either
 
 
