@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 
+from poetbench.words import cyrillic_lookalikes
 from poetbench.words import words as split_words
 
 
 def words(text: str) -> list[str]:
-    return split_words(text, fold_yo=True)
+    """The words the text metrics count and compare: ``ё`` as ``е``, and a Latin look-alike letter in a
+    Cyrillic word as Cyrillic (so a training line retyped with a Latin ``о`` still counts as copied)."""
+    return split_words(cyrillic_lookalikes(text), fold_yo=True)
+
+
+def _lines(text: str, min_words: int = 0) -> list[str]:
+    """The text's lines as the memorisation and repetition metrics compare them: stripped, lowercased,
+    look-alike letters made Cyrillic; only those of ``min_words`` words or more."""
+    return [ln.strip().lower() for ln in cyrillic_lookalikes(text).split("\n")
+            if ln.strip() and len(ln.split()) >= min_words]
 
 
 def distinct_n(tokens: list[str], n: int) -> float:
@@ -19,7 +29,7 @@ def distinct_n(tokens: list[str], n: int) -> float:
 def text_stats(text: str) -> dict[str, float]:
     """Length, lexical diversity (distinct-1/2) and repetition (share of repeated lines)."""
     w = words(text)
-    lines = [ln.strip().lower() for ln in text.split("\n") if ln.strip()]
+    lines = _lines(text)
     repeated = sum(c - 1 for c in Counter(lines).values() if c > 1)
     return {"words": len(w), "lines": len(lines), "distinct_1": distinct_n(w, 1), "distinct_2": distinct_n(w, 2),
             "repeated_lines": repeated / len(lines) if lines else 0.0}
@@ -31,7 +41,7 @@ class Memorisation:
 
     def __init__(self, training_texts: list[str], n: int = 8):
         self.n = n
-        self.lines = {ln.strip().lower() for t in training_texts for ln in t.split("\n") if len(ln.split()) >= 3}
+        self.lines = {ln for t in training_texts for ln in _lines(t, 3)}
         self.texts = [words(t) for t in training_texts]
         self.grams = {k: {tuple(t[i: i + k]) for t in self.texts for i in range(len(t) - k + 1)}
                       for k in range(1, n + 1)}
@@ -59,7 +69,7 @@ class Memorisation:
         return best
 
     def copied_line_share(self, text: str) -> float:
-        lines = [ln.strip().lower() for ln in text.split("\n") if len(ln.split()) >= 3]
+        lines = _lines(text, 3)
         return sum(ln in self.lines for ln in lines) / len(lines) if lines else 0.0
 
 
