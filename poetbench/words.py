@@ -3,8 +3,9 @@
 ``words(text)`` lowercases and finds runs of Cyrillic or Latin letters, joined by inner hyphens
 (``кто-то``, ``когда-нибудь``); ``ё`` is kept unless ``fold_yo`` (then read as ``е``, for comparing
 texts that spell it either way). The prosody scanner uses ``MARKED_WORD``: the same letters, case
-kept, with the stress marks it reads and writes. ``cyrillic_lookalikes`` makes a Latin look-alike
-letter inside a Cyrillic word Cyrillic (the scanner and the style judge read text through it).
+kept, with the stress marks it reads and writes. ``readable`` is a text as its reader sees it (``й`` and
+``ё`` one letter each, no invisible format characters, a Latin look-alike letter inside a Cyrillic word
+made Cyrillic: ``cyrillic_lookalikes``); the scanner and the text metrics read poems through it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,35 @@ CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _LOOKALIKE = re.compile("[aceopxyABCEHKMOPTX]")
 _MIXED_WORD = re.compile(r"\b(?=\w*[А-Яа-яЁё])(?=\w*[A-Za-z])\w+\b")
 _TO_CYRILLIC = str.maketrans("aceopxyABCEHKMOPTX", "асеорхуАВСЕНКМОРТХ")
+
+
+# Unicode's format characters (category Cf, Unicode 14): invisible in print, but inside a word they cut it
+# in two for every tokenizer (a soft hyphen or zero-width space from a web page, a word joiner, a BOM,
+# direction marks). tests/test_words.py checks this class against unicodedata.
+INVISIBLE = re.compile("[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+                       "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+# й and ё are one letter each however they were typed; a stress mark is a mark of its own, also on the
+# two vowels Unicode has precomposed with a grave (ѐ, ѝ)
+_ONE_LETTER = {"и\u0306": "й", "И\u0306": "Й", "е\u0308": "ё", "Е\u0308": "Ё",
+               "ѐ": "е\u0300", "ѝ": "и\u0300", "Ѐ": "Е\u0300", "Ѝ": "И\u0300"}
+_NOT_ONE_LETTER = re.compile("[иИеЕ][\u0306\u0308]|[ѐѝЀЍ]")
+# what a plain text holds (ASCII, Cyrillic but ѐ and ѝ, Latin-1 but the soft hyphen, dashes, quotes and the
+# like): a text with nothing else needs no more than its look-alikes fixed
+_UNUSUAL = re.compile("[^\x00-\x7f\u0400-\u044f\u0451-\u045c\u045e-\u045f\u00a0-\u00ac\u00ae-\u00ff"
+                      "\u2010-\u2027\u2030-\u205f]")
+
+
+def readable(text: str) -> str:
+    """``text`` as its reader sees it: ``й`` and ``ё`` one letter each (typed as ``и`` or ``е`` and a
+    combining mark, they cut a word for any tokenizer), stress marks marks of their own (``ѐ`` read as
+    ``е`` and a grave), no invisible format characters (``INVISIBLE``), Latin look-alike letters in
+    Cyrillic words made Cyrillic (``cyrillic_lookalikes``). Stress marks stay: the scanner reads them."""
+    if _UNUSUAL.search(text):
+        text = _NOT_ONE_LETTER.sub(lambda m: _ONE_LETTER[m.group(0)], INVISIBLE.sub("", text))
+    return cyrillic_lookalikes(text)
 
 
 def cyrillic_lookalikes(text: str) -> str:

@@ -221,7 +221,7 @@ def test_stanzas_and_four_quatrains(dic):
     assert not scan_poem(q, dic).four_quatrains
 
 
-def test_latin_lookalike_letters_in_a_cyrillic_word_are_read_as_cyrillic(dic):
+def test_a_poem_typed_with_lookalike_or_invisible_characters_scans_as_printed(dic):
     from poetbench.prosody.scan import scan_poem
     from poetbench.words import cyrillic_lookalikes
 
@@ -231,6 +231,10 @@ def test_latin_lookalike_letters_in_a_cyrillic_word_are_read_as_cyrillic(dic):
     assert cyrillic_lookalikes("Hello, мир: OK") == "Hello, мир: OK"  # a wholly Latin word stays
     got, want = scan_poem(typed, dic), scan_poem(q, dic)
     assert (got.meter, got.feet, got.rhyme_scheme) == (want.meter, want.feet, want.rhyme_scheme) == ("iamb", 4, "ABAB")
+    assert [line.syllables for line in got.lines] == [line.syllables for line in want.lines]
+    invisible = q.replace("дядя", "дя\u00adдя").replace("честных", "чест\u200bных").replace("Мой", "Мо\u0438\u0306")
+    got = scan_poem(invisible, dic)  # a soft hyphen, a zero-width space, a й typed as и and a breve
+    assert (got.meter, got.feet, got.rhyme_scheme) == (want.meter, want.feet, want.rhyme_scheme)
     assert [line.syllables for line in got.lines] == [line.syllables for line in want.lines]
 
 

@@ -31,3 +31,27 @@ def test_copying_retyped_with_latin_lookalike_letters_is_still_copying():
     assert memo.longest_run(copy) == 11 and memo.copied_line_share(copy) == 1.0  # every word, every line
     assert cyrillic_lookalikes("Ray-Ban и ночь") == "Ray-Ban и ночь"  # Latin words stay Latin
     assert text_stats("Kот и кот\nкот и кoт")["repeated_lines"] == 0.5
+
+
+def test_invisible_is_unicodes_format_characters():
+    import unicodedata
+
+    from poetbench.words import INVISIBLE
+
+    bmp = [chr(c) for c in range(0x10000)]
+    assert {ch for ch in bmp if INVISIBLE.match(ch)} == {ch for ch in bmp if unicodedata.category(ch) == "Cf"}
+    assert all(unicodedata.category(chr(c)) == "Cf" for c in range(0x110000) if INVISIBLE.match(chr(c)))
+
+
+def test_a_poem_is_read_as_it_prints():
+    from poetbench.corpus.cleaning import clean_text
+    from poetbench.metrics.text import Memorisation
+    from poetbench.words import readable
+
+    assert readable("мно\u0438\u0306 е\u0308ж по\u00adмню чуд\u200bное \ufeffдом") == "мной ёж помню чудное дом"
+    assert readable("нѐбо по\u0301мню") == "не\u0300бо по\u0301мню"  # marks stay marks (the scanner reads them)
+    assert clean_text("по\u00adмню чуд\u200bное сло\u2060во\ufeff") == "помню чудное слово"
+    memo = Memorisation(["Я помню чудное мгновенье:\nПередо мной явилась ты,"])
+    for retyped in ("Я по\u0301мню чу\u0301дное мгнове\u0301нье:\nПередо мно\u0301й яви\u0301лась ты,",  # stress marks
+                    "Я по\u00adмню чуд\u00adное мгно\u00adвенье:\nПере\u200bдо мно\u0438\u0306 явилась ты,"):
+        assert memo.longest_run(retyped) == 8 and memo.copied_line_share(retyped) == 1.0

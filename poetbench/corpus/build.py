@@ -23,7 +23,8 @@ from poetbench.errors import CorpusError
 from poetbench.words import words
 from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, text_files
 
-CLEANING_VERSION = 6  # bump when clean_text or de-duplication changes, so normalised files are rebuilt
+CLEANING_VERSION = 7  # bump when clean_text or de-duplication changes, so normalised files are rebuilt
+# 7: invisible format characters removed (soft hyphens, zero-width spaces: words.INVISIBLE); the shared corpora have none
 
 
 # --------------------------------------------------------------------------------------------

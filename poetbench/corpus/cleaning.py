@@ -8,6 +8,7 @@ import html
 import re
 import unicodedata
 
+from poetbench.words import INVISIBLE
 from poetbench.words import words as split_words
 
 SPLITS = ("train", "val", "test")
@@ -41,7 +42,8 @@ LETTER = re.compile(r"[^\W\d_]")  # a letter of any alphabet (not a digit or und
 def clean_text(text: str) -> str:
     """What a careful editor does to a poem before it is used as data.
 
-    NFC; HTML tags and entities removed; an edition's marks around words it supplied or took from
+    NFC; HTML tags and entities removed; invisible format characters (soft hyphens, zero-width spaces and
+    joiners, BOMs: ``words.INVISIBLE``) removed; an edition's marks around words it supplied or took from
     the drafts dropped, the words kept (``прекрас<ный>``, ``[деве]``); stress marks and editorial
     footnote digits stripped (with the space before them where punctuation follows: `жар <?>,` →
     `жар,`);
@@ -52,7 +54,7 @@ def clean_text(text: str) -> str:
     text = html.unescape(_TAG.sub(_GONE, _SUPPLIED.sub(r"\1", text)))
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _STRESS.sub("", unicodedata.normalize("NFD", text))
-    text = unicodedata.normalize("NFC", text)
+    text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = _SUPERSCRIPT_DIGITS.sub("", text)
     out: list[str] = []
     for raw in text.split("\n"):

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from collections import Counter
 
-from poetbench.words import cyrillic_lookalikes
+import re
+
+from poetbench.words import readable
 from poetbench.words import words as split_words
+
+_STRESS_MARKS = re.compile("[\u0300\u0301]")
+
+
+def _plain(text: str) -> str:
+    """``words.readable`` without stress marks: what the text metrics compare, so that a training line
+    retyped with a Latin ``о``, a soft hyphen or stress marks still counts as copied."""
+    return _STRESS_MARKS.sub("", readable(text))
 
 
 def words(text: str) -> list[str]:
-    """The words the text metrics count and compare: ``ё`` as ``е``, and a Latin look-alike letter in a
-    Cyrillic word as Cyrillic (so a training line retyped with a Latin ``о`` still counts as copied)."""
-    return split_words(cyrillic_lookalikes(text), fold_yo=True)
+    """The words the text metrics count and compare (``_plain``, ``ё`` as ``е``)."""
+    return split_words(_plain(text), fold_yo=True)
 
 
 def _lines(text: str, min_words: int = 0) -> list[str]:
-    """The text's lines as the memorisation and repetition metrics compare them: stripped, lowercased,
-    look-alike letters made Cyrillic; only those of ``min_words`` words or more."""
-    return [ln.strip().lower() for ln in cyrillic_lookalikes(text).split("\n")
-            if ln.strip() and len(ln.split()) >= min_words]
+    """The text's lines as the memorisation and repetition metrics compare them (``_plain``, stripped,
+    lowercased); only those of ``min_words`` words or more."""
+    return [ln.strip().lower() for ln in _plain(text).split("\n") if ln.strip() and len(ln.split()) >= min_words]
 
 
 def distinct_n(tokens: list[str], n: int) -> float:

@@ -19,7 +19,7 @@ from poetbench.prosody.meter import (
 )
 from poetbench.prosody.rhyme import ending_key, rhyme_key, scheme
 from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, default_dictionary
-from poetbench.words import cyrillic_lookalikes
+from poetbench.words import readable
 
 CLAUSULA = {0: "masculine", 1: "feminine", 2: "dactylic"}
 METER_SHAPE = {name: (period, first) for name, period, first in METERS}
@@ -200,7 +200,7 @@ def _accent(line: str, words: list[Word], chosen: list[int]) -> tuple[str, str, 
 def scan_poem(text: str, dic: StressDictionary | None = None, expected_stanzas: int = 4,
               expected_lines: int = 4) -> PoemScan:
     dic = dic or default_dictionary()
-    raw_lines = cyrillic_lookalikes(text).replace("\r\n", "\n").split("\n")[:MAX_LINES]
+    raw_lines = readable(text).replace("\r\n", "\n").split("\n")[:MAX_LINES]
     verse = [(i, ln) for i, ln in enumerate(raw_lines) if ln.strip()]
     words = {i: scan_words(ln, dic) for i, ln in verse}
     pm = poem_meter([words[i] for i, _ in verse])
