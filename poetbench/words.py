@@ -37,7 +37,7 @@ _ONE_LETTER = {"и\u0306": "й", "И\u0306": "Й", "е\u0308": "ё", "Е\u0308":
 _NOT_ONE_LETTER = re.compile("[иИеЕ][\u0306\u0308]|[ѐѝЀЍ]")
 # what a plain text holds (ASCII, Cyrillic but ѐ and ѝ, Latin-1 but the soft hyphen, dashes, quotes and the
 # like): a text with nothing else needs no more than its look-alikes fixed
-_UNUSUAL = re.compile("[^\x00-\x7f\u0400-\u044f\u0451-\u045c\u045e-\u045f\u00a0-\u00ac\u00ae-\u00ff"
+_UNUSUAL = re.compile("[^\x00-\x7f\u0401-\u040c\u040e-\u044f\u0451-\u045c\u045e-\u045f\u00a0-\u00ac\u00ae-\u00ff"
                       "\u2010-\u2027\u2030-\u205f]")
 
 

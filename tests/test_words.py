@@ -50,6 +50,7 @@ def test_a_poem_is_read_as_it_prints():
 
     assert readable("мно\u0438\u0306 е\u0308ж по\u00adмню чуд\u200bное \ufeffдом") == "мной ёж помню чудное дом"
     assert readable("нѐбо по\u0301мню") == "не\u0300бо по\u0301мню"  # marks stay marks (the scanner reads them)
+    assert readable("Ѐсли Ѝмя") == "Е\u0300сли И\u0300мя" and readable("Ёж и йод") == "Ёж и йод"
     assert clean_text("по\u00adмню чуд\u200bное сло\u2060во\ufeff") == "помню чудное слово"
     memo = Memorisation(["Я помню чудное мгновенье:\nПередо мной явилась ты,"])
     for retyped in ("Я по\u0301мню чу\u0301дное мгнове\u0301нье:\nПередо мно\u0301й яви\u0301лась ты,",  # stress marks
