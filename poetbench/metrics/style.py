@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from poetbench.corpus.cleaning import clean_text
-from poetbench.words import words
+from poetbench.words import readable, words
 
 
 # --------------------------------------------------------------------------------------------
@@ -18,9 +18,10 @@ from poetbench.words import words
 
 
 def _words(texts) -> list[str]:
-    """The words of ``texts``, ``ё`` read as ``е``: whether ``всё`` and ``её`` are spelled with ``ё``
-    depends on the edition (Yesenin's source never does), and they are among the most frequent words."""
-    return [w for t in texts for w in words(clean_text(t), fold_yo=True)]
+    """The words of ``texts`` (cleaned as a corpus is, read as they print: ``words.readable``), ``ё`` read
+    as ``е``: whether ``всё`` and ``её`` are spelled with ``ё`` depends on the edition (Yesenin's source
+    never does), and they are among the most frequent words."""
+    return [w for t in texts for w in words(readable(clean_text(t)), fold_yo=True)]
 
 
 def _chunks(words: list[str], size: int) -> list[list[str]]:
