@@ -266,3 +266,11 @@ def test_authors_are_the_users_imported_and_added(corpus_env, tmp_path, monkeypa
     assert out.exit_code != 0 and "epsilon" not in user.read_text(encoding="utf-8")  # a failed import declares nothing
     result = train(micro_config(corpus_env, authors=["delta"]), output_dir=tmp_path / "adapters", log=lambda m: None)
     assert [r.author for r in result.results] == ["delta"] and (tmp_path / "adapters" / "delta").is_dir()
+
+
+def test_a_quotation_retyped_with_lookalike_letters_is_still_shared():
+    from poetbench.corpus.cleaning import sharing_a_line
+
+    poet = ["Я помню чудное мгновенье:\nПередо мной явилась ты"]
+    others = ["Так начал он:\n«Я пoмню чудное мгнoвенье» —\nи больше ничего", "Совсем другие строки о другом\nи снова"]
+    assert sharing_a_line(others, poet) == {0}

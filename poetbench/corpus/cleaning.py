@@ -8,7 +8,7 @@ import html
 import re
 import unicodedata
 
-from poetbench.words import INVISIBLE
+from poetbench.words import INVISIBLE, readable
 from poetbench.words import words as split_words
 
 SPLITS = ("train", "val", "test")
@@ -173,9 +173,10 @@ SHARED_LINE_LETTERS = 20  # a line this long (in letters) found in two poems is 
 
 
 def line_keys(text: str, min_letters: int = SHARED_LINE_LETTERS) -> set[str]:
-    """The lines of ``text`` with more than ``min_letters`` letters, as letters only (lower case, ё as е)."""
+    """The lines of ``text`` with more than ``min_letters`` letters, as letters only (lower case, ё as е,
+    read as they print: ``words.readable``, so a quotation retyped with Latin look-alikes is still one)."""
     out = set()
-    for line in text.split("\n"):
+    for line in readable(text).split("\n"):
         key = "".join(ch for ch in line.lower().replace("ё", "е") if ch.isalpha())
         if len(key) > min_letters:
             out.add(key)
