@@ -56,3 +56,11 @@ def test_a_poem_is_read_as_it_prints():
     for retyped in ("Я по\u0301мню чу\u0301дное мгнове\u0301нье:\nПередо мно\u0301й яви\u0301лась ты,",  # stress marks
                     "Я по\u00adмню чуд\u00adное мгно\u00adвенье:\nПере\u200bдо мно\u0438\u0306 явилась ты,"):
         assert memo.longest_run(retyped) == 8 and memo.copied_line_share(retyped) == 1.0
+
+
+def test_a_line_copied_with_other_punctuation_or_case_is_copied():
+    from poetbench.metrics.text import Memorisation
+
+    memo = Memorisation(["Я помню чудное мгновенье:\nПередо мной явилась ты,\nКак мимолетное виденье"])
+    assert memo.copied_line_share("я помню чудное мгновенье!\n— Передо мной явилась ты…\nНо это не оттуда") == 2 / 3
+    assert memo.copied_line_share("Я помню чудное\nмгновенье") == 0.0  # not a line of it (nor of 3 words)

@@ -107,8 +107,8 @@ METRICS: list[Metric] = [
     # memorisation
     Metric("longest_copied_run", "longest copied run", "longest run of words shared with one of the author's "
            "training poems", False, "poem", text.longest_copied_run, fmt=".1f"),
-    Metric("copied_line_share", "copied lines", "share of lines (3+ words) found verbatim in the author's training "
-           "poems", False, "poem", text.copied_line_share, headline=True),
+    Metric("copied_line_share", "copied lines", "share of lines (3+ words) found word for word (punctuation and "
+           "case aside) in the author's training poems", False, "poem", text.copied_line_share, headline=True),
     # text
     Metric("words", "words", "length of the poem in words", None, "poem", text.words_count, fmt=".1f"),
     Metric("distinct_1", "distinct-1", "distinct words / words", True, "poem", text.distinct_1),

@@ -22,10 +22,16 @@ def words(text: str) -> list[str]:
     return split_words(_plain(text), fold_yo=True)
 
 
-def _lines(text: str, min_words: int = 0) -> list[str]:
-    """The text's lines as the memorisation and repetition metrics compare them (``_plain``, stripped,
-    lowercased); only those of ``min_words`` words or more."""
-    return [ln.strip().lower() for ln in _plain(text).split("\n") if ln.strip() and len(ln.split()) >= min_words]
+def _lines(text: str) -> list[str]:
+    """The text's lines as the repetition metric compares them (``_plain``, stripped, lowercased)."""
+    return [ln.strip().lower() for ln in _plain(text).split("\n") if ln.strip()]
+
+
+def _line_words(text: str, min_words: int = 3) -> list[str]:
+    """The text's lines of ``min_words`` words or more as memorisation compares them: their words
+    (``words``), so that a line copied with other punctuation or case is still the same line."""
+    keys = (" ".join(words(ln)) for ln in text.split("\n"))
+    return [k for k in keys if k.count(" ") + 1 >= min_words and k]
 
 
 def distinct_n(tokens: list[str], n: int) -> float:
@@ -44,11 +50,12 @@ def text_stats(text: str) -> dict[str, float]:
 
 class Memorisation:
     """Copying from an author's training poems: the longest run of words shared with any of them,
-    and the share of generated lines that appear verbatim in them."""
+    and the share of generated lines (3 words or more) that are one of their lines word for word,
+    punctuation and case aside."""
 
     def __init__(self, training_texts: list[str], n: int = 8):
         self.n = n
-        self.lines = {ln for t in training_texts for ln in _lines(t, 3)}
+        self.lines = {ln for t in training_texts for ln in _line_words(t)}
         self.texts = [words(t) for t in training_texts]
         self.grams = {k: {tuple(t[i: i + k]) for t in self.texts for i in range(len(t) - k + 1)}
                       for k in range(1, n + 1)}
@@ -76,7 +83,7 @@ class Memorisation:
         return best
 
     def copied_line_share(self, text: str) -> float:
-        lines = _lines(text, 3)
+        lines = _line_words(text)
         return sum(ln in self.lines for ln in lines) / len(lines) if lines else 0.0
 
 
