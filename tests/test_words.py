@@ -64,3 +64,7 @@ def test_a_line_copied_with_other_punctuation_or_case_is_copied():
     memo = Memorisation(["Я помню чудное мгновенье:\nПередо мной явилась ты,\nКак мимолетное виденье"])
     assert memo.copied_line_share("я помню чудное мгновенье!\n— Передо мной явилась ты…\nНо это не оттуда") == 2 / 3
     assert memo.copied_line_share("Я помню чудное\nмгновенье") == 0.0  # not a line of it (nor of 3 words)
+    from poetbench.metrics.text import text_stats
+
+    stats = text_stats("Я помню, помню!\nя помню — помню…\n* * *\nИ всё")
+    assert stats["lines"] == 3 and stats["repeated_lines"] == 1 / 3  # a refrain with other punctuation repeats

@@ -22,16 +22,11 @@ def words(text: str) -> list[str]:
     return split_words(_plain(text), fold_yo=True)
 
 
-def _lines(text: str) -> list[str]:
-    """The text's lines as the repetition metric compares them (``_plain``, stripped, lowercased)."""
-    return [ln.strip().lower() for ln in _plain(text).split("\n") if ln.strip()]
-
-
 def _line_words(text: str, min_words: int = 3) -> list[str]:
-    """The text's lines of ``min_words`` words or more as memorisation compares them: their words
-    (``words``), so that a line copied with other punctuation or case is still the same line."""
+    """The text's lines of ``min_words`` words or more as memorisation and repetition compare them: their
+    words (``words``), so that a line copied or repeated with other punctuation or case is the same line."""
     keys = (" ".join(words(ln)) for ln in text.split("\n"))
-    return [k for k in keys if k.count(" ") + 1 >= min_words and k]
+    return [k for k in keys if k and k.count(" ") + 1 >= min_words]
 
 
 def distinct_n(tokens: list[str], n: int) -> float:
@@ -40,9 +35,10 @@ def distinct_n(tokens: list[str], n: int) -> float:
 
 
 def text_stats(text: str) -> dict[str, float]:
-    """Length, lexical diversity (distinct-1/2) and repetition (share of repeated lines)."""
+    """Length, lexical diversity (distinct-1/2) and repetition: the share of lines (with a word) that repeat
+    an earlier one word for word, punctuation and case aside."""
     w = words(text)
-    lines = _lines(text)
+    lines = _line_words(text, 1)
     repeated = sum(c - 1 for c in Counter(lines).values() if c > 1)
     return {"words": len(w), "lines": len(lines), "distinct_1": distinct_n(w, 1), "distinct_2": distinct_n(w, 2),
             "repeated_lines": repeated / len(lines) if lines else 0.0}
