@@ -25,7 +25,7 @@ def words(text: str) -> list[str]:
 def _line_words(text: str, min_words: int = 3) -> list[str]:
     """The text's lines of ``min_words`` words or more as memorisation and repetition compare them: their
     words (``words``), so that a line copied or repeated with other punctuation or case is the same line."""
-    keys = (" ".join(words(ln)) for ln in text.split("\n"))
+    keys = (" ".join(split_words(ln, fold_yo=True)) for ln in _plain(text).split("\n"))
     return [k for k in keys if k and k.count(" ") + 1 >= min_words]
 
 
