@@ -417,6 +417,21 @@ def test_a_calibrated_model_assembled_from_its_parts_is_the_one_its_fit_makes():
         assert model.get_params()["cv"] == 3
 
 
+def test_without_sklearns_private_calibrator_the_judge_fits_the_slower_way(monkeypatch):
+    import poetbench.style.openset as openset
+    from poetbench.style.openset import OpenSet
+
+    rng = np.random.default_rng(2)
+    y = np.array(["a"] * 30 + ["b"] * 30 + ["other"] * 30)
+    X = rng.normal(size=(len(y), 5)) + (y == "a")[:, None] * 1.0 - (y == "b")[:, None] * 1.0
+    judge = build_pipeline(n_jobs=1).steps[-1][1]
+    fast = clone(judge).fit(X, y)
+    monkeypatch.setattr(openset, "_can_assemble", lambda: False)  # (scikit-learn's own fit needs the function)
+    slow = clone(judge).fit(X, y)
+    assert isinstance(slow, OpenSet) and list(slow.classes_) == list(fast.classes_) == ["a", "b", "other"]
+    assert (slow.predict(X) == fast.predict(X)).mean() > 0.9
+
+
 def test_quiet_worker_restarts_silences_only_joblibs_restart_warning():
     import warnings
 

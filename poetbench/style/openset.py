@@ -133,12 +133,22 @@ def calibrated_proba(model, decisions: np.ndarray) -> np.ndarray:
 
 def _calibrated_once(estimator) -> bool:
     """A sigmoid-calibrated classifier calibrated once on cross-validated decisions (the shipped judge's):
-    its own calibration folds give the poets' cross-validated probabilities at no extra fits."""
+    its own calibration folds give the poets' cross-validated probabilities at no extra fits. Only where
+    ``assemble_calibrated`` can be used: a scikit-learn without its private ``_fit_calibrator`` fits
+    such a model as any other (slower; the same kind of model)."""
     from sklearn.calibration import CalibratedClassifierCV
 
     return (isinstance(estimator, CalibratedClassifierCV) and estimator.ensemble is False
             and estimator.method == "sigmoid" and isinstance(estimator.cv, int)
-            and hasattr(estimator.estimator, "decision_function"))
+            and hasattr(estimator.estimator, "decision_function") and _can_assemble())
+
+
+def _can_assemble() -> bool:
+    try:
+        from sklearn.calibration import _fit_calibrator  # noqa: F401  (what assemble_calibrated calls)
+    except ImportError:
+        return False
+    return True
 
 
 class OpenSet(BaseEstimator, ClassifierMixin):
