@@ -51,7 +51,9 @@ RULES = {"a -ённый participle written with е may take the stress one sylla
          "a second-conjugation present/future form stressed on its ending or the syllable before may take the "
          "other (кати́тся / ка́тится; `meter.MOBILE_VERB_STRESS`)": "MOBILE_VERB_STRESS",
          "a reflexive past form in -лась/-лось/-лись stressed on its ending may take the syllable before "
-         "(прервала́сь / прерва́лась; `meter.REFLEXIVE_PAST_STEM`)": "REFLEXIVE_PAST_STEM"}
+         "(прервала́сь / прерва́лась; `meter.REFLEXIVE_PAST_STEM`)": "REFLEXIVE_PAST_STEM",
+         "a трёх-/четырёх- compound is stressed after its prefix, whose ё is a secondary stress "
+         "(трёхцве́тный; `meter.NUMERAL_PREFIX_YO`)": "NUMERAL_PREFIX_YO"}
 
 
 def per_poem_with(rows: list[dict], rule: str, value: bool, dic) -> np.ndarray:

@@ -391,3 +391,12 @@ def test_a_homograph_rhymes_by_one_reading(dic):
     assert result.rhyme_scheme in ("A-A", "-AA")
     stressed = result.lines[2].accented
     assert stressed.endswith("отлита́.") == (result.rhyme_scheme == "A-A")
+
+
+def test_a_numeral_compound_is_stressed_after_its_prefix(dic):
+    """трёх-/четырёх-: the prefix's ё is a secondary stress (the dictionary's `1",3`), not the word's stress."""
+    from poetbench.prosody.scan import scan_poem
+
+    assert "Трёхцве́тный" in scan_poem("Трёхцветный флаг над городом моим", dic).accented_text
+    assert "трехцве́тный" in scan_poem("трехцветный флаг над городом моим", dic).accented_text
+    assert "Трёхзвё́здный" in scan_poem("Трёхзвёздный вечер", dic).accented_text  # a later ё still decides
