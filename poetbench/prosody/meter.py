@@ -132,9 +132,9 @@ REFLEXIVE_PAST_STEM = True
 # A compound whose first part is трёх- or четырёх- (трёхцве́тный, четырёхле́тний) is stressed in its
 # second part: the prefix's written ё marks a secondary stress, which the dictionary lists as one more
 # reading (`1",3`). So that ё does not decide the stress as a written ё does elsewhere; the rest of the
-# word does (NUMERAL_PREFIX_YO). A class of Rifma dev's errors (all 4 such words there); chosen by
-# bench/stress_cv.py.
-_NUMERAL_PREFIX = re.compile(r"(?:трёх|четырёх)(?=\w*[аеёиоуыэюя])")
+# word does; nor, spelled трех-, may the meter put the stress there (NUMERAL_PREFIX_YO). A class of
+# Rifma dev's errors (all 4 such words there); chosen by bench/stress_cv.py.
+_NUMERAL_PREFIX = re.compile(r"(?:тр[её]х|четыр[её]х)(?=\w*[аеёиоуыэюя])")  # е as in most texts
 NUMERAL_PREFIX_YO = True
 
 
