@@ -17,6 +17,7 @@ LETTERS = "а-яёА-ЯЁa-zA-Z"
 WORD = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)*")  # on lowercased text
 MARKED_WORD = re.compile(rf"[{LETTERS}\u0301\u0300]+(?:-[{LETTERS}\u0301\u0300]+)*")
 CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+STRESS_MARKS = re.compile("[\u0300\u0301]")  # the acute (stress) and grave (secondary stress), combining
 _LOOKALIKE = re.compile("[aceopxyABCEHKMOPTX]")
 _MIXED_WORD = re.compile(r"\b(?=\w*[А-Яа-яЁё])(?=\w*[A-Za-z])\w+\b")
 _TO_CYRILLIC = str.maketrans("aceopxyABCEHKMOPTX", "асеорхуАВСЕНКМОРТХ")

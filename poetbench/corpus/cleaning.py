@@ -8,7 +8,7 @@ import html
 import re
 import unicodedata
 
-from poetbench.words import INVISIBLE, readable
+from poetbench.words import INVISIBLE, STRESS_MARKS, readable
 from poetbench.words import words as split_words
 
 SPLITS = ("train", "val", "test")
@@ -21,7 +21,6 @@ _TAG = re.compile(r"<[^>\n]{1,200}>")
 # an editor's note such as <?> or <нрзб.>, and goes whole.
 _SUPPLIED = re.compile("<([А-Яа-яЁё][А-Яа-яЁё\u0300\u0301 -]{0,200})>")
 _DRAFT_BRACKETS = re.compile(r"[\[\]]")
-_STRESS = re.compile("[\u0300\u0301]")
 _SUPERSCRIPT_DIGITS = re.compile("[\u00b9\u00b2\u00b3\u2070-\u2079]+")
 _FOOTNOTE_AFTER_WORD = re.compile(r"(?<=[А-Яа-яЁёA-Za-z.,;:!?»)])\d{1,2}\b(?![.,]\d)")
 _FOOTNOTE_BRACKET = re.compile(r"\[\d{1,3}(?:\s*[-–—]\s*[^\]\n]*)?\]|\{\d{1,3}\}|\*{1,3}(?=\s|$)(?<=\w\*)")
@@ -53,7 +52,7 @@ def clean_text(text: str) -> str:
     """
     text = html.unescape(_TAG.sub(_GONE, _SUPPLIED.sub(r"\1", text)))
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _STRESS.sub("", unicodedata.normalize("NFD", text))
+    text = STRESS_MARKS.sub("", unicodedata.normalize("NFD", text))
     text = INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = _SUPERSCRIPT_DIGITS.sub("", text)
     out: list[str] = []

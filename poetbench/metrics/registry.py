@@ -113,8 +113,8 @@ METRICS: list[Metric] = [
     Metric("words", "words", "length of the poem in words", None, "poem", text.words_count, fmt=".1f"),
     Metric("distinct_1", "distinct-1", "distinct words / words", True, "poem", text.distinct_1),
     Metric("distinct_2", "distinct-2", "distinct word bigrams / bigrams", True, "poem", text.distinct_2),
-    Metric("repeated_lines", "repeated lines", "share of lines that repeat an earlier line (punctuation and case aside)", False, "poem",
-           text.repeated_lines),
+    Metric("repeated_lines", "repeated lines", "share of lines that repeat an earlier line (punctuation and case "
+           "aside)", False, "poem", text.repeated_lines),
     # distributions and pools
     Metric("js_meter", "JS meter", "Jensen–Shannon divergence of the meters (with feet) from the real author's",
            False, "group", prosody.js_to_real("meter")),

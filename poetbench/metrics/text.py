@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
-from poetbench.words import readable
+from poetbench.words import STRESS_MARKS, readable
 from poetbench.words import words as split_words
-
-_STRESS_MARKS = re.compile("[\u0300\u0301]")
 
 
 def _plain(text: str) -> str:
     """``words.readable`` without stress marks: what the text metrics compare, so that a training line
     retyped with a Latin ``о``, a soft hyphen or stress marks still counts as copied."""
-    return _STRESS_MARKS.sub("", readable(text))
+    return STRESS_MARKS.sub("", readable(text))
 
 
 def words(text: str) -> list[str]:
