@@ -28,7 +28,7 @@ from _results import markdown_table, update_json, update_section  # noqa: E402
 from poetbench.prosody.rhyme import normalise_scheme  # noqa: E402
 from poetbench.prosody.scan import scan_poem  # noqa: E402  (what `poetbench scan --jsonl` runs on each row)
 from poetbench.prosody.stress import default_dictionary  # noqa: E402
-from poetbench.words import cyrillic_lookalikes  # noqa: E402
+from poetbench.words import readable  # noqa: E402
 from stress_peers import engine_words, score_lines  # noqa: E402  (the same metric as the peers')
 
 NOTE = """
@@ -127,9 +127,9 @@ def main() -> None:
         w_total, w_ok = words_total, words_ok
         pred = scan_poem(r["poem_text"], dic)
         gold_scan = scan_poem(r["accentuation_markup"].replace("\u0300", ""), dic)
-        # the scanner reads a Latin look-alike letter in a Cyrillic word as Cyrillic; so is the markup read
+        # the markup read as the scanner reads a text (words.readable: look-alike letters, invisible characters)
         for word, gold_stress, pred_stress in score_lines(engine_words(pred.accented_text),
-                                                          engine_words(cyrillic_lookalikes(r["accentuation_markup"]))):
+                                                          engine_words(readable(r["accentuation_markup"]))):
             words_total += 1
             words_ok += pred_stress == gold_stress
             if pred_stress != gold_stress:

@@ -28,7 +28,7 @@ from stress_peers import engine_words, score_lines  # noqa: E402
 import poetbench.prosody.meter as M  # noqa: E402
 from poetbench.prosody import scan_record  # noqa: E402
 from poetbench.prosody.stress import default_dictionary  # noqa: E402
-from poetbench.words import cyrillic_lookalikes  # noqa: E402
+from poetbench.words import readable  # noqa: E402
 
 CANDIDATES = {
     "no word moved (the guess stands)": frozenset(),
@@ -74,7 +74,7 @@ def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
         out = []
         for r in rows:
             pred = scan_record({"poem_text": r["poem_text"]}, dic)["accented_text"]
-            words = score_lines(engine_words(pred), engine_words(cyrillic_lookalikes(r["accentuation_markup"])))
+            words = score_lines(engine_words(pred), engine_words(readable(r["accentuation_markup"])))
             out.append((sum(g == p for _, g, p in words), len(words)))
         return np.array(out)
     finally:

@@ -34,7 +34,7 @@ from _results import markdown_table, update_json, update_section  # noqa: E402
 
 from poetbench.prosody import scan_record  # noqa: E402
 from poetbench.prosody.stress import ACUTE, default_dictionary, key_of, marked_vowels, vowel_count  # noqa: E402
-from poetbench.words import cyrillic_lookalikes  # noqa: E402
+from poetbench.words import readable  # noqa: E402
 
 VOW = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
 GOLD_WORD = re.compile(r"[А-Яа-яЁё\u0301\u0300]+")
@@ -81,10 +81,10 @@ def main() -> None:
     ap.add_argument("--rifma", default="../shared/prosody/rifma_dev.jsonl")
     ap.add_argument("--sample", type=int, default=40, help="poems for the slow peer (ruaccent-predictor)")
     args = ap.parse_args()
-    # every placer reads the text as the engine does: a Latin look-alike letter in a Cyrillic word as Cyrillic
+    # every placer reads the text as the engine does (words.readable: look-alike letters, invisible characters)
     rows = [json.loads(line) for line in open(args.rifma, encoding="utf-8")]
     for r in rows:
-        r["poem_text"], r["accentuation_markup"] = map(cyrillic_lookalikes, (r["poem_text"], r["accentuation_markup"]))
+        r["poem_text"], r["accentuation_markup"] = map(readable, (r["poem_text"], r["accentuation_markup"]))
     dic = default_dictionary()
     gold = [[gold_words(line) for line in r["accentuation_markup"].split("\n")] for r in rows]
     results, per_poem = {}, {}
