@@ -43,6 +43,7 @@ def update_json(values: dict) -> None:
 # The one rule every bench/ script chooses by: a candidate replaces what ships when its gain, paired fold
 # by fold on the same folds, is positive on average and larger than the sd of those per-fold gains.
 CHOICE_RULE = "its mean paired gain per fold is above zero and above the sd of the per-fold gains"
+SECOND_DRAW = 1  # the seed of the folds a candidate that passes must pass on too (bench/classifier_confirm.py)
 
 
 def real_gain(gains) -> bool:

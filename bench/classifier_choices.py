@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import (CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section,  # noqa: E402
-                      verdict)
+from _results import (CHOICE_RULE, SECOND_DRAW, markdown_table, real_gain, run_judge_bench, update_json,  # noqa: E402
+                      update_section, verdict)
 
 CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": "balanced"},
               {"C": 0.5, "dense_weight": 0.3}, {"C": 0.5, "dense_weight": 0.03},
@@ -195,7 +195,7 @@ def cv_scores(data: Folds, cand: dict) -> Scores:
 def confirm(cand: dict) -> np.ndarray:
     """The paired gains per fold of ``cand`` over the shipped setting on the second draw of the folds
     (bench/classifier_confirm.py's rule: a candidate that passes ships only when they pass it too)."""
-    second = cv_folds(seed=1)
+    second = cv_folds(seed=SECOND_DRAW)
     return np.array(cv_scores(second, cand).moved) - np.array(cv_scores(second, SHIPPED_SETTING).moved)
 
 
@@ -232,7 +232,7 @@ def run() -> None:
             f"macro-F1: {best} ({results[best][0]:.3f}); shipped: {FEATURE_CONFIG['classifier']} ({shipped:.3f}). "
             + f"Paired gain per fold of the best over the shipped one: {', '.join(f'{d:+.3f}' for d in best_gain)}. "
             f"A candidate ships when {CHOICE_RULE} (the rule of every bench/ script), and again on a second draw of the "
-            "folds (seed 1, bench/classifier_confirm.py's rule). "
+            f"folds (seed {SECOND_DRAW}, bench/classifier_confirm.py's rule). "
             + (f"The best passes on these folds; on the second draw, paired gain per fold: {verdict(second)}. "
                if second is not None else "")
             + (("None does, so the shipped one stays. " if second is None else "So the shipped one stays. ")

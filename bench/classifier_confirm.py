@@ -6,8 +6,8 @@ The choices benches (bench/classifier_choices.py, bench/classifier_models.py) ju
 one draw of 5 folds (seed 0). A candidate whose gain over the shipped judge is small may pass the rule
 on that draw by how the works fell into folds. So, the rule as decided on 2026-12-05 before any figure
 of a second draw was seen: a candidate that passes ``CHOICE_RULE`` on the benches' folds ships only
-when it passes it again on a second draw (``cv_folds(seed=1)``: the same poems and works, the same
-figures, other folds). The second draw only confirms: it never makes a candidate ship that the first
+when it passes it again on a second draw (``cv_folds(seed=SECOND_DRAW)``, seed 1: the same poems and
+works, the same figures, other folds). The second draw only confirms: it never makes a candidate ship that the first
 did not pass, and nothing is chosen on it.
 
 The candidates are the classifiers of bench/_judges.py (``classifiers``) named on the command line;
@@ -25,12 +25,11 @@ import numpy as np
 from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import CHOICE_RULE, markdown_table, run_judge_bench, update_section, verdict  # noqa: E402
+from _results import CHOICE_RULE, SECOND_DRAW, markdown_table, run_judge_bench, update_section, verdict  # noqa: E402
 from _judges import SHIPPED, block_spans, classifiers, fold_features  # noqa: E402
 from classifier_choices import Scores, cv_folds, fold_scores  # noqa: E402
 
 PASSING = ["Crammer-Singer LinearSVC"]  # passes the rule on the benches' folds (bench/classifier_models.py)
-SEED = 1  # the second draw
 
 
 def main() -> None:
@@ -47,7 +46,7 @@ def second_draw(names: list[str], added: dict[str, list[str]] | None = None) -> 
     from poetbench.style.features import build_pipeline
 
     added = added or {}
-    data = cv_folds(seed=SEED)
+    data = cv_folds(seed=SECOND_DRAW)
     pipeline = build_pipeline()
     dense_weight = pipeline.named_steps["features"].transformer_weights["prosody"]
     base = [n for n, _ in pipeline.named_steps["features"].transformer_list]
@@ -77,7 +76,7 @@ def run(names: list[str]) -> None:
     scores, gains, poets = second_draw(names)
     md = markdown_table(Scores.headers(poets), [scores[n].row(n) for n in scores])
     note = (f"`bench/classifier_confirm.py`, judge features version {FEATURE_CONFIG['version']}: a second draw of the "
-            f"5 folds (seed {SEED}; the benches' own are seed 0) over the same poets' train + val poems, works kept "
+            f"5 folds (seed {SECOND_DRAW}; the benches' own are seed 0) over the same poets' train + val poems, works kept "
             "whole, test splits not read, for the candidates that pass the rule on the benches' folds. Rule (decided "
             f"before any second-draw figure): such a candidate ships only when {CHOICE_RULE} on this draw too; "
             "nothing is chosen here. Paired gain per fold over the shipped judge, re-typeset whole poems: "

@@ -42,8 +42,8 @@ from scipy import sparse
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import (CHOICE_RULE, markdown_table, real_gain, run_judge_bench, update_json, update_section,  # noqa: E402
-                      verdict)
+from _results import (CHOICE_RULE, SECOND_DRAW, markdown_table, real_gain, run_judge_bench, update_json,  # noqa: E402
+                      update_section, verdict)
 from _judges import SHIPPED, CharMarkov, block_spans, classifiers, extra_blocks, fold_features  # noqa: E402
 from classifier_choices import Scores, cv_folds, fold_scores, held_out_views  # noqa: E402
 from classifier_confirm import second_draw  # noqa: E402
@@ -211,7 +211,8 @@ def run() -> None:
             + f"a candidate ships when {CHOICE_RULE} (the rule of every bench/ script): "
             + (f"{', '.join(ships)} do{'es' if len(ships) == 1 else ''}. " if ships else
                "none does, so the shipped judge stays. ")
-            + (f"It must pass the rule again on a second draw of the folds (bench/classifier_confirm.py, seed 1): "
+            + ("It must pass the rule again on a second draw of the folds (bench/classifier_confirm.py, "
+               f"seed {SECOND_DRAW}): "
                + "; ".join([f"{n}: {verdict(second[n])}" for n in judges]
                            + [f"{n}: not drawn again (no judge is built with it yet)" for n in ships if n not in judges])
                + ". " if ships else "")
