@@ -129,11 +129,9 @@ def length_class(record: dict) -> str:
 def judge_scans(records: list[dict]) -> list:
     """Each poem scanned as the judge's prosody block scans it: normalised as the judge normalises any
     input (``Normaliser``: cleaning, ``edition_free``), its first ``PROSODY_MAX_LINES`` lines."""
-    from poetbench.prosody.scan import scan_poems
-    from poetbench.style.features import PROSODY_MAX_LINES, Normaliser
+    from poetbench.style.features import Normaliser, prosody_scans
 
-    texts = Normaliser().transform([r["text"] for r in records])
-    return scan_poems("\n".join(t.split("\n")[:PROSODY_MAX_LINES]) for t in texts)
+    return prosody_scans(Normaliser().transform([r["text"] for r in records]))
 
 
 def meter(scan) -> str:

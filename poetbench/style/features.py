@@ -147,8 +147,11 @@ class FunctionWords(BaseEstimator, TransformerMixin):
 PROSODY_MAX_LINES = 32  # a poem's profile is clear by then; longer works would only cost time
 
 
-def _head(text: str) -> str:
-    return "\n".join(text.split("\n")[:PROSODY_MAX_LINES])
+def prosody_scans(texts) -> list:
+    """Each (normalised) text scanned as the prosody block scans it: its first ``PROSODY_MAX_LINES`` lines."""
+    from poetbench.prosody.scan import scan_poems
+
+    return scan_poems("\n".join(t.split("\n")[:PROSODY_MAX_LINES]) for t in texts)
 
 
 def _scan_features(s, rhythm: bool = False) -> dict[str, float]:
@@ -234,9 +237,7 @@ class ProsodyFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        from poetbench.prosody.scan import scan_poems
-
-        return [_scan_features(s, self.rhythm) for s in scan_poems(_head(t) for t in X)]
+        return [_scan_features(s, self.rhythm) for s in prosody_scans(X)]
 
 
 FEATURE_CONFIG = {
