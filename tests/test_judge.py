@@ -255,13 +255,19 @@ def test_prompt_controls_are_rows_with_paired_comparisons(judged, tmp_path):
     assert {(r["model"], r["author"]) for r in res.summary} >= {("base:anon", "alpha"), ("lora:beta@alpha", "beta")}
     again = run_eval(cfg, o, log=lambda m: None)  # resumes: nothing generated again
     assert again.run["timings"]["generated"] == 0
+    first = res.run["timings"]  # ... and keeps how fast the first run made the poems
+    assert again.run["timings"]["earlier"] == [{"generation_s": first["generation_s"], "generated": first["generated"],
+                                                "poems_per_s": first["poems_per_s"], "batch_size": 4}]
+    assert run_eval(cfg, o, log=lambda m: None).run["timings"]["earlier"] == again.run["timings"]["earlier"]
     from poetbench.eval.rescore import rescore_run
 
     rescored = rescore_run(cfg, tmp_path / "c", log=lambda m: None)  # the controls survive scoring again
     assert {(c["model"], c.get("against")) for c in rescored.comparisons} == against
     from poetbench.report.html import write_report
 
-    assert "lora:alpha@beta − lora:alpha" in write_report(tmp_path / "c").read_text(encoding="utf-8")
+    html = write_report(tmp_path / "c").read_text(encoding="utf-8")
+    assert "lora:alpha@beta − lora:alpha" in html
+    assert f"an earlier run generated {first['generated']} in {first['generation_s']} s" in html
 
 
 def test_training_seeds_widen_the_cis_with_the_variance_between_runs(judged, tmp_path):

@@ -88,6 +88,7 @@ class Plan:
     also_files: list[dict] = field(default_factory=list)  # their files: {"file", "name", "sha256"}
     cached: int = 0  # jobs whose poems were already in generations.jsonl
     batch_size: int = 8  # the generation batch size used (``--batch-size auto`` resolved)
+    earlier: list[dict] = field(default_factory=list)  # earlier runs' generation timings in this folder
 
     @property
     def params(self) -> SamplingParams:
@@ -292,17 +293,31 @@ def claim(plan: Plan, log) -> None:
         return
     run_json = out_dir / "run.json"
     if run_json.exists() or run_json.is_symlink():
-        theirs = identity_of(read_json_object(run_json, "run file", GenerateError))
-        diffs = rundir.differences(plan.identity, theirs)
+        previous = read_json_object(run_json, "run file", GenerateError)
+        diffs = rundir.differences(plan.identity, identity_of(previous))
         if diffs:
             raise GenerateError(f"{out_dir} holds another run ({'; '.join(diffs)}): use another --output-dir, or "
                                 "--force to move its files aside")
+        plan.earlier = earlier_generation(previous)
     from poetbench.generation.backend import rank_files
 
     rows = read_done(out_dir / GENERATIONS)
     for f in rank_files(out_dir / GENERATIONS):  # an interrupted distributed run's rows
         rows.update(read_done(f))
     rundir.check_rows(rows, plan.identity, out_dir)
+
+
+def earlier_generation(run: dict) -> list[dict]:
+    """The generation timings of the runs that made poems in a folder, from its run.json (oldest
+    first): the earlier ones it carries, and its own when it generated any. A rerun that reads every
+    poem back from the cache then still records how fast they were made."""
+    timings = run.get("timings") if isinstance(run.get("timings"), dict) else {}
+    earlier = [t for t in timings.get("earlier") or [] if isinstance(t, dict)]
+    if isinstance(timings.get("generated"), int) and timings["generated"] > 0:
+        options = run.get("options") if isinstance(run.get("options"), dict) else {}
+        earlier.append({k: timings.get(k) for k in ("generation_s", "generated", "poems_per_s")}
+                       | {"batch_size": options.get("batch_size")})
+    return earlier
 
 
 def check_output_dir(out_dir: Path) -> None:
