@@ -63,14 +63,15 @@ def engine_words(poem_markup: str) -> list[list[tuple[str, tuple[int, ...]]]]:
     return [gold_words(line) for line in poem_markup.split("\n")]
 
 
-def score_lines(pred_lines, gold_lines):
-    """Per evaluated word: (word, gold, predicted) for polysyllabic words with one gold stress."""
+def score_lines(pred_lines, gold_lines, unmarked: bool = False):
+    """Per evaluated word: (word, gold, predicted) for polysyllabic words with one gold stress (and,
+    with ``unmarked``, those the markup leaves unstressed: gold ())."""
     out = []
     for pl, gl in zip(pred_lines, gold_lines):
         if len(pl) != len(gl):
             continue
         for (pw, ps), (gw, gs) in zip(pl, gl):
-            if vowel_count(gw) < 2 or len(gs) != 1:
+            if vowel_count(gw) < 2 or len(gs) > 1 or (not gs and not unmarked):
                 continue
             out.append((gw, gs, ps))
     return out

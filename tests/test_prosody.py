@@ -400,3 +400,35 @@ def test_a_numeral_compound_is_stressed_after_its_prefix(dic):
     assert "Трёхцве́тный" in scan_poem("Трёхцветный флаг над городом моим", dic).accented_text
     assert "трехцве́тный" in scan_poem("трехцветный флаг над городом моим", dic).accented_text
     assert "Трёхзвё́здный" in scan_poem("Трёхзвёздный вечер", dic).accented_text  # a later ё still decides
+
+
+def test_a_polysyllabic_function_word_goes_unstressed_off_the_beat(dic):
+    """Prepositions, conjunctions and the dictionaries' unstressed readings of two or more syllables
+    (передо, или, чтобы) lose their stress where it would fall on a weak position, as monosyllables
+    do; on a strong position they keep it."""
+    from poetbench.prosody.scan import scan_poem
+
+    poem = scan_poem("Я помню чудное мгновенье:\nПередо мной явилась ты,\nКак мимолетное виденье,\n"
+                     "Как гений чистой красоты.", dic)
+    assert poem.meter_label == "iamb tetrameter" and poem.regularity == 1.0
+    assert poem.lines[1].accented.startswith("Передо мно́й") and poem.lines[1].meter.startswith("iamb")
+    line = scan_poem("Я шёл домой или бежал", dic).lines[0]  # iamb: или on a weak position
+    assert "или" in line.accented and line.meter == "iamb tetrameter"
+    assert "И́ли" in scan_poem("Или бури грозный гул", dic).lines[0].accented  # trochee: on the beat
+    assert "чтобы" in scan_poem("Но я, чтобы забыть её", dic).lines[0].accented
+
+
+def test_the_function_word_list_is_pymorphy3s():
+    """poetbench/data/function_words.tsv (written from pymorphy3's dictionary, which takes 40 s to
+    read whole) lists words pymorphy3 parses as prepositions or conjunctions, the two-syllable ones
+    the engine may unstress among them, and no inflecting word."""
+    from poetbench.prosody.morph import function_words
+    from poetbench.words import morph
+
+    words = function_words(frozenset({"PREP", "CONJ"}))
+    assert {"перед", "передо", "через", "между", "если", "чтобы", "будто", "или"} <= words
+    assert not {"берег", "ветер", "тобой"} & words
+    for word in words:
+        parts = {str(p.tag.POS) for p in morph().parse(word) if p.is_known}
+        assert parts & {"PREP", "CONJ"}, word
+    assert function_words(frozenset({"PREP"})) < words and "если" not in function_words(frozenset({"PREP"}))

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from poetbench.prosody.morph import finite_verb_tense, lemmas
+from poetbench.prosody.morph import finite_verb_tense, lemmas, part_of_speech_in
 from poetbench.prosody.stress import ACUTE, VOWELS, Options, StressDictionary, key_of, marked_vowels, vowel_count
 from poetbench.words import MARKED_WORD as WORD  # letters with the stress marks the scanner reads
 
@@ -62,7 +62,7 @@ def _looked_up(key: str, capitalised: bool, nvowels: int, dic_id: int) -> tuple[
             readings += _participle_without_yo(key, readings)
         readings += _mobile_verb(key, readings)
         if readings:
-            return readings, "dict"
+            return readings + _unstressed(key, opts), "dict"
     if "-" in key:  # hyphenated: the stress of the longest part that has one
         return (), "split"
     soft = _poetic_soft(key, dic, nvowels)
@@ -127,6 +127,23 @@ _SECOND_CONJUGATION = re.compile(r"(?:[ия]т|ишь|им|ите|[жшчщ]ат
 _REFLEXIVE_PAST = re.compile(r"л[аои]сь$")
 MOBILE_VERB_STRESS = True
 REFLEXIVE_PAST_STEM = True
+
+
+# Function words of two or more syllables may go unstressed in verse (Пе́редо мно́й → Передо мно́й
+# яви́лась ты́), as monosyllabic ones do: a reading 0 after the word's own, so that the meter leaves
+# the word unstressed where its stress would fall on a weak position (a strong one keeps it). The
+# classes (UNSTRESSED_POLYSYLLABLES): "dictionary", the polysyllables the dictionaries list with an
+# unstressed reading (или, когда́, изо); "PREP" and "CONJ", pymorphy3's prepositions (перед, через,
+# между) and conjunctions (если, чтобы, будто). Chosen by bench/stress_cv.py.
+UNSTRESSED_POLYSYLLABLES: frozenset[str] = frozenset({"dictionary", "PREP", "CONJ"})
+
+
+def _unstressed(key: str, opts: Options) -> tuple[int, ...]:
+    if not UNSTRESSED_POLYSYLLABLES:
+        return ()
+    if "dictionary" in UNSTRESSED_POLYSYLLABLES and 0 in opts.primary:
+        return (0,)
+    return (0,) if part_of_speech_in(key, UNSTRESSED_POLYSYLLABLES - {"dictionary"}) else ()
 
 
 # A compound whose first part is трёх- or четырёх- (трёхцве́тный, четырёхле́тний) is stressed in its
@@ -258,27 +275,31 @@ class LineFit:
     allowed: set[int] = field(default_factory=set)  # every reading's syllable that suits the meter
 
 
-Structure = tuple  # (syllables, ((candidate syllables of a polysyllable), ...), (stressable monosyllables))
+# (syllables, ((candidate syllables of a polysyllable), ...), (stressable monosyllables),
+#  ((candidate syllables of a polysyllable that may go unstressed), ...))
+Structure = tuple
 
 
 def line_structure(words: list[Word]) -> Structure:
     """What meter fitting needs of a line, hashable: (syllable count, candidate stressed syllables of
-    each polysyllable, syllables of stressable monosyllables). Clitics contribute syllables only."""
-    n, poly, mono = 0, [], []
+    each polysyllable, syllables of stressable monosyllables, candidate syllables of each polysyllable
+    that may go unstressed: a reading 0). Clitics contribute syllables only."""
+    n, poly, mono, optional = 0, [], [], []
     for w in words:
         k = len(w.vowels)
         if k == 0:
             continue
         if w.poly or (w.options and w.kind == "mark"):
-            poly.append(tuple(n + p - 1 for p in w.options if 1 <= p <= k) or (n + k - 1,))
+            cands = tuple(n + p - 1 for p in w.options if 1 <= p <= k) or (n + k - 1,)
+            (optional if w.poly and 0 in w.options else poly).append(cands)
         elif w.kind not in ("clitic", "postfix"):
             mono.append(n)
         n += k
-    return n, tuple(poly), tuple(mono)
+    return n, tuple(poly), tuple(mono), tuple(optional)
 
 
 def fit_classical(structure: Structure, name: str, period: int, first: int) -> LineFit:
-    n, poly, mono = structure
+    n, poly, mono, optional = structure
     if n == 0:
         return LineFit(name, 0, 99.0)
     cost, chosen, allowed = 0.0, [], set()
@@ -290,6 +311,10 @@ def fit_classical(structure: Structure, name: str, period: int, first: int) -> L
         else:
             cost += WEAK_STRESS_COST
             chosen.append(cands[0])
+    for cands in optional:  # stressed on an ictus, else unstressed at no cost
+        good = [c for c in cands if c >= first and (c - first) % period == 0]
+        allowed.update(good)
+        chosen.extend(good[:1])
     stressed = set(chosen)
     stressed.update(i for i in mono if i >= first and (i - first) % period == 0)
     last = max(stressed) if stressed else -1
@@ -308,18 +333,19 @@ def fit_classical(structure: Structure, name: str, period: int, first: int) -> L
 
 
 def fit_dolnik(structure: Structure) -> LineFit:
-    n, poly, mono = structure
-    # monosyllables are left out: in a dolnik they are as often unstressed as stressed
+    n, poly, mono, optional = structure
+    # monosyllables are left out: in a dolnik they are as often unstressed as stressed (so are the
+    # polysyllables that may go unstressed; they keep their stress)
     use = sorted({c[0] for c in poly})
     if len(use) < 2:
-        use = sorted(set(use) | set(mono))
+        use = sorted(set(use) | set(mono) | {c[0] for c in optional})
     if len(use) < 2:
         return LineFit("dolnik", len(use), 99.0, use)
     gaps = [b - a - 1 for a, b in zip(use, use[1:])]
     bad = sum(1 for g in gaps if g not in (1, 2))
     # a dolnik mixes both intervals; all-equal intervals are a classical meter's business
     cost = float(bad) + (0.0 if {1, 2} <= set(gaps) else 0.3)
-    return LineFit("dolnik", len(use), cost, use, set(use) | {c for cands in poly for c in cands})
+    return LineFit("dolnik", len(use), cost, use, set(use) | {c for cands in poly + optional for c in cands})
 
 
 _METER_NAMES = [m[0] for m in METERS] + ["dolnik"]

@@ -101,7 +101,9 @@ def _chosen_stresses(words: list[Word], fit: LineFit | None, feet: int = 0
             c = n + options[0] - 1 if 1 <= options[0] <= k else -1
         else:
             cands = [n + p - 1 for p in options if 1 <= p <= k]
-            fitting = [c for c in cands if c in stressed] or cands
+            # a word that may go unstressed (a reading 0) is, where the meter puts no stress on it
+            fitting = [c for c in cands if c in stressed] or (
+                [] if 0 in options and wi != last_vocalic and fit is not None else cands)
             if wi == last_vocalic and period and feet:  # the reading that gives the poem's feet first
                 fitting.sort(key=lambda c: abs((c - first) // period + 1 - feet))
             c = fitting[0] if fitting else -1
