@@ -283,16 +283,18 @@ Structure = tuple
 def line_structure(words: list[Word]) -> Structure:
     """What meter fitting needs of a line, hashable: (syllable count, candidate stressed syllables of
     each polysyllable, syllables of stressable monosyllables, candidate syllables of each polysyllable
-    that may go unstressed: a reading 0). Clitics contribute syllables only."""
+    that may go unstressed: a reading 0). Clitics contribute syllables only, but the line's last word
+    is stressed, as the scan marks it (яви́лась ты́): the line ends on an ictus."""
     n, poly, mono, optional = 0, [], [], []
-    for w in words:
+    final = max((i for i, w in enumerate(words) if w.vowels and w.kind != "postfix"), default=-1)
+    for i, w in enumerate(words):
         k = len(w.vowels)
         if k == 0:
             continue
         if w.poly or (w.options and w.kind == "mark"):
             cands = tuple(n + p - 1 for p in w.options if 1 <= p <= k) or (n + k - 1,)
-            (optional if w.poly and 0 in w.options else poly).append(cands)
-        elif w.kind not in ("clitic", "postfix"):
+            (optional if w.poly and 0 in w.options and i != final else poly).append(cands)
+        elif w.kind not in ("clitic", "postfix") or i == final:
             mono.append(n)
         n += k
     return n, tuple(poly), tuple(mono), tuple(optional)
