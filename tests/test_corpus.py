@@ -56,6 +56,18 @@ def test_a_numbered_list_is_not_verse():
     assert report.not_verse == 1 and [r["text"] for r in records] == [POEM]
 
 
+def test_a_work_titled_as_of_doubtful_attribution_is_left_out():
+    """An edition's Dubia (`Приложение 2. Приписываемое (Dubia)`, `Стихотворения, приписываемые
+    Тютчеву`) is no evidence of the poet's style; the title class, not a list of works."""
+    doubtful = ["Приложение 2. Приписываемое (Dubia)", "Стихотворения, приписываемые Тютчеву", "DUBIA"]
+    assert all(CL.is_doubtful(t) for t in doubtful)
+    assert not any(CL.is_doubtful(t) for t in (None, "", "Дубрава", "К Наталье", "Писатель",
+                                                '"Молчит сомнительно Восток…"'))
+    raw = [R.RawPoem(POEM, title=t) for t in doubtful] + [R.RawPoem(POEM, title="Парус")]
+    records, report = C.build_records("tyutchev", raw, C.CorpusSettings())
+    assert report.doubtful == 3 and [r["title"] for r in records] == ["Парус"]
+
+
 def test_cyrillic_share():
     assert CL.cyrillic_share("Pourquoi craindrais-je de le dire") == 0
     assert CL.cyrillic_share(POEM) == 1

@@ -33,7 +33,8 @@ def _report(author_id: str, meta: dict, corpus_dir: str) -> str:
     was read, kept, and dropped for which reason."""
     r = meta["report"]
     return (f"{author_id}: read {r['read']}, kept {r['kept']} (too short {r['too_short']}, not Cyrillic "
-            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, exact dups {r['exact_duplicates']}, "
+            f"{r['not_cyrillic']}, a list not verse {r.get('not_verse', 0)}, of doubtful attribution "
+            f"{r.get('doubtful', 0)}, exact dups {r['exact_duplicates']}, "
             f"near dups {r['near_duplicates']}, inside a longer work {r.get('inside_longer', 0)}, parts from "
             f"splitting {r['split_parts']}) -> {Path(corpus_dir) / (author_id + '.jsonl')}")
 

@@ -16,14 +16,15 @@ from typing import Callable
 from poetbench.config import OTHER, validate_author_id
 from poetbench.corpus.authors import Author, load_authors, select_authors
 from poetbench.corpus.cleaning import (
-    SPLITS, clean_text, cyrillic_share, is_a_list, near_duplicates, sha256, split_long, split_of, verse_lines,
+    SPLITS, clean_text, cyrillic_share, is_a_list, is_doubtful, near_duplicates, sha256, split_long, split_of,
+    verse_lines,
 )
 from poetbench.corpus.readers import RawPoem, read_raw
 from poetbench.errors import CorpusError
 from poetbench.words import words
 from poetbench.io import atomic_write_json, atomic_write_jsonl, iter_jsonl, read_json_object, text_files
 
-CLEANING_VERSION = 7  # bump when clean_text or de-duplication changes, so normalised files are rebuilt
+CLEANING_VERSION = 8  # bump when clean_text or de-duplication changes, so normalised files are rebuilt
 # 7: invisible format characters removed (soft hyphens, zero-width spaces: words.INVISIBLE); the shared corpora have none
 
 
@@ -62,6 +63,7 @@ class ImportReport:
     too_short: int = 0
     not_cyrillic: int = 0
     not_verse: int = 0  # a numbered list (an edition's table of contents)
+    doubtful: int = 0  # titled as of doubtful attribution (an edition's Dubia)
     split_parts: int = 0  # extra parts created by splitting long works
     capped: int = 0
     exact_duplicates: int = 0
@@ -74,6 +76,9 @@ def build_records(author_id: str, raw: list[RawPoem], settings: CorpusSettings, 
     report = ImportReport(author_id, source, read=len(raw))
     works: list[tuple[RawPoem, str, str]] = []  # (poem, cleaned text, its sha256)
     for poem in raw:
+        if is_doubtful(poem.title):
+            report.doubtful += 1
+            continue
         text = clean_text(poem.text)
         if len(verse_lines(text)) < settings.min_lines:
             report.too_short += 1
@@ -245,7 +250,7 @@ def author_stats(records: list[dict], meta: dict, tokenizer=None) -> dict:
         **{s: meta["splits"].get(s, 0) for s in SPLITS},
         "exact_dups": meta["report"]["exact_duplicates"],
         "near_dups": meta["report"]["near_duplicates"] + meta["report"].get("inside_longer", 0),
-        "dropped": sum(meta["report"].get(k, 0) for k in ("too_short", "not_cyrillic", "not_verse")),
+        "dropped": sum(meta["report"].get(k, 0) for k in ("too_short", "not_cyrillic", "not_verse", "doubtful")),
         "corpus_sha256": meta["corpus_sha256"],
     }
     if tokenizer is not None:

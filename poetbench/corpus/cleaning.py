@@ -79,6 +79,17 @@ def _gone(line: str) -> str:
     return _SPACES.sub(" ", _GONE_BEFORE_PUNCT.sub("", line).replace(_GONE, "")).strip()
 
 
+# A title that says the poem is only attributed to the poet: an edition's section of doubtful works
+# (`Dubia`, `Приписываемое`, `Стихотворения, приписываемые Тютчеву`). Not a title with a word of doubt
+# in it: Tyutchev's `Молчит сомнительно Восток…` is his.
+_DOUBTFUL = re.compile(r"\bdubia\b|\bприписываем", re.IGNORECASE)
+
+
+def is_doubtful(title: str | None) -> bool:
+    """Whether a title marks its text as of doubtful attribution: no evidence of the poet's style."""
+    return bool(title) and _DOUBTFUL.search(title) is not None
+
+
 def is_a_list(text: str) -> bool:
     """Two or more numbered lines (`1. ...`): a table of contents or a list of titles, not a poem."""
     return sum(1 for line in text.split("\n") if _LIST_ITEM.match(line)) >= 2
