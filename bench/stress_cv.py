@@ -3,14 +3,14 @@
     .venv/bin/python bench/stress_cv.py [--rifma PATH]
 
 The engine reads a word's stress from the dictionaries, else from its lemma, else from a guess (the
-suffix table, or the penultimate syllable). For the kinds in ``meter.METER_MOVES`` a single reading
+suffix table, or the penultimate syllable). For the kinds in ``readings.METER_MOVES`` a single reading
 is not final: the word's other syllables are readings too, after it, and the meter chooses. Each
 candidate set of kinds is scored with bench/prosody_accuracy.py's metric (polysyllabic words with
 one gold stress, whole poems scanned as `poetbench scan` does) over 5 folds of poems; a kind is
 moved only when moving it beats not moving it, and each switch in ``RULES`` is kept on only when on
 beats off, by ``_results.CHOICE_RULE`` (the paired gain per fold).
 
-Which polysyllabic function words may go unstressed (``meter.UNSTRESSED_POLYSYLLABLES``): the markup
+Which polysyllabic function words may go unstressed (``readings.UNSTRESSED_POLYSYLLABLES``): the markup
 marks the stress as read in the verse, so a word it leaves unmarked is unstressed there. The
 standard metric leaves such words out, which would count every word the rule unstresses against it
 and none for it; so these classes are judged on the same words plus the polysyllables the markup
@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import CHOICE_RULE, markdown_table, real_gain, update_json, update_section  # noqa: E402
 from stress_peers import engine_words, score_lines  # noqa: E402
 
-import poetbench.prosody.meter as M  # noqa: E402
+import poetbench.prosody.meter as meter  # noqa: E402
+import poetbench.prosody.readings as M  # noqa: E402
 from poetbench.prosody import scan_record  # noqa: E402
 from poetbench.prosody.stress import default_dictionary  # noqa: E402
 from poetbench.words import readable  # noqa: E402
@@ -50,19 +51,19 @@ CANDIDATES = {
 def set_moves(moves: frozenset) -> None:
     """Make ``moves`` the kinds the meter may move, emptying the caches that hold words' readings."""
     M.METER_MOVES = moves
-    for cached in (M._word_options, M._word_stress, M._token_parts, M._fits):
+    for cached in (M._word_options, M._word_stress, M._token_parts, meter._fits):
         cached.cache_clear()
 
 
 # Switches of the stress rules, each scored on and off with the shipped moves, by the same folds
 RULES = {"a -ённый participle written with е may take the stress one syllable earlier "
-         "(`meter.PARTICIPLE_WITHOUT_YO`)": "PARTICIPLE_WITHOUT_YO",
+         "(`readings.PARTICIPLE_WITHOUT_YO`)": "PARTICIPLE_WITHOUT_YO",
          "a second-conjugation present/future form stressed on its ending or the syllable before may take the "
-         "other (кати́тся / ка́тится; `meter.MOBILE_VERB_STRESS`)": "MOBILE_VERB_STRESS",
+         "other (кати́тся / ка́тится; `readings.MOBILE_VERB_STRESS`)": "MOBILE_VERB_STRESS",
          "a reflexive past form in -лась/-лось/-лись stressed on its ending may take the syllable before "
-         "(прервала́сь / прерва́лась; `meter.REFLEXIVE_PAST_STEM`)": "REFLEXIVE_PAST_STEM",
+         "(прервала́сь / прерва́лась; `readings.REFLEXIVE_PAST_STEM`)": "REFLEXIVE_PAST_STEM",
          "a трёх-/четырёх- compound is stressed after its prefix, whose ё is a secondary stress "
-         "(трёхцве́тный; `meter.NUMERAL_PREFIX_YO`)": "NUMERAL_PREFIX_YO"}
+         "(трёхцве́тный; `readings.NUMERAL_PREFIX_YO`)": "NUMERAL_PREFIX_YO"}
 
 
 # Which polysyllabic function words may go unstressed, each row adding a class to the one above
@@ -117,7 +118,7 @@ def unstressed_section(rows: list[dict], dic, shipped_counts: np.ndarray, fold_a
         above, previous = every, name
     shipped = next(n for n, m in UNSTRESSED.items() if m == M.UNSTRESSED_POLYSYLLABLES)
     words = int(counts[shipped][:, 3].sum() - counts[shipped][:, 1].sum())
-    return ("\n\nWhich polysyllabic function words the meter may leave unstressed (`meter.UNSTRESSED_POLYSYLLABLES`; "
+    return ("\n\nWhich polysyllabic function words the meter may leave unstressed (`readings.UNSTRESSED_POLYSYLLABLES`; "
             "a word's reading 0, taken where its stress would fall on a weak position). The markup marks the stress as "
             "read in the verse, so the measure here also counts the polysyllables it leaves unmarked "
             f"({words} words; gold: no stress), which the standard metric leaves out. Rule, written down before the "
@@ -161,7 +162,7 @@ def main() -> None:
           "script).\n\n"
           + markdown_table(["the meter may move", "accuracy, whole split", "mean ± sd over folds",
                             "gain per fold over no word moved", "beats the row above"], table)
-          + f"\n\nChosen by that rule: {kept}; shipped: {shipped} (`meter.METER_MOVES`)"
+          + f"\n\nChosen by that rule: {kept}; shipped: {shipped} (`readings.METER_MOVES`)"
           + ("." if kept == shipped else ": they differ, change METER_MOVES.")
           + " Used for choosing: the per-fold figures only; the independent data was not read.")
     rule_rows, keep = [], {}

@@ -89,7 +89,7 @@ def test_stress_marks_and_clausulas(dic):
 
 
 def test_stress_sources(dic):
-    from poetbench.prosody.meter import word_stress
+    from poetbench.prosody.readings import word_stress
 
     assert word_stress("замо́к", dic) == ((2,), "mark")  # an explicit mark wins
     assert word_stress("ёлка", dic)[0] == (1,)
@@ -106,7 +106,7 @@ def test_a_guessed_stress_follows_the_meter(dic):
     """A word the dictionaries lack keeps its guess first, but its other syllables are readings too:
     where the guess falls on a weak position of the meter, the meter moves it (a dictionary word's
     one reading is never moved so)."""
-    from poetbench.prosody.meter import METER_MOVES, word_stress
+    from poetbench.prosody.readings import METER_MOVES, word_stress
     from poetbench.prosody.scan import scan_poem
 
     opts, kind = word_stress("курдяпа", dic)
@@ -121,7 +121,7 @@ def test_a_participle_written_without_yo_may_take_the_older_stress(dic):
     """заснежённый written заснеженный: the dictionary's ё-stress stays first, the syllable before it is
     a reading too (засне́женный), and the meter chooses; a word whose ё-stress is not a participle's
     suffix gets no such reading."""
-    from poetbench.prosody.meter import word_stress
+    from poetbench.prosody.readings import word_stress
     from poetbench.prosody.scan import scan_poem
 
     assert word_stress("заснеженный", dic) == ((3, 2), "dict")
@@ -134,7 +134,7 @@ def test_a_mobile_verb_stress_may_take_its_other_reading(dic):
     its ending's syllable and the one before as a reading too (скло́нится / склони́тся, освети́т /
     осве́тит), as does an ending-stressed reflexive past in -лась (прервала́сь / прерва́лась); the meter
     chooses. A noun in -ит and a first-conjugation form get no such reading."""
-    from poetbench.prosody.meter import word_stress
+    from poetbench.prosody.readings import word_stress
     from poetbench.prosody.scan import scan_poem
 
     assert word_stress("склонится", dic) == ((1, 2), "dict")

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from poetbench.prosody.meter import (
-    FIT_THRESHOLD, METERS, LineFit, Word, fit_classical, fit_dolnik, line_structure, meter_label, poem_meter,
-    scan_words,
+    FIT_THRESHOLD, METERS, LineFit, fit_classical, fit_dolnik, line_structure, meter_label, poem_meter,
 )
+from poetbench.prosody.readings import Word, scan_words
 from poetbench.prosody.rhyme import ending_key, rhyme_key, scheme
 from poetbench.prosody.stress import ACUTE, VOWELS, StressDictionary, default_dictionary
 from poetbench.words import readable
