@@ -296,6 +296,12 @@ def test_scan_cli_single_poem(dic, tmp_path):
     assert data["meter_label"] == "trochee tetrameter" and data["rhyme_scheme"] == "ABAB"
     result = CliRunner().invoke(cli, ["scan"])
     assert result.exit_code == 2
+    # the table: a row per line, an empty row per stanza break, none for the file's last newline
+    poem.write_text("\n" + TEXTBOOK[2][0].replace("\n", "\n\n", 1) + "\n\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(poem), "--prosody-dir", str(PROSODY)])
+    rows = [r for r in result.output.splitlines() if r.startswith("│")]
+    assert result.exit_code == 0 and len(rows) == len(TEXTBOOK[2][0].splitlines()) + 1, result.output
+    assert rows[0].strip("│ ") and not rows[1].strip("│ ") and rows[-1].strip("│ ")
 
 
 def test_scan_poems_is_scan_poem_in_a_batch_and_restores_the_collector(dic):

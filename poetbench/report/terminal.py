@@ -68,8 +68,9 @@ def scan_panel(scan) -> Table:
     table.add_column("Syl", justify="right")
     table.add_column("Meter")
     table.add_column("Rhyme", justify="center")
-    for line in scan.lines:
-        if not line.text.strip():
+    verse = [i for i, line in enumerate(scan.lines) if line.text.strip()]
+    for line in scan.lines[verse[0]:verse[-1] + 1] if verse else []:
+        if not line.text.strip():  # a stanza break (a text's leading and trailing blank lines are none)
             table.add_row("", "", "", "")
             continue
         table.add_row(line.accented, str(line.syllables), line.meter, line.rhyme)
