@@ -1,7 +1,8 @@
 """The other kinds of style judge bench/classifier_models.py tries (its docstring says why): added
 feature blocks (word forms; text distortion), classifiers that replace the judge's own (one-vs-one,
-Crammer-Singer, logistic regression, a model per feature block), and character Markov chains; and a
-fold's feature blocks, fitted once and shared by the candidates (``fold_features``)."""
+Crammer-Singer, logistic regression, a model per feature block), and character Markov chains (alone,
+and mixed into the judge's probabilities: ``MARKOV_MIX``); and a fold's feature blocks, fitted once
+and shared by the candidates (``fold_features``)."""
 
 from __future__ import annotations
 
@@ -140,6 +141,37 @@ class CharMarkov:
                 p = (max(grams[k].get(h + t[i], 0) - d, 0) + d * kinds[k - 1][h] * p) / seen
             total += np.log(p)
         return total / (len(t) - n + 1)
+
+
+MARKOV_MIX = "shipped × char Markov chains^{}"  # the shipped judge's log-probability + w times the chains'
+
+
+def markov_weight(name: str) -> float | None:
+    """``w`` of a ``MARKOV_MIX`` candidate's name; None for any other name."""
+    head = MARKOV_MIX.format("")
+    return float(name[len(head):]) if name.startswith(head) else None
+
+
+def markov_log_proba(data, train, test) -> list[np.ndarray]:
+    """The fold's held-out views' log-probabilities over the poets from ``CharMarkov`` on the training
+    poems: a balanced logistic regression on their scores, fitted on the training poems' scores
+    cross-fitted over 5 folds of whole works (a chain never scores a poem it has read)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    texts, y = [data.texts[i] for i in train], data.y[train]
+    inner = np.zeros((len(train), len(data.poets)))
+    for fit, held in StratifiedGroupKFold(5, shuffle=True, random_state=0).split(texts, y, data.groups[train]):
+        inner[held] = CharMarkov().fit([texts[i] for i in fit], y[fit]).scores([texts[i] for i in held])
+    calibrate = LogisticRegression(class_weight="balanced", max_iter=2000).fit(inner, y)
+    chains = CharMarkov().fit(texts, y)
+    assert list(calibrate.classes_) == chains.poets_ == list(data.poets)
+    return [calibrate.predict_log_proba(chains.scores(v)) for v in held_out_views(data, test)]
+
+
+def markov_mix(probas: list[np.ndarray], markov: list[np.ndarray], w: float) -> list[np.ndarray]:
+    """Each view's log-probabilities of the judge (``probas``) plus ``w`` times the chains' (``markov``)."""
+    return [np.log(np.clip(p, 1e-12, 1)) + w * m for p, m in zip(probas, markov)]
 
 
 def extra_blocks() -> dict:

@@ -26,10 +26,11 @@ from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import CHOICE_RULE, SECOND_DRAW, markdown_table, run_judge_bench, update_section, verdict  # noqa: E402
-from _judges import SHIPPED, block_spans, classifiers, fold_features  # noqa: E402
+from _judges import SHIPPED, block_spans, classifiers, fold_features, markov_log_proba, markov_mix, markov_weight  # noqa: E402
 from classifier_choices import Scores, cv_folds, fold_scores  # noqa: E402
 
-PASSING = ["Crammer-Singer LinearSVC"]  # passes the rule on the benches' folds (bench/classifier_models.py)
+# pass the rule on the benches' folds (bench/classifier_models.py, corpora of cleaning version 8)
+PASSING = ["shipped × char Markov chains^0.25", "shipped × char Markov chains^0.5"]
 
 
 def main() -> None:
@@ -39,8 +40,9 @@ def main() -> None:
 def second_draw(names: list[str], added: dict[str, list[str]] | None = None) -> tuple[dict, dict, list[str]]:
     """``Scores`` of the shipped judge and of each of ``names`` on the second draw of the folds, each
     name's paired gains per fold over the shipped judge (re-typeset whole poems), and the poets. A name
-    is a classifier of ``classifiers`` or a key of ``added``: the shipped classifier on those blocks
-    (``extra_blocks``' keys beside the shipped ones, as bench/classifier_models.py builds it)."""
+    is a classifier of ``classifiers``, a key of ``added``: the shipped classifier on those blocks
+    (``extra_blocks``' keys beside the shipped ones, as bench/classifier_models.py builds it), or a
+    ``MARKOV_MIX``: the shipped judge's log-probabilities plus w times the character chains'."""
     from sklearn.base import clone
 
     from poetbench.style.features import build_pipeline
@@ -56,18 +58,30 @@ def second_draw(names: list[str], added: dict[str, list[str]] | None = None) -> 
         spans = block_spans({n: blocks[n][0].shape[1] for n in base})
         models = {n: (base, m) for n, m in classifiers(pipeline.named_steps["classify"], spans, dense_weight).items()}
         models.update({n: (used, clone(pipeline.named_steps["classify"])) for n, used in added.items()})
-        unknown = set(names) - set(models)
+        mixes = {n: markov_weight(n) for n in names if markov_weight(n)}
+        unknown = set(names) - set(models) - set(mixes)
         if unknown:
             raise SystemExit(f"no candidate {', '.join(sorted(unknown))}; known: {', '.join(models)}")
-        for name in [SHIPPED, *names]:
+        for name in [SHIPPED, *[n for n in names if n not in mixes]]:
             used, model = models[name]
             model.fit(sparse.hstack([blocks[n][0] for n in used]).tocsr(), y, groups=groups)
             views = [sparse.hstack([blocks[n][1][v] for n in used]).tocsr() for v in range(len(sizes))]
-            labels = [np.asarray(model.classes_)[model.predict_proba(v).argmax(axis=1)] for v in views]
-            scores.setdefault(name, Scores()).add(fold_scores(data, test, *labels))
-            print(f"second draw, fold {fold + 1} {name}: re-typeset macro-F1 {scores[name].moved[-1]:.4f}", flush=True)
+            probas = [model.predict_proba(v) for v in views]
+            if name == SHIPPED:
+                shipped_views = probas
+            add(scores, name, fold, data, test, [np.asarray(model.classes_)[p.argmax(axis=1)] for p in probas])
+        markov = markov_log_proba(data, train, test) if mixes else []
+        for name, w in mixes.items():
+            add(scores, name, fold, data, test,
+                [np.array(data.poets)[lp.argmax(axis=1)] for lp in markov_mix(shipped_views, markov, w)])
     shipped = np.array(scores[SHIPPED].moved)
     return scores, {n: np.array(scores[n].moved) - shipped for n in names}, data.poets
+
+
+def add(scores: dict, name: str, fold: int, data, test, labels: list) -> None:
+    """One fold's figures of ``name`` from the labels it gives the held-out views."""
+    scores.setdefault(name, Scores()).add(fold_scores(data, test, *labels))
+    print(f"second draw, fold {fold + 1} {name}: re-typeset macro-F1 {scores[name].moved[-1]:.4f}", flush=True)
 
 
 def run(names: list[str]) -> None:
