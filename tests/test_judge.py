@@ -259,6 +259,9 @@ def test_prompt_controls_are_rows_with_paired_comparisons(judged, tmp_path):
     assert again.run["timings"]["earlier"] == [{"generation_s": first["generation_s"], "generated": first["generated"],
                                                 "poems_per_s": first["poems_per_s"], "batch_size": 4}]
     assert run_eval(cfg, o, log=lambda m: None).run["timings"]["earlier"] == again.run["timings"]["earlier"]
+    from poetbench.eval.plan import earlier_generation
+
+    assert earlier_generation({"timings": {"earlier": 5, "generated": True}}) == []  # a hand-edited run.json
     from poetbench.eval.rescore import rescore_run
 
     rescored = rescore_run(cfg, tmp_path / "c", log=lambda m: None)  # the controls survive scoring again

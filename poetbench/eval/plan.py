@@ -312,8 +312,10 @@ def earlier_generation(run: dict) -> list[dict]:
     first): the earlier ones it carries, and its own when it generated any. A rerun that reads every
     poem back from the cache then still records how fast they were made."""
     timings = run.get("timings") if isinstance(run.get("timings"), dict) else {}
-    earlier = [t for t in timings.get("earlier") or [] if isinstance(t, dict)]
-    if isinstance(timings.get("generated"), int) and timings["generated"] > 0:
+    earlier = timings.get("earlier") if isinstance(timings.get("earlier"), list) else []
+    earlier = [t for t in earlier if isinstance(t, dict)]
+    generated = timings.get("generated")
+    if isinstance(generated, int) and not isinstance(generated, bool) and generated > 0:
         options = run.get("options") if isinstance(run.get("options"), dict) else {}
         earlier.append({k: timings.get(k) for k in ("generation_s", "generated", "poems_per_s")}
                        | {"batch_size": options.get("batch_size")})
