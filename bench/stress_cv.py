@@ -101,21 +101,32 @@ def per_poem(rows: list[dict], moves: frozenset, dic) -> np.ndarray:
         set_moves(saved)
 
 
+def ladder(accs: dict[str, np.ndarray]) -> tuple[str, dict[str, bool | None]]:
+    """Nested candidates, each row adding to the one above, by their per-fold figures: whether each row
+    beats the one above by the rule (None for the first), and the row kept: the last of the rows from
+    the first on that each beat the one above."""
+    beats, kept, above, previous = {}, None, None, None
+    for name, acc in accs.items():
+        beats[name] = None if above is None else real_gain(acc - above)
+        if above is None or (beats[name] and kept == previous):
+            kept = name
+        above, previous = acc, name
+    return kept, beats
+
+
+def _beats(value: bool | None) -> str:
+    return "—" if value is None else "yes" if value else "no"
+
+
 def unstressed_section(rows: list[dict], dic, shipped_counts: np.ndarray, fold_acc) -> str:
     """The ``UNSTRESSED`` ladder (module docstring), as markdown."""
     counts = {name: shipped_counts if classes == M.UNSTRESSED_POLYSYLLABLES else
               per_poem_with(rows, "UNSTRESSED_POLYSYLLABLES", classes, dic) for name, classes in UNSTRESSED.items()}
-    table, above, kept, previous = [], None, None, None
     base_all, base = fold_acc(counts[next(iter(UNSTRESSED))], 2), fold_acc(counts[next(iter(UNSTRESSED))])
-    for name, c in counts.items():
-        every, standard = fold_acc(c, 2), fold_acc(c)
-        beats = above is not None and real_gain(every - above)
-        if above is None or (beats and kept == previous):
-            kept = name
-        table.append([name, f"{c[:, 2].sum() / c[:, 3].sum():.2%}", " ".join(f"{g:+.2%}" for g in every - base_all),
-                      f"{c[:, 0].sum() / c[:, 1].sum():.2%}", " ".join(f"{g:+.2%}" for g in standard - base),
-                      "—" if above is None else "yes" if beats else "no"])
-        above, previous = every, name
+    kept, beats = ladder({name: fold_acc(c, 2) for name, c in counts.items()})
+    table = [[name, f"{c[:, 2].sum() / c[:, 3].sum():.2%}", " ".join(f"{g:+.2%}" for g in fold_acc(c, 2) - base_all),
+              f"{c[:, 0].sum() / c[:, 1].sum():.2%}", " ".join(f"{g:+.2%}" for g in fold_acc(c) - base),
+              _beats(beats[name])] for name, c in counts.items()]
     shipped = next(n for n, m in UNSTRESSED.items() if m == M.UNSTRESSED_POLYSYLLABLES)
     words = int(counts[shipped][:, 3].sum() - counts[shipped][:, 1].sum())
     return ("\n\nWhich polysyllabic function words the meter may leave unstressed (`readings.UNSTRESSED_POLYSYLLABLES`; "
@@ -145,16 +156,12 @@ def main() -> None:
         return np.array([counts[f, col].sum() / counts[f, col + 1].sum() for f in folds])
 
     base = fold_acc(results["no word moved (the guess stands)"])
-    table, gains, above, kept = [], {}, None, None
-    for name, counts in results.items():
-        acc = fold_acc(counts)
-        gains[name] = acc - base
-        beats = above is not None and real_gain(acc - above)
-        if above is None or (beats and kept == previous):
-            kept = name
-        table.append([name, f"{counts[:, 0].sum() / counts[:, 1].sum():.2%}", f"{acc.mean():.2%} ± {acc.std():.2%}",
-                      " ".join(f"{g:+.2%}" for g in gains[name]), "—" if above is None else "yes" if beats else "no"])
-        above, previous = acc, name
+    accs = {name: fold_acc(counts) for name, counts in results.items()}
+    gains = {name: acc - base for name, acc in accs.items()}
+    kept, beats = ladder(accs)
+    table = [[name, f"{counts[:, 0].sum() / counts[:, 1].sum():.2%}",
+              f"{accs[name].mean():.2%} ± {accs[name].std():.2%}", " ".join(f"{g:+.2%}" for g in gains[name]),
+              _beats(beats[name])] for name, counts in results.items()]
     shipped = next(n for n, m in CANDIDATES.items() if m == M.METER_MOVES)
     md = ("`bench/stress_cv.py`: which words' single stress reading the meter may move (their other syllables "
           "become readings after it), over 5 folds of Rifma dev poems; the metric of bench/prosody_accuracy.py. "

@@ -1,11 +1,12 @@
-"""pymorphy3 for the prosody engine: lemmas of word forms the stress dictionary lacks, and which
-dictionary words are finite verb forms."""
+"""pymorphy3 for the prosody engine: lemmas of word forms the stress dictionary lacks, which
+dictionary words are finite verb forms, and which are prepositions or conjunctions."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from poetbench.words import morph as _analyzer
+from poetbench.words import part_of_speech
 
 
 @lru_cache(maxsize=50_000)
@@ -33,24 +34,14 @@ def finite_verb_tense(word: str) -> str | None:
     return str(tag.tense) if tag.POS == "VERB" and tag.tense else None
 
 
-@lru_cache(maxsize=50_000)
-def part_of_speech(word: str) -> str | None:
-    """The part of speech (pymorphy3's tag, e.g. ``PREP``, ``CONJ``) of a dictionary word's most
-    probable parse; None for an unknown word."""
-    if not _analyzer().word_is_known(word):
-        return None
-    pos = _analyzer().parse(word)[0].tag.POS
-    return str(pos) if pos else None
-
-
 FUNCTION_WORDS_FILE = "function_words.tsv"  # in poetbench/data; written by `python -m poetbench.data.function_words`
 
 
-@lru_cache(maxsize=100_000)
 def part_of_speech_in(word: str, parts: frozenset[str]) -> bool:
-    """Whether ``part_of_speech(word)`` is one of ``parts``, pymorphy3's unchanging parts of speech
-    (``PREP``, ``CONJ``). Only the words its dictionary lists as such (``function_words``) are parsed:
-    the prosody engine asks this of every dictionary word it scans, and a parse costs about 0.1 ms."""
+    """Whether the most probable parse of ``word`` (``words.part_of_speech``) is one of ``parts``,
+    pymorphy3's unchanging parts of speech (``PREP``, ``CONJ``). Only the words its dictionary lists as
+    such (``function_words``) are parsed: the prosody engine asks this of every dictionary word it
+    scans, and a parse costs about 0.1 ms."""
     return word.replace("ё", "е") in function_words(parts) and part_of_speech(word) in parts
 
 
