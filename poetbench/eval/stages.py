@@ -202,6 +202,13 @@ class Scored:
     works: dict[str, str] = field(default_factory=dict)  # the reference poems' works, by key
 
     @cached_property
+    def delta_space(self):
+        """Cosine Delta's side of the authors' training texts, fitted once for every group."""
+        from poetbench.metrics.style import DeltaSpace
+
+        return DeltaSpace(self.train_texts)
+
+    @cached_property
     def _index(self) -> dict[str, int]:
         return {s["key"]: i for i, s in enumerate(self.scores)}
 

@@ -31,7 +31,7 @@ def summarise(plan, scored, lm_rows: list[dict]) -> tuple[list[dict], list[dict]
             summary.append(_row(model, author, m.name, mean, len(rows), low, high, len(by_seed)))
         keys = [r["key"] for r in rows]
         group = GroupEvidence(model, author, rows, [scored.texts[k] for k in keys], scored.real[author],
-                              scored.train_texts, scored.features_of(keys), scored.features_of(real_keys.get(author)),
+                              scored.delta_space, scored.features_of(keys), scored.features_of(real_keys.get(author)),
                               [scored.works[k] for k in real_keys.get(author, [])], reference=model == REFERENCE,
                               seed=seed)
         for m in registry.metrics("group"):  # (over the seeds' poems together)

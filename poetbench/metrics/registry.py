@@ -70,7 +70,7 @@ class GroupEvidence:
     rows: list[dict]  # score rows (with the prosodic profile fields)
     texts: list[str]
     real: list[dict] = field(default_factory=list)  # profiles of the real author's poems
-    corpora: dict[str, list[str]] = field(default_factory=dict)  # training texts per author
+    delta_space: object = None  # style.DeltaSpace over the authors' training texts (fitted once per run)
     features: object = None  # the style features of the group's poems (a matrix, one row per poem)
     real_features: object = None  # ... and of the author's real held-out poems (None: no test split)
     real_works: list[str] | None = None  # the work each of those poems is (a part of)
@@ -79,7 +79,7 @@ class GroupEvidence:
 
     @cached_property
     def delta(self) -> dict[str, float]:
-        return style.cosine_delta(self.texts, self.corpora)
+        return self.delta_space.distances(self.texts)
 
 
 def _lm(key: str):

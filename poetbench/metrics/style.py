@@ -37,24 +37,36 @@ def _rel_freq(words: list[str], vocab: dict[str, int]) -> np.ndarray:
     return v / max(1, len(words))
 
 
-def cosine_delta(pool: list[str], corpora: dict[str, list[str]], mfw: int = 300, chunk: int = 2500) -> dict[str, float]:
-    """Cosine Delta distance from a pool of texts to each author's corpus (smaller = closer).
+class DeltaSpace:
+    """The authors' side of Cosine Delta, fitted once: the ``mfw`` most frequent words of all corpora,
+    z-scored with means and deviations taken over ``chunk``-word samples of every corpus, and each
+    author's centroid of its samples' z-scores. An eval run measures every group of poems against the
+    same corpora, so it reads them once."""
 
-    The ``mfw`` most frequent words of all corpora are z-scored with means and deviations taken over
-    ``chunk``-word samples of every corpus; each author is the centroid of its samples' z-scores."""
-    author_words = {a: _words(texts) for a, texts in corpora.items()}
-    counts = Counter(w for ws in author_words.values() for w in ws)
-    vocab = {w: i for i, (w, _) in enumerate(counts.most_common(mfw))}
-    samples = {a: np.array([_rel_freq(c, vocab) for c in _chunks(ws, chunk)]) for a, ws in author_words.items()}
-    stacked = np.vstack(list(samples.values()))
-    mean, std = stacked.mean(axis=0), stacked.std(axis=0) + 1e-12
-    target = (_rel_freq(_words(pool), vocab) - mean) / std
-    out = {}
-    for author, rows in samples.items():
-        centroid = ((rows - mean) / std).mean(axis=0)
-        denom = np.linalg.norm(target) * np.linalg.norm(centroid)
-        out[author] = float(1.0 - target @ centroid / denom) if denom else 1.0
-    return out
+    def __init__(self, corpora: dict[str, list[str]], mfw: int = 300, chunk: int = 2500):
+        author_words = {a: _words(texts) for a, texts in corpora.items()}
+        counts = Counter(w for ws in author_words.values() for w in ws)
+        self.vocab = {w: i for i, (w, _) in enumerate(counts.most_common(mfw))}
+        samples = {a: np.array([_rel_freq(c, self.vocab) for c in _chunks(ws, chunk)])
+                   for a, ws in author_words.items()}
+        stacked = np.vstack(list(samples.values()))
+        self.mean, self.std = stacked.mean(axis=0), stacked.std(axis=0) + 1e-12
+        self.centroids = {a: ((rows - self.mean) / self.std).mean(axis=0) for a, rows in samples.items()}
+
+    def distances(self, pool: list[str]) -> dict[str, float]:
+        """Cosine Delta distance from a pool of texts to each author's corpus (smaller = closer)."""
+        target = (_rel_freq(_words(pool), self.vocab) - self.mean) / self.std
+        out = {}
+        for author, centroid in self.centroids.items():
+            denom = np.linalg.norm(target) * np.linalg.norm(centroid)
+            out[author] = float(1.0 - target @ centroid / denom) if denom else 1.0
+        return out
+
+
+def cosine_delta(pool: list[str], corpora: dict[str, list[str]], mfw: int = 300, chunk: int = 2500) -> dict[str, float]:
+    """Cosine Delta distance from a pool of texts to each author's corpus (smaller = closer): ``DeltaSpace``
+    fitted on ``corpora``, for one pool."""
+    return DeltaSpace(corpora, mfw, chunk).distances(pool)
 
 
 def p_target(poem) -> float:
