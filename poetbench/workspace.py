@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from typing import Callable
 from pathlib import Path
 
 from poetbench.errors import ConfigError
@@ -54,6 +55,22 @@ class Workspace:
         for name, path in (("cache folder", ws.cache), ("classifier folder", ws.classifiers)):
             not_a_file(path, name)
         return ws
+
+    def export(self) -> Callable[[], None]:
+        """Name this workspace's prosody folder in the environment (``POETBENCH_PROSODY_DIR``) for the code
+        that finds the stress dictionaries on its own: the scans inside the style judge's features, in
+        this process and in the worker processes it starts, which inherit the environment. Returns the
+        function that restores the variable."""
+        before = os.environ.get(ENV_PROSODY)
+        os.environ[ENV_PROSODY] = str(self.prosody)
+
+        def restore() -> None:
+            if before is None:
+                os.environ.pop(ENV_PROSODY, None)
+            else:
+                os.environ[ENV_PROSODY] = before
+
+        return restore
 
     # -- paths inside the project ----------------------------------------------------------------
     def path(self, p: str | Path) -> Path:

@@ -1,6 +1,7 @@
 """The command line: help texts, a real run, and bad input as one line with exit code 2."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -101,3 +102,29 @@ def test_subprocess_error_has_no_traceback(corpus_env):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
     assert "unknown author 'nobody'" in proc.stderr
+
+
+def test_project_option_places_the_stress_dictionaries_beside_that_project(tmp_path, monkeypatch):
+    """``--project`` names the folder whose ``../shared/prosody`` is read wherever the command runs from:
+    by ``poetbench scan`` and by every scan inside a command (the judge's features among them)."""
+    import click
+
+    from poetbench.cli.common import workspace
+    from tests.conftest import write_stress_dictionary
+
+    monkeypatch.delenv("POETBENCH_PROSODY_DIR", raising=False)
+    project = tmp_path / "work" / "project"
+    project.mkdir(parents=True)
+    prosody = write_stress_dictionary(tmp_path / "work" / "shared" / "prosody")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (elsewhere / "poem.txt").write_text("Мой дядя самых честных правил,\n", encoding="utf-8")
+    result = run("--project", str(project), "scan", "poem.txt")
+    assert result.exit_code == 0, result.output
+    assert "iamb" in result.output
+    with click.Context(cli) as ctx:  # what the judge's features and their worker processes read
+        ctx.params["project"] = str(project)
+        workspace()
+        assert os.environ["POETBENCH_PROSODY_DIR"] == str(prosody)
+    assert "POETBENCH_PROSODY_DIR" not in os.environ  # restored when the command ends

@@ -45,13 +45,16 @@ project_option = click.option(
          "current folder].")
 
 
-def workspace():
-    """The workspace of this invocation (resolved once, from --project, the environment, the cwd)."""
+def workspace(project: str | None = None):
+    """The workspace of this invocation (resolved once, from --project, the environment, the cwd; a
+    ``project`` given after the command replaces the group's). While the command runs, the environment
+    names its prosody folder, for the code that finds the stress dictionaries on its own (``export``)."""
     ctx = click.get_current_context().find_root()
-    if ctx.obj is None:
+    if ctx.obj is None or project is not None:
         from poetbench.workspace import Workspace
 
-        ctx.obj = Workspace.from_env(ctx.params.get("project"))
+        ctx.obj = Workspace.from_env(project if project is not None else ctx.params.get("project"))
+        ctx.call_on_close(ctx.obj.export())
     return ctx.obj
 
 
@@ -93,10 +96,8 @@ def config_options(f):
     def wrapper(*args, project, preset, config_file, authors_file, corpus_root, corpus_dir, **kwargs):
         from poetbench.config import load_config
         from poetbench.config import preset as get_preset
-        from poetbench.workspace import Workspace
-
         if project is not None:  # given after the command: it wins over the group's
-            click.get_current_context().find_root().obj = Workspace.from_env(project)
+            workspace(project)
 
         if config_file and preset:
             raise click.UsageError("give --config or --preset, not both (a config file names its preset)")

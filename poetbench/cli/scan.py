@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from poetbench.cli.common import console, err_console, progress_bar
+from poetbench.cli.common import console, err_console, progress_bar, workspace
 
 
 def register(cli) -> None:
@@ -48,7 +48,7 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
         if out:
             check_out_path(Path(out), inputs=[Path(jsonl_in)])
         read_text_records(Path(jsonl_in), ("poem_text", "text"))  # bad input fails before any work
-        dic = default_dictionary(prosody_dir)
+        dic = default_dictionary(prosody_dir or str(workspace().prosody))
         with progress_bar() as progress:
             n = scan_jsonl(Path(jsonl_in), Path(out) if out else None, dic, progress=progress,
                            echo=None if out else click.echo)
@@ -56,7 +56,7 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
             err_console.print(f"{n} poems -> {out}")
         return
     text = read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
-    result = scan_poem(text, default_dictionary(prosody_dir))
+    result = scan_poem(text, default_dictionary(prosody_dir or str(workspace().prosody)))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -219,7 +219,9 @@ class StressDictionary:
 
 
 def default_dictionary(prosody_dir: str | None = None) -> StressDictionary:
-    """The dictionaries of ``prosody_dir`` (else the workspace's prosody folder), loaded once."""
+    """The dictionaries of ``prosody_dir`` (else the workspace's prosody folder: ``POETBENCH_PROSODY_DIR``,
+    which a command sets from its ``--project``, else ``../shared/prosody`` beside the current folder),
+    loaded once."""
     from poetbench.workspace import Workspace
 
     ws = Workspace.from_env(prosody_dir=prosody_dir)
