@@ -500,6 +500,10 @@ CASES += [
      "no judge '0123456789abcdef'"),
     ("score_a_run_and_poems_at_once", lambda ws, t: ["score", ws / "run", "--poems", write(t / "p.jsonl", "{}\n"),
                                                      "--name", "x"], "not both"),
+    ("score_poems_imitating_other", lambda ws, t: ["score", C, ws / "c.toml", "--name", "x", "--output-dir",
+                                                   t / "out", "--poems", write(t / "p.jsonl", '{"author": "other", '
+                                                                               '"text": "Строка"}\n')],
+     "p.jsonl:1 field 'author': 'other' is the style classifier's class"),
     ("score_a_folder_that_is_no_run", lambda ws, t: ["score", (t / "empty").mkdir() or t / "empty", C, ws / "c.toml"],
      "not an eval run's folder"),
     # comparisons and ratings

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from poetbench.config import OTHER
 from poetbench.errors import ConfigError, CorpusError
 from poetbench.io import iter_jsonl
 
@@ -14,17 +15,22 @@ RESERVED = ("base", "reference")
 
 
 def read_poems(path: Path, name: str, known_authors: set[str]) -> list[dict]:
-    """The file's rows as generation rows of model ``name``: ``author`` (a known author id) and
+    """The file's rows as generation rows of model ``name``: ``author`` (a known author id, not ``other``) and
     ``text`` (a non-empty string) required, ``theme`` and ``id`` optional; a bad row is one error
     naming its line and field."""
     if not NAME.match(name or "") or name in RESERVED or name.startswith("lora"):
         raise ConfigError(f"--name {name!r}: give a name of letters, digits and :_.@- (not base, reference or "
                           "lora...)")
+    poets = set(known_authors) - {OTHER}
     rows, seen, counts = [], {}, {}
     for line, obj in iter_jsonl(path):
         author = obj.get("author")
-        if not isinstance(author, str) or author not in known_authors:
-            raise CorpusError(f"must be one of the authors with a corpus: {', '.join(sorted(known_authors))}",
+        if author == OTHER:
+            raise CorpusError(f"{OTHER!r} is the style classifier's class for verse by none of the poets, not an "
+                              f"author to imitate: give the poet the poem imitates ({', '.join(sorted(poets))})",
+                              path, line, "author")
+        if not isinstance(author, str) or author not in poets:
+            raise CorpusError(f"must be one of the authors with a corpus: {', '.join(sorted(poets))}",
                               path, line, "author")
         text = obj.get("text")
         if not isinstance(text, str) or not text.strip():
