@@ -121,6 +121,30 @@ def test_config_refuses_other_as_an_author_to_imitate(judged):
         cfg.replace(authors=["alpha", "other"]).__post_init__()
 
 
+def test_classifier_predict_attributes_one_poem_from_a_file_or_standard_input(judged):
+    """`classifier predict FILE` (or -): a table of the classes' probabilities, or `--json` the row that
+    `--jsonl` writes for the same text."""
+    from poetbench.config import save_config
+
+    env, cfg, opts, result, tmp = judged
+    save_config(cfg, tmp / "predict.toml")
+    poem = make_poem(random.Random("predict"), VOCAB["alpha"])
+    (tmp / "poem.txt").write_text(poem, encoding="utf-8")
+    (tmp / "poem.jsonl").write_text(json.dumps({"text": poem}, ensure_ascii=False) + "\n", encoding="utf-8")
+    common = ["classifier", "predict", "--config", str(tmp / "predict.toml")]
+    batch = CliRunner().invoke(cli, common + ["--jsonl", str(tmp / "poem.jsonl")])
+    one = CliRunner().invoke(cli, common + [str(tmp / "poem.txt"), "--json"])
+    piped = CliRunner().invoke(cli, common + ["-", "--json"], input=poem)
+    assert batch.exit_code == one.exit_code == piped.exit_code == 0, batch.output + one.output
+    row = json.loads(batch.stdout.strip())
+    assert json.loads(one.stdout) == json.loads(piped.stdout) == row
+    table = CliRunner().invoke(cli, common + [str(tmp / "poem.txt")])
+    assert table.exit_code == 0 and f"reads as {row['author']}" in table.output
+    assert all(a in table.output for a in row["proba"])
+    both = CliRunner().invoke(cli, common + [str(tmp / "poem.txt"), "--jsonl", str(tmp / "poem.jsonl")])
+    assert both.exit_code == 2 and "give a FILE" in both.output
+
+
 def test_detect_auc_is_in_the_summary_with_a_ci_and_the_reference_near_half(judged):
     env, cfg, opts, result, tmp = judged
     rows = [r for r in result.summary if r["metric"] == "detect_auc"]

@@ -18,6 +18,7 @@ def classifier():
     Examples:
       poetbench classifier train
       poetbench classifier eval
+      poetbench classifier predict poem.txt
       poetbench classifier predict --jsonl poems.jsonl --out attributed.jsonl
     """
 
@@ -87,27 +88,52 @@ def classifier_eval(config, model_dir, csv_out, as_json):
 @classifier.command("predict")
 @config_options
 @_model_option
-@click.option("--jsonl", "jsonl_in", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Records with a 'text' field, one JSON object per line.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write results here [default: stdout].")
-def classifier_predict(config, model_dir, jsonl_in, out):
-    """Attribute poems: one JSON object per input line with id, author and proba (author -> P).
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--jsonl", "jsonl_in", type=click.Path(exists=True, dir_okay=False),
+              help="Batch mode: records with a 'text' field, one JSON object per line.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="With --jsonl: write results here [default: stdout].")
+@click.option("--json", "as_json", is_flag=True, help="Print FILE's attribution as one JSON object.")
+def classifier_predict(config, model_dir, file, jsonl_in, out, as_json):
+    """Attribute poems: FILE (one poem; - for standard input) as a table of the authors' probabilities,
+    or --jsonl: one JSON object per input line with id, author and proba (author -> P).
 
     \b
-    Example:
+    Examples:
+      poetbench classifier predict poem.txt
       poetbench classifier predict --jsonl generations.jsonl --out attributed.jsonl
     """
+    import sys
+
     from poetbench.eval.rundir import check_out_path
-    from poetbench.io import atomic_write_jsonl, read_text_records
+    from poetbench.io import atomic_write_jsonl, read_stream_text, read_text, read_text_records
+    from poetbench.report.terminal import attribution_table
     from poetbench.style.classifier import model_for, predict_records
 
+    if (file is None) == (jsonl_in is None):
+        raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
+    if out is not None and jsonl_in is None:
+        raise click.UsageError("--out goes with --jsonl")
+    if as_json and file is None:
+        raise click.UsageError("--json goes with FILE (--jsonl writes JSON already)")
     if out:
         check_out_path(Path(out), inputs=[Path(jsonl_in)], forbidden_dirs=[Path(config.corpus_dir)] +
                        ([Path(model_dir)] if model_dir else []))
-    records = read_text_records(Path(jsonl_in))
+    if jsonl_in:
+        records = read_text_records(Path(jsonl_in))
+    else:  # bad input fails before the judge loads
+        text = read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
+        if not text.strip():
+            raise click.UsageError(f"{file}: no text to attribute")
+        records = [{"text": text}]
     model = model_for(config, Path(model_dir) if model_dir else None, log=log, warn=warn, ws=workspace())
     rows = predict_records(model, records)
-    if out:
+    if file is not None:
+        if as_json:
+            click.echo(json.dumps(rows[0], ensure_ascii=False))
+        else:
+            console.print(attribution_table(rows[0]))
+    elif out:
         atomic_write_jsonl(Path(out), rows)
         err_console.print(f"{len(rows)} poems -> {out}")
     else:

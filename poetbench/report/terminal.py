@@ -77,6 +77,16 @@ def scan_panel(scan) -> Table:
     return table
 
 
+def attribution_table(row: dict) -> Table:
+    """One poem's attribution (``classifier predict FILE``): each class's probability, most probable first."""
+    table = Table(title=f"reads as {row['author']}")
+    table.add_column("Author")
+    table.add_column("P", justify="right")
+    for author, p in sorted(row["proba"].items(), key=lambda kv: -kv[1]):
+        table.add_row(author, f"{p:.3f}")
+    return table
+
+
 def classifier_tables(report: dict, title: str = "Style classifier, held-out test split") -> list[Table]:
     """Summary, per-author precision/recall and the confusion matrix of a classifier evaluation."""
     summary = Table(title=title)
