@@ -1,6 +1,6 @@
 """The other kinds of style judge bench/classifier_models.py tries (its docstring says why): added
 feature blocks (word forms; text distortion), classifiers that replace the judge's own (one-vs-one,
-Crammer-Singer, logistic regression, a model per feature block), and character Markov chains (alone,
+Crammer-Singer, logistic regression, a model per feature block, each poet as sub-classes), and character Markov chains (alone,
 and mixed into the judge's probabilities: ``MARKOV_MIX``); and a fold's feature blocks, fitted once
 and shared by the candidates (``fold_features``)."""
 
@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from classifier_choices import held_out_views
 
 SHIPPED = "shipped"  # the judge as trained
+SUB_CLASSES = (2, 3)  # k of SubClasses: written down before the first run of that candidate (2026-12-06)
 _WORD = re.compile(r"\w+")
 
 
@@ -89,6 +90,53 @@ class PerBlock(BaseEstimator, ClassifierMixin):
         if self.meta == "stack":
             return self.stack_.predict_proba(np.log(np.clip(np.hstack(probas), 1e-9, 1)))
         return np.mean(probas, axis=0)
+
+
+class SubClasses(BaseEstimator, ClassifierMixin):
+    """A poet as several linear boundaries: each poet's whole training poems are split by k-means into
+    ``k`` sub-classes (on their L2-normalised feature rows, projected to 50 dimensions by a truncated
+    SVD, normalised again: spherical k-means; seeded), a piece (``style.augment``) following its poem;
+    ``estimator`` (the shipped ``OpenSet``) learns the sub-classes, and a poet's probability is the sum
+    of its sub-classes'. A poet whose smallest cluster has fewer than ``min_size`` poems stays whole.
+    Why: Lermontov's errors sit in his juvenilia (1828-1829), which read like Pushkin, while his later
+    verse does not; one boundary per poet must place both sides of him at once."""
+
+    def __init__(self, estimator=None, k: int = 2, min_size: int = 10):
+        self.estimator = estimator
+        self.k = k
+        self.min_size = min_size
+
+    def fit(self, X, y, groups=None):
+        from sklearn.cluster import KMeans
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.preprocessing import normalize
+
+        y = np.asarray(y, dtype=object)
+        groups = np.arange(len(y)) if groups is None else np.asarray(groups)
+        _, first = np.unique(groups, return_index=True)  # each poem's own row (its pieces follow it)
+        sub = y.copy()
+        self.split_ = {}
+        for poet in np.unique(y):
+            rows = first[y[first] == poet]
+            if len(rows) < self.k * self.min_size:
+                continue
+            low = normalize(TruncatedSVD(50, random_state=0).fit_transform(normalize(X[rows])))
+            cut = KMeans(self.k, n_init=10, random_state=0).fit_predict(low)
+            sizes = np.bincount(cut, minlength=self.k)
+            if sizes.min() < self.min_size:
+                continue
+            self.split_[poet] = sizes.tolist()
+            cluster_of = dict(zip(groups[rows], cut))
+            mine = np.flatnonzero(y == poet)
+            sub[mine] = [f"{poet}#{cluster_of[g]}" for g in groups[mine]]
+        self.model_ = clone(self.estimator).fit(X, sub, groups=groups)
+        self.classes_ = np.unique(y)
+        parent = np.array([str(c).split("#")[0] for c in self.model_.classes_], dtype=object)
+        self.merge_ = (parent[:, None] == self.classes_[None, :]).astype(float)
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X) @ self.merge_
 
 
 class CharMarkov:
@@ -196,7 +244,8 @@ def classifiers(judge, spans: dict, dense_weight: float) -> dict:
             "logistic regression (C=10)": clone(judge).set_params(
                 estimator=LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000)),
             "per-block models, averaged": PerBlock(judge.estimator, blocks, "mean"),
-            "per-block models, stacked": PerBlock(judge.estimator, blocks, "stack")}
+            "per-block models, stacked": PerBlock(judge.estimator, blocks, "stack"),
+            **{f"sub-classes, k={k}": SubClasses(clone(judge), k) for k in SUB_CLASSES}}
 
 
 def block_spans(widths: dict[str, int]) -> dict[str, tuple[int, int]]:

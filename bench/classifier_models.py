@@ -19,6 +19,10 @@ shared by every candidate, which adds a block or replaces the classifier (bench/
   alone), sigmoid-calibrated as shipped; Crammer-Singer's joint multi-class SVM; logistic regression;
 - per-block models: a calibrated SVM per block (the three n-gram blocks, the two dense ones together),
   their probabilities averaged, or stacked by a logistic regression on their cross-validated ones;
+- sub-classes (``SubClasses``, k = 2 and 3, written down before their first run): each poet's training
+  poems split by spherical k-means into k sub-classes, which the shipped classifier learns, a poet's
+  probability the sum of its sub-classes' (one linear boundary cannot hold both Lermontov's juvenilia,
+  which read like Pushkin, and his later verse);
 - character Markov chains (Khmelev 2000): one chain of letters per poet (``CharMarkov``, order 5), its
   scores calibrated by a logistic regression on the training poems' cross-fitted scores, alone and with
   ``w`` times its log-probability added to the shipped judge's (``MARKOV_WEIGHTS``; no weight is chosen
