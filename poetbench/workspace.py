@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 from poetbench.errors import ConfigError
 

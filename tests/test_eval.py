@@ -76,6 +76,37 @@ def test_heldout_matrix_uses_test_split_only(run):
     assert all(r["perplexity"] > 1 and 0 <= r["mean_token_accuracy"] <= 1 for r in result.lm)
 
 
+def test_heldout_rows_survive_an_interruption_and_a_rerun_computes_only_what_is_missing(run, tmp_path, monkeypatch):
+    """lm.jsonl keeps each model x author row as soon as it is computed; a rerun in the folder computes
+    only the missing rows, and loads no model when every row's key still matches."""
+    import poetbench.eval.heldout as H
+    import poetbench.metrics.lm as L
+
+    cfg, opts, tmp = run
+    again = EvalOptions(**{**opts.__dict__, "output_dir": tmp_path / "lm"})
+    real, calls = L.completion_stats, []
+
+    def counted(*a, **kw):
+        calls.append(1)
+        if len(calls) == 3 and stop:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(L, "completion_stats", counted)
+    stop = True
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(cfg, again, log=lambda m: None)
+    kept = [json.loads(line) for line in (tmp_path / "lm" / "lm.jsonl").read_text().splitlines()]
+    assert len(kept) == 2 and all(r["key"] for r in kept)
+    calls.clear()
+    stop = False
+    result = run_eval(cfg, again, log=lambda m: None)
+    assert len(calls) == 3 * 2 - 2 and len(result.lm) == 6
+    assert [r for r in result.lm if r["key"] in {k["key"] for k in kept}] == kept
+    monkeypatch.setattr(H, "_bank", lambda *a: pytest.fail("a model was loaded for rows already computed"))
+    assert run_eval(cfg, again, log=lambda m: None).lm == result.lm
+
+
 def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
     import poetbench.eval.stages as S
 

@@ -96,6 +96,7 @@ def config_options(f):
     def wrapper(*args, project, preset, config_file, authors_file, corpus_root, corpus_dir, **kwargs):
         from poetbench.config import load_config
         from poetbench.config import preset as get_preset
+
         if project is not None:  # given after the command: it wins over the group's
             workspace(project)
 

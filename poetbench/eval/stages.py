@@ -24,6 +24,7 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import GenerateError, PoetbenchError
 from poetbench.eval import rundir
+from poetbench.eval.heldout import heldout
 from poetbench.eval.plan import EvalOptions, Plan, check_output_dir, claim, make_plan
 from poetbench.generation import GENERATIONS, make_backend, run_jobs
 from poetbench.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
@@ -88,8 +89,6 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
             return None
         scored = score_all(plan, rows + plan.also_rows, log)
         lm_rows = heldout(plan, backend) if opts.lm else []
-        if opts.lm:
-            atomic_write_jsonl(plan.out_dir / "lm.jsonl", lm_rows)
         backend.close()
         summary, comparisons = summarise(plan, scored, lm_rows)
         run = write(plan, summary, comparisons, scored.real, probe, scored.classifier,
@@ -251,34 +250,6 @@ def judge_for(config, ws, log):
     from poetbench.style.classifier import ensure_classifier
 
     return ensure_classifier(config, log=log, ws=ws)
-
-
-# --------------------------------------------------------------------------------------------
-# held-out language-model metrics
-# --------------------------------------------------------------------------------------------
-
-
-def heldout(plan: Plan, backend) -> list[dict]:
-    """Every model on every author's test poems (completion tokens, as TRL logs them). Needs the
-    transformers model: the hf backend's own, else one loaded for this stage."""
-    from poetbench.generation.hf import HFBackend
-    from poetbench.metrics.lm import completion_stats
-
-    hf = backend if isinstance(backend, HFBackend) else HFBackend(plan.entries, plan.base_path, plan.config)
-    bank = hf.bank
-    rows = []
-    for author in plan.authors:
-        test = corpus_mod.load_records(plan.config.corpus_dir, author, "test")
-        prompts = [plan.prompts.train_prompt(theme_for_poem(r.get("title"), r["text"]), plan.names[author])
-                   for r in test]
-        completions = [r["text"] for r in test]
-        for e in plan.entries:
-            with bank.use(e.name) as m:
-                stats = completion_stats(m, bank.tokenizer, prompts, completions, batch_size=plan.opts.batch_size or 8,
-                                         max_length=plan.config.max_length)
-            rows.append({"model": e.label, "model_author": e.author, "author": author, "split": "test",
-                         "poems": len(test), **stats, **({"weights": e.name} if e.row else {})})
-    return rows
 
 
 def timings_of(plan: Plan, gen_s: float, total_s: float) -> dict:
