@@ -60,7 +60,8 @@ class Workspace:
         """Name this workspace's prosody folder in the environment (``POETBENCH_PROSODY_DIR``) for the code
         that finds the stress dictionaries on its own: the scans inside the style judge's features, in
         this process and in the worker processes it starts, which inherit the environment. Returns the
-        function that restores the variable."""
+        function that restores the variable. Every command does this; a program that calls the library
+        with a workspace of its own calls it too (or sets ``POETBENCH_PROSODY_DIR``)."""
         before = os.environ.get(ENV_PROSODY)
         os.environ[ENV_PROSODY] = str(self.prosody)
 
