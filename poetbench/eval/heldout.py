@@ -47,7 +47,9 @@ def heldout(plan, backend) -> list[dict]:
         rows[key] = {"model": e.label, "model_author": e.author, "author": author, "split": "test", "poems": n,
                      **stats, **({"weights": e.name} if e.row else {}), "key": key}
         atomic_write_jsonl(path, [rows[k] for _, _, k in wanted if k in rows])  # an interruption keeps it
-    return [rows[key] for _, _, key in wanted]
+    out = [rows[key] for _, _, key in wanted]
+    atomic_write_jsonl(path, out)  # this run's rows only, in its order, whatever the folder held
+    return out
 
 
 def _bank(plan, backend):
