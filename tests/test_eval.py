@@ -107,6 +107,22 @@ def test_heldout_rows_survive_an_interruption_and_a_rerun_computes_only_what_is_
     assert run_eval(cfg, again, log=lambda m: None).lm == result.lm
 
 
+def test_a_damaged_lm_file_stops_the_rerun_before_it_writes_anything(run, tmp_path):
+    import hashlib
+    import shutil
+
+    cfg, opts, tmp = run
+    run_eval(cfg, opts, log=lambda m: None)
+    folder = tmp_path / "damaged"
+    shutil.copytree(opts.output_dir, folder)
+    lines = (folder / "lm.jsonl").read_text().splitlines()
+    (folder / "lm.jsonl").write_text("\n".join([lines[0], '{"model": "base"}', *lines[1:]]) + "\n")
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()}
+    with pytest.raises(PoetbenchError, match=r"lm.jsonl:2 field 'author'.*delete .*lm.jsonl"):
+        run_eval(cfg, EvalOptions(**{**opts.__dict__, "output_dir": folder}), log=lambda m: None)
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()} == before
+
+
 def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
     import poetbench.eval.stages as S
 

@@ -20,14 +20,15 @@ from poetbench.prompts import theme_for_poem
 LM = "lm.jsonl"
 
 
-def heldout(plan, backend) -> list[dict]:
+def heldout(plan, backend, cached: dict[str, dict] | None = None) -> list[dict]:
     """Every model on every author's test poems (completion tokens, as TRL logs them), in plan order:
-    rows of ``lm.jsonl`` with a matching key are read back; the others need the transformers model
-    (the hf backend's own, else one loaded for this stage, only when a row is missing)."""
+    rows of ``lm.jsonl`` with a matching key (``cached``: ``read_cached`` of it, else read here) are
+    read back; the others need the transformers model (the hf backend's own, else one loaded for this
+    stage, only when a row is missing)."""
     from poetbench.metrics.lm import completion_stats
 
     path = plan.out_dir / LM
-    cached = read_cached(path)
+    cached = read_cached(path) if cached is None else cached
     wanted = [(author, e, lm_key(plan, e, author)) for author in plan.authors for e in plan.entries]
     rows: dict[str, dict] = {key: cached[key] for _, _, key in wanted if key in cached}
     tests: dict[str, tuple[list[str], list[str], int]] = {}
@@ -71,9 +72,14 @@ def lm_key(plan, entry, author: str) -> str:
 
 def read_cached(path: Path) -> dict[str, dict]:
     """The keyed rows of an earlier run's ``lm.jsonl`` in this folder (rows written before rows had
-    keys are computed again); a damaged file is an error naming its line."""
+    keys are computed again); a damaged file is an error naming its line and the fix."""
+    from poetbench.errors import PoetbenchError
     from poetbench.eval.runfiles import LM_FIELDS, read_rows
 
     if not path.is_file():
         return {}
-    return {r["key"]: r for r in read_rows(path, LM_FIELDS) if isinstance(r.get("key"), str)}
+    try:
+        rows = read_rows(path, LM_FIELDS)
+    except PoetbenchError as e:
+        raise type(e)(f"{e} (delete {path} to compute the held-out rows again)") from None
+    return {r["key"]: r for r in rows if isinstance(r.get("key"), str)}

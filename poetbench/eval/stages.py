@@ -24,7 +24,7 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import GenerateError, PoetbenchError
 from poetbench.eval import rundir
-from poetbench.eval.heldout import heldout
+from poetbench.eval.heldout import LM, heldout, read_cached
 from poetbench.eval.plan import EvalOptions, Plan, check_output_dir, claim, make_plan
 from poetbench.generation import GENERATIONS, make_backend, run_jobs
 from poetbench.io import atomic_write_json, atomic_write_jsonl, atomic_write_text
@@ -60,12 +60,14 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     plan = make_plan(config, opts, ws, log)
     distributed = world_size() > 1
     with ExitStack() as stack:
-        failure = None
+        failure, lm_cached = None, {}
         if rank() == 0:  # one process claims the folder; a refusal stops every rank
             try:
                 check_output_dir(plan.out_dir)
                 stack.enter_context(rundir.folder_lock(plan.out_dir))
                 claim(plan, log)
+                # the held-out rows already computed here; a damaged file stops the run before it writes anything
+                lm_cached = read_cached(plan.out_dir / LM) if opts.lm else {}
                 atomic_write_json(plan.out_dir / "run.json", {"format": "poetbench-eval/1", "status": "running",
                                                               "identity": plan.identity,
                                                               "timings": {"earlier": plan.earlier}})
@@ -88,7 +90,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
             backend.close()
             return None
         scored = score_all(plan, rows + plan.also_rows, log)
-        lm_rows = heldout(plan, backend) if opts.lm else []
+        lm_rows = heldout(plan, backend, lm_cached) if opts.lm else []
         backend.close()
         summary, comparisons = summarise(plan, scored, lm_rows)
         run = write(plan, summary, comparisons, scored.real, probe, scored.classifier,
