@@ -100,8 +100,23 @@ def test_heldout_rows_survive_an_interruption_and_a_rerun_computes_only_what_is_
     assert len(kept) == 2 and all(r["key"] for r in kept)
     calls.clear()
     stop = False
-    result = run_eval(cfg, again, log=lambda m: None)
+
+    class Progress:  # what rich.progress.Progress is asked
+        def __init__(self):
+            self.total, self.done = {}, {}
+
+        def add_task(self, description, total, completed=0):
+            self.total[description], self.done[description] = total, completed
+            return description
+
+        def advance(self, task, n):
+            self.done[task] += n
+
+    progress = Progress()
+    result = run_eval(cfg, again, progress=progress, log=lambda m: None)
     assert len(calls) == 3 * 2 - 2 and len(result.lm) == 6
+    computed = [r for r in result.lm if r["key"] not in {k["key"] for k in kept}]
+    assert progress.total["held-out poems"] == progress.done["held-out poems"] == sum(r["poems"] for r in computed)
     assert [r for r in result.lm if r["key"] in {k["key"] for k in kept}] == kept
     monkeypatch.setattr(H, "_bank", lambda *a: pytest.fail("a model was loaded for rows already computed"))
     assert run_eval(cfg, again, log=lambda m: None).lm == result.lm

@@ -20,26 +20,27 @@ from poetbench.prompts import theme_for_poem
 LM = "lm.jsonl"
 
 
-def heldout(plan, backend, cached: dict[str, dict] | None = None) -> list[dict]:
+def heldout(plan, backend, cached: dict[str, dict] | None = None, progress=None) -> list[dict]:
     """Every model on every author's test poems (completion tokens, as TRL logs them), in plan order:
     rows of ``lm.jsonl`` with a matching key (``cached``: ``read_cached`` of it, else read here) are
     read back; the others need the transformers model (the hf backend's own, else one loaded for this
-    stage, only when a row is missing)."""
+    stage, only when a row is missing); ``progress`` (rich) counts the poems of the rows computed."""
     from poetbench.metrics.lm import completion_stats
 
     path = plan.out_dir / LM
     cached = read_cached(path) if cached is None else cached
     wanted = [(author, e, lm_key(plan, e, author)) for author in plan.authors for e in plan.entries]
     rows: dict[str, dict] = {key: cached[key] for _, _, key in wanted if key in cached}
-    tests: dict[str, tuple[list[str], list[str], int]] = {}
+    todo = [(author, e, key) for author, e, key in wanted if key not in rows]
+    tests: dict[str, tuple[list[str], list[str], int]] = {}  # each author's prompts, test poems and their count
+    for author in dict.fromkeys(a for a, _, _ in todo):
+        test = corpus_mod.load_records(plan.config.corpus_dir, author, "test")
+        tests[author] = ([plan.prompts.train_prompt(theme_for_poem(r.get("title"), r["text"]), plan.names[author])
+                          for r in test], [r["text"] for r in test], len(test))
+    task = progress.add_task("held-out poems", total=sum(tests[a][2] for a, _, _ in todo)) \
+        if progress is not None and todo else None
     bank = None
-    for author, e, key in wanted:
-        if key in rows:
-            continue
-        if author not in tests:
-            test = corpus_mod.load_records(plan.config.corpus_dir, author, "test")
-            tests[author] = ([plan.prompts.train_prompt(theme_for_poem(r.get("title"), r["text"]), plan.names[author])
-                              for r in test], [r["text"] for r in test], len(test))
+    for author, e, key in todo:
         prompts, completions, n = tests[author]
         bank = bank or _bank(plan, backend)
         with bank.use(e.name) as m:
@@ -48,6 +49,8 @@ def heldout(plan, backend, cached: dict[str, dict] | None = None) -> list[dict]:
         rows[key] = {"model": e.label, "model_author": e.author, "author": author, "split": "test", "poems": n,
                      **stats, **({"weights": e.name} if e.row else {}), "key": key}
         atomic_write_jsonl(path, [rows[k] for _, _, k in wanted if k in rows])  # an interruption keeps it
+        if task is not None:
+            progress.advance(task, n)
     out = [rows[key] for _, _, key in wanted]
     atomic_write_jsonl(path, out)  # this run's rows only, in its order, whatever the folder held
     return out

@@ -90,7 +90,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
             backend.close()
             return None
         scored = score_all(plan, rows + plan.also_rows, log)
-        lm_rows = heldout(plan, backend, lm_cached) if opts.lm else []
+        lm_rows = heldout(plan, backend, lm_cached, progress) if opts.lm else []
         backend.close()
         summary, comparisons = summarise(plan, scored, lm_rows)
         run = write(plan, summary, comparisons, scored.real, probe, scored.classifier,
