@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from poetbench.cli.common import PoetbenchGroup, config_options, console, err_console, log, warn, workspace
+from poetbench.cli.common import (
+    PoetbenchGroup, config_options, console, err_console, log, read_file_or_stdin, text_or_jsonl, warn, workspace,
+)
 
 
 @click.group(cls=PoetbenchGroup)
@@ -103,17 +105,12 @@ def classifier_predict(config, model_dir, file, jsonl_in, out, as_json):
       poetbench classifier predict poem.txt
       poetbench classifier predict --jsonl generations.jsonl --out attributed.jsonl
     """
-    import sys
-
     from poetbench.eval.rundir import check_out_path
-    from poetbench.io import atomic_write_jsonl, read_stream_text, read_text, read_text_records
+    from poetbench.io import atomic_write_jsonl, read_text_records
     from poetbench.report.terminal import attribution_table
     from poetbench.style.classifier import model_for, predict_records
 
-    if (file is None) == (jsonl_in is None):
-        raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
-    if out is not None and jsonl_in is None:
-        raise click.UsageError("--out goes with --jsonl")
+    text_or_jsonl(file, jsonl_in, out)
     if as_json and file is None:
         raise click.UsageError("--json goes with FILE (--jsonl writes JSON already)")
     if out:
@@ -122,7 +119,7 @@ def classifier_predict(config, model_dir, file, jsonl_in, out, as_json):
     if jsonl_in:
         records = read_text_records(Path(jsonl_in))
     else:  # bad input fails before the judge loads
-        text = read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
+        text = read_file_or_stdin(file)
         if not text.strip():
             raise click.UsageError(f"{file}: no text to attribute")
         records = [{"text": text}]

@@ -58,6 +58,24 @@ def workspace(project: str | None = None):
     return ctx.obj
 
 
+def text_or_jsonl(file: str | None, jsonl_in: str | None, out: str | None) -> None:
+    """A command that reads one text (FILE, or - for standard input) or a batch (--jsonl IN): exactly one
+    of them, and --out only with the batch."""
+    if (file is None) == (jsonl_in is None):
+        raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
+    if out is not None and jsonl_in is None:
+        raise click.UsageError("--out goes with --jsonl")
+
+
+def read_file_or_stdin(file: str) -> str:
+    """FILE's text, or standard input's for ``-`` (``io``'s checks: UTF-8, no binary, a size limit)."""
+    import sys
+
+    from poetbench.io import read_stream_text, read_text
+
+    return read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
+
+
 class RateColumn(ProgressColumn):
     """Items per second (poems/s while generating, steps/s while training)."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from poetbench.cli.common import console, err_console, progress_bar, workspace
+from poetbench.cli.common import (
+    console, err_console, progress_bar, read_file_or_stdin, text_or_jsonl, workspace,
+)
 
 
 def register(cli) -> None:
@@ -34,16 +35,13 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
       poetbench scan --jsonl ../shared/prosody/rifma_dev.jsonl --out scanned.jsonl
     """
     from poetbench.eval.rundir import check_out_path
-    from poetbench.io import read_stream_text, read_text, read_text_records
+    from poetbench.io import read_text_records
     from poetbench.prosody import scan_jsonl
     from poetbench.prosody.scan import scan_poem
     from poetbench.prosody.stress import default_dictionary
     from poetbench.report.terminal import scan_panel
 
-    if (file is None) == (jsonl_in is None):
-        raise click.UsageError("give a FILE (or - for standard input), or --jsonl IN.jsonl")
-    if out is not None and jsonl_in is None:
-        raise click.UsageError("--out goes with --jsonl")
+    text_or_jsonl(file, jsonl_in, out)
     if jsonl_in:
         if out:
             check_out_path(Path(out), inputs=[Path(jsonl_in)])
@@ -55,8 +53,7 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
         if out:
             err_console.print(f"{n} poems -> {out}")
         return
-    text = read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
-    result = scan_poem(text, default_dictionary(prosody_dir or str(workspace().prosody)))
+    result = scan_poem(read_file_or_stdin(file), default_dictionary(prosody_dir or str(workspace().prosody)))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
