@@ -20,15 +20,15 @@ from poetbench.prompts import theme_for_poem
 LM = "lm.jsonl"
 
 
-def heldout(plan, backend, cached: dict[str, dict] | None = None, progress=None) -> list[dict]:
+def heldout(plan, backend, cached: dict[str, dict], progress=None) -> list[dict]:
     """Every model on every author's test poems (completion tokens, as TRL logs them), in plan order:
-    rows of ``lm.jsonl`` with a matching key (``cached``: ``read_cached`` of it, else read here) are
-    read back; the others need the transformers model (the hf backend's own, else one loaded for this
-    stage, only when a row is missing); ``progress`` (rich) counts the poems of the rows computed."""
+    rows of ``lm.jsonl`` with a matching key (``cached``: ``read_cached`` of it, read before the run
+    writes anything) are read back; the others need the transformers model (the hf backend's own, else
+    one loaded for this stage, only when a row is missing); ``progress`` (rich) counts the poems of the
+    rows computed."""
     from poetbench.metrics.lm import completion_stats
 
     path = plan.out_dir / LM
-    cached = read_cached(path) if cached is None else cached
     wanted = [(author, e, lm_key(plan, e, author)) for author in plan.authors for e in plan.entries]
     rows: dict[str, dict] = {key: cached[key] for _, _, key in wanted if key in cached}
     todo = [(author, e, key) for author, e, key in wanted if key not in rows]
@@ -52,7 +52,8 @@ def heldout(plan, backend, cached: dict[str, dict] | None = None, progress=None)
         if task is not None:
             progress.advance(task, n)
     out = [rows[key] for _, _, key in wanted]
-    atomic_write_jsonl(path, out)  # this run's rows only, in its order, whatever the folder held
+    if not todo:  # (else the last row's write above wrote these) this run's rows only, whatever the folder held
+        atomic_write_jsonl(path, out)
     return out
 
 
