@@ -138,6 +138,27 @@ def test_a_damaged_lm_file_stops_the_rerun_before_it_writes_anything(run, tmp_pa
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()} == before
 
 
+def test_a_no_lm_rerun_keeps_the_earlier_lm_file_but_reports_none_of_it(run, tmp_path):
+    """`eval --no-lm` in a folder whose earlier run computed the held-out rows: the file stays (a later
+    run reuses it), but it is not this run's, so the report, `compare` and a rescore read none of it."""
+    import shutil
+
+    from poetbench.eval.rescore import rescore_run
+    from poetbench.eval.runfiles import read_run
+
+    cfg, opts, tmp = run
+    run_eval(cfg, opts, log=lambda m: None)
+    folder = tmp_path / "no-lm"
+    shutil.copytree(opts.output_dir, folder)
+    kept = (folder / "lm.jsonl").read_bytes()
+    assert read_run(folder)["lm"]  # the run that computed them reports them
+    result = run_eval(cfg, EvalOptions(**{**opts.__dict__, "output_dir": folder, "lm": False}), log=lambda m: None)
+    assert result.lm == [] and (folder / "lm.jsonl").read_bytes() == kept
+    assert json.loads((folder / "run.json").read_text())["options"]["lm"] is False
+    assert read_run(folder)["lm"] == [] and not any(r["metric"] == "heldout_perplexity" for r in result.summary)
+    assert rescore_run(cfg, folder, log=lambda m: None).lm == [] and read_run(folder)["lm"] == []
+
+
 def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
     import poetbench.eval.stages as S
 

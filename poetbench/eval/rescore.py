@@ -18,9 +18,10 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import GenerateError
 from poetbench.eval import rundir
+from poetbench.eval.runfiles import held_out_rows
 from poetbench.eval.plan import EvalOptions, Plan
 from poetbench.generation import GENERATIONS, ModelEntry, read_done
-from poetbench.io import atomic_write_json, iter_jsonl, read_json_object
+from poetbench.io import atomic_write_json, read_json_object
 from poetbench.workspace import Workspace
 
 REWRITTEN = ("scores.jsonl", "summary.csv", "summary.json", "run.json", "report.html")
@@ -88,7 +89,7 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
                 if (run_dir / name).is_file():
                     shutil.copyfile(run_dir / name, dest / name)
         scored = score_all(plan, rows, log, classifier=classifier)
-        lm_rows = [obj for _, obj in iter_jsonl(run_dir / "lm.jsonl")] if (run_dir / "lm.jsonl").is_file() else []
+        lm_rows = held_out_rows(run_dir, run, GenerateError)
         summary, comparisons = summarise(plan, scored, lm_rows)
         write_summary(dest, summary, comparisons, real_author_of(plan, scored.real))
         run.update({

@@ -26,13 +26,13 @@ def check_records(rows, path: Path, key: str, fields: tuple[str, ...]) -> list[d
     return rows
 
 
-def read_rows(path: Path, fields: tuple[str, ...]) -> list[dict]:
+def read_rows(path: Path, fields: tuple[str, ...], error=ReportError) -> list[dict]:
     """A run's JSONL file, every row with ``fields`` (a row without one is an error naming it)."""
     rows = []
-    for line, row in iter_jsonl(path, ReportError):
+    for line, row in iter_jsonl(path, error):
         missing = [f for f in fields if f not in row]
         if missing:
-            raise ReportError("row without this field (was the file written by `poetbench eval`?)", path, line,
+            raise error("row without this field (was the file written by `poetbench eval`?)", path, line,
                               missing[0])
         rows.append(row)
     return rows
@@ -57,5 +57,14 @@ def read_run(run_dir: Path) -> dict:
         raise ReportError(f"{run_dir}: the run has no generated poems to report on")
     check_records(summary.get("summary"), run_dir / "summary.json", "summary", SUMMARY_FIELDS)
     check_records(summary.get("comparisons"), run_dir / "summary.json", "comparisons", COMPARISON_FIELDS)
-    lm = read_rows(run_dir / "lm.jsonl", LM_FIELDS) if (run_dir / "lm.jsonl").exists() else []
-    return {"run": run, "summary": summary, "scores": scores, "lm": lm}
+    return {"run": run, "summary": summary, "scores": scores, "lm": held_out_rows(run_dir, run)}
+
+
+def held_out_rows(run_dir: Path, run: dict, error=ReportError) -> list[dict]:
+    """The run's rows of ``lm.jsonl``: none for a run made with ``--no-lm``, whose folder may still hold
+    an earlier run's file (kept for a later run to reuse, but not this run's figures)."""
+    options = run.get("options") if isinstance(run.get("options"), dict) else {}
+    path = Path(run_dir) / "lm.jsonl"
+    if options.get("lm") is False or not path.exists():
+        return []
+    return read_rows(path, LM_FIELDS, error)

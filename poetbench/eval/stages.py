@@ -285,7 +285,7 @@ def write(plan: Plan, summary: list[dict], comparisons: list[dict], real: dict[s
             "models": opts.models, "adapters": str(plan.adapters_dir) if plan.adapters_dir else None,
             "samples": opts.samples, "themes": plan.themes, "batch_size": plan.batch_size,
             "batch_size_option": opts.batch_size or "auto", "merge_adapters": opts.merge_adapters, "seed": plan.seed,
-            "sampling": plan.params.to_dict(), "backend": opts.backend, "prompts": plan.prompts.to_dict(),
+            "sampling": plan.params.to_dict(), "backend": opts.backend, "prompts": plan.prompts.to_dict(), "lm": opts.lm,
             "all_themes": list(plan.prompts.themes), "also": plan.also_files,
             "controls": [{"model": name, "against": against} for name, against in plan.controls]},
         "base": {"path": plan.base_path, "id": plan.base_id},
