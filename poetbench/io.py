@@ -165,13 +165,16 @@ def read_toml(path: Path, what: str = "file") -> dict:
 
 
 def read_text_records(path: Path, fields: tuple[str, ...] = ("text",)) -> list[dict]:
-    """JSONL records that each carry a string in one of ``fields`` (the first present is used) and,
-    when they have an ``id``, a unique one; a record that does not is an error naming its line."""
+    """JSONL records that each carry a text in one of ``fields`` (the first present is used: a string
+    with a letter or digit in it) and, when they have an ``id``, a unique one; a record that does not is an error naming its line."""
     records, seen = [], {}
     for line, obj in iter_jsonl(path):
         field = next((f for f in fields if f in obj), None)
         if field is None or not isinstance(obj[field], str):
             raise CorpusError("missing or not a string", path, line, fields[0] if field is None else field)
+        if not any(ch.isalnum() for ch in obj[field]):
+            raise CorpusError("no text (not a letter or digit in it): give the poem, or drop the record", path, line,
+                              field)
         if "id" in obj:
             key = json.dumps(obj["id"])
             if key in seen:

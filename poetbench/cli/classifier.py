@@ -119,10 +119,7 @@ def classifier_predict(config, model_dir, file, jsonl_in, out, as_json):
     if jsonl_in:
         records = read_text_records(Path(jsonl_in))
     else:  # bad input fails before the judge loads
-        text = read_file_or_stdin(file)
-        if not text.strip():
-            raise click.UsageError(f"{file}: no text to attribute")
-        records = [{"text": text}]
+        records = [{"text": read_file_or_stdin(file, "attribute")}]
     model = model_for(config, Path(model_dir) if model_dir else None, log=log, warn=warn, ws=workspace())
     rows = predict_records(model, records)
     if file is not None:

@@ -67,13 +67,19 @@ def text_or_jsonl(file: str | None, jsonl_in: str | None, out: str | None) -> No
         raise click.UsageError("--out goes with --jsonl")
 
 
-def read_file_or_stdin(file: str) -> str:
-    """FILE's text, or standard input's for ``-`` (``io``'s checks: UTF-8, no binary, a size limit)."""
+def read_file_or_stdin(file: str, purpose: str) -> str:
+    """FILE's text, or standard input's for ``-`` (``io``'s checks: UTF-8, no binary, a size limit); a
+    text with no letter or digit in it is refused, naming what it was read for (``purpose``)."""
     import sys
 
+    from poetbench.errors import InputError
     from poetbench.io import read_stream_text, read_text
 
-    return read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
+    text = read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
+    if not any(ch.isalnum() for ch in text):
+        raise InputError(f"no text to {purpose}: give a poem, one line per verse",
+                         "standard input" if file == "-" else file)
+    return text
 
 
 class RateColumn(ProgressColumn):

@@ -53,7 +53,7 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
         if out:
             err_console.print(f"{n} poems -> {out}")
         return
-    result = scan_poem(read_file_or_stdin(file), default_dictionary(prosody_dir or str(workspace().prosody)))
+    result = scan_poem(read_file_or_stdin(file, "scan"), default_dictionary(prosody_dir or str(workspace().prosody)))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
