@@ -18,6 +18,31 @@ def run(*args):
     return result
 
 
+def test_tables_sent_to_a_file_keep_their_cells_whole(monkeypatch):
+    """Output to a file or a pipe (a CI log, `| tee`) prints a wide table at its natural width; a terminal,
+    or COLUMNS, sets the width as usual."""
+    import io
+
+    from rich.table import Table
+
+    from poetbench.cli.common import StdoutConsole
+
+    table = Table()
+    for i in range(8):
+        table.add_column(f"column {i} with a long header")
+    table.add_row(*(f"0.{i}0 [0.0{i}, 0.9{i}]" for i in range(8)))
+    monkeypatch.delenv("COLUMNS", raising=False)
+    out = io.StringIO()
+    StdoutConsole(file=out).print(table)
+    lines = out.getvalue().splitlines()
+    assert "…" not in out.getvalue() and len(lines) == 5 and len(lines[0]) > 200
+    assert "column 7 with a long header" in lines[1] and "0.70 [0.07, 0.97]" in lines[3]
+    monkeypatch.setenv("COLUMNS", "80")
+    out = io.StringIO()
+    StdoutConsole(file=out).print(table)
+    assert max(len(line) for line in out.getvalue().splitlines()) <= 80
+
+
 def test_help_lists_commands_with_examples():
     result = run("--help")
     assert result.exit_code == 0

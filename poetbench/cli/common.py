@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.progress import (
     BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn,
 )
@@ -14,7 +14,28 @@ from rich.text import Text
 
 from poetbench.errors import PoetbenchError
 
-console = Console()
+PIPED_WIDTH = 1000  # what "no width" is for output that goes to a file or a pipe
+
+
+class StdoutConsole(Console):
+    """Standard output as rich prints it: at the terminal's width in a terminal; to a file, a pipe or a
+    CI log (and no ``COLUMNS`` set) as wide as what it prints, so a wide table keeps its cells whole
+    instead of being squeezed into 80 columns (``lora…``, ``[0.…``). Tables are drawn at their natural
+    width, never stretched."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        if self._width is None and not self.is_terminal and not self._environ.get("COLUMNS"):
+            return ConsoleDimensions(PIPED_WIDTH, size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size) -> None:
+        self._width, self._height = new_size
+
+
+console = StdoutConsole()
 err_console = Console(stderr=True)
 
 
