@@ -137,6 +137,16 @@ def test_export_csv_for_pandas(rated, tmp_path):
     assert out.exit_code != 0 and out.output.startswith("Error:")
 
 
+def test_export_reads_the_ratings_only(rated, tmp_path):
+    """`rate --export` with nothing rated yet: one error line, and no database built beside the run."""
+    env, cfg, tmp, db, pairs = rated
+    before = sorted(p.name for p in (tmp / "run").iterdir())
+    out = CliRunner().invoke(cli, ["rate", str(tmp / "run"), "--config", str(tmp / "c.toml"),
+                                   "--export", str(tmp_path / "ratings.csv")])
+    assert out.exit_code == 2 and out.output.startswith("Error:") and "nothing rated yet" in out.output
+    assert sorted(p.name for p in (tmp / "run").iterdir()) == before and not (tmp_path / "ratings.csv").exists()
+
+
 def test_report_has_a_human_judgement_section_with_synthetic_ratings(rated, tmp_path):
     """Raters always prefer the real poem, and the adapter over the base: Bradley–Terry ranks them so."""
     from poetbench.rate.app import create_app

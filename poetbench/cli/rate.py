@@ -33,12 +33,12 @@ def rate_cmd(config, run_dir, db, port, host, export):
       poetbench rate reports/tiny-366f654e
       poetbench rate reports/tiny-366f654e --export ratings.csv
     """
-    from poetbench.rate.service import export_csv, prepare, serve
+    from poetbench.rate.service import DB_NAME, export_csv, prepare, serve
 
-    path, pairs = prepare(config, Path(run_dir), Path(db) if db else None)
-    if export:
-        n = export_csv(path, Path(export))
+    if export:  # reads the ratings only: nothing is written beside the run
+        n = export_csv(Path(db) if db else Path(run_dir) / DB_NAME, Path(export))
         console.print(f"{n} ratings written to {export}")
         return
+    path, pairs = prepare(config, Path(run_dir), Path(db) if db else None)
     log(f"{pairs} pairs in {path}")
     serve(path, host, port, log=log)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from poetbench.config import RunConfig
+from poetbench.errors import RatingsError
 from poetbench.rate.db import connect, ratings, store_pairs
 from poetbench.rate.pairs import build_pairs, run_id
 
@@ -35,6 +36,9 @@ def export_csv(db: Path, out: Path) -> int:
     from poetbench.io import atomic_write_text
 
     check_out_path(Path(out), inputs=[db], suffixes=(".csv",))
+    if not Path(db).is_file():
+        raise RatingsError("no ratings database (nothing rated yet): rate first with `poetbench rate RUN_DIR`, or "
+                           "point --db at the database", db)
     conn = connect(db)
     try:
         rows = ratings(conn)
