@@ -383,3 +383,23 @@ def test_score_poems_made_elsewhere(run, tmp_path):
     result = CliRunner().invoke(cli, ["eval", "--config", str(tmp_path / "c.toml"), "--adapters", str(opts.adapters),
                                       "--output-dir", str(tmp_path / "also-bad"), "--also", f"{bad}:x"])
     assert result.exit_code == 2 and "bad.jsonl:2 field 'author'" in result.output
+
+
+def test_score_poems_keeps_empty_outputs_as_failures(run, tmp_path):
+    """Another system's empty output is scored, as eval scores an empty generation (dropping it would
+    flatter that system); a text that is missing or not a string is still an error naming the line."""
+    from poetbench.eval.external import score_poems
+
+    cfg, opts, tmp = run
+    poems = tmp_path / "poems.jsonl"
+    poems.write_text('{"author": "alpha", "text": ""}\n{"author": "alpha", "text": "  "}\n', encoding="utf-8")
+    notes = []
+    result = score_poems(cfg, poems, "api", tmp_path / "scored", log=notes.append)
+    rows = [json.loads(line) for line in (tmp_path / "scored" / "scores.jsonl").read_text().splitlines()]
+    empty = [r for r in rows if r["model"] == "api"]
+    assert len(empty) == 2 and all(r["p_target"] < 0.5 and r["regularity"] == 0 for r in empty)
+    assert any("2 of the 2 poems are empty" in n for n in notes)
+    assert {(r["model"], r["author"]) for r in result.summary} >= {("api", "alpha")}
+    poems.write_text('{"author": "alpha", "text": null}\n', encoding="utf-8")
+    with pytest.raises(PoetbenchError, match=r"poems.jsonl:1 field 'text': missing or not a string"):
+        score_poems(cfg, poems, "api", tmp_path / "none", log=notes.append)

@@ -28,6 +28,9 @@ def score_poems(config: RunConfig, poems: Path, name: str, output_dir: Path | No
     t0 = time.time()
     _, metas = corpus_mod.prepare_corpora(config, authors=[], log=log)
     rows = read_poems(Path(poems), name, set(metas))
+    empty = sum(not r["text"] for r in rows)
+    if empty:
+        log(f"note: {empty} of the {len(rows)} poems are empty: scored as failed generations, as eval scores them")
     authors = list(dict.fromkeys(r["author"] for r in rows))
     declared = corpus_mod.load_authors(config.authors_file, config.corpus_root)
     out_dir = output_dir or ws.reports / f"score-{name.replace(':', '-')}"

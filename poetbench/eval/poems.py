@@ -16,7 +16,8 @@ RESERVED = ("base", "reference")
 
 def read_poems(path: Path, name: str, known_authors: set[str]) -> list[dict]:
     """The file's rows as generation rows of model ``name``: ``author`` (a known author id, not ``other``) and
-    ``text`` (a non-empty string) required, ``theme`` and ``id`` optional; a bad row is one error
+    ``text`` (a string; an empty one is a generation that failed, kept and scored as eval scores an
+    empty generation, so that dropping failures cannot flatter a model) required, ``theme`` and ``id`` optional; a bad row is one error
     naming its line and field."""
     if not NAME.match(name or "") or name in RESERVED or name.startswith("lora"):
         raise ConfigError(f"--name {name!r}: give a name of letters, digits and :_.@- (not base, reference or "
@@ -33,8 +34,8 @@ def read_poems(path: Path, name: str, known_authors: set[str]) -> list[dict]:
             raise CorpusError(f"must be one of the authors with a corpus: {', '.join(sorted(poets))}",
                               path, line, "author")
         text = obj.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise CorpusError("missing, empty or not a string", path, line, "text")
+        if not isinstance(text, str):  # "" stays: the other system's empty output, scored as eval scores one
+            raise CorpusError("missing or not a string (an empty output is \"\")", path, line, "text")
         theme = obj.get("theme", "")
         if not isinstance(theme, str):
             raise CorpusError("must be a string", path, line, "theme")
