@@ -17,8 +17,8 @@ RESERVED = ("base", "reference")
 def read_poems(path: Path, name: str, known_authors: set[str]) -> list[dict]:
     """The file's rows as generation rows of model ``name``: ``author`` (a known author id, not ``other``) and
     ``text`` (a string; an empty one is a generation that failed, kept and scored as eval scores an
-    empty generation, so that dropping failures cannot flatter a model) required, ``theme`` and ``id`` optional; a bad row is one error
-    naming its line and field."""
+    empty generation, so that dropping failures cannot flatter a model) required, ``theme`` and ``id``
+    optional; a bad row is one error naming its line and field."""
     if not NAME.match(name or "") or name in RESERVED or name.startswith("lora"):
         raise ConfigError(f"--name {name!r}: give a name of letters, digits and :_.@- (not base, reference or "
                           "lora...)")
