@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/classifier_models.py
 	$(BIN)/python bench/classifier_confirm.py
 	$(BIN)/python bench/classifier_speed.py
+	$(BIN)/python bench/classifier_curve.py
 	$(BIN)/python bench/detectability.py
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/generation_speed.py
