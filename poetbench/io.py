@@ -18,7 +18,7 @@ import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from poetbench.errors import BusyError, ConfigError, CorpusError, InputError, PoetbenchError
 
@@ -306,20 +306,33 @@ LOCK = ".poetbench.lock"
 
 
 @contextmanager
-def exclusive(folder: Path, error: type[PoetbenchError] = BusyError) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``<folder>/.poetbench.lock`` while writing ``folder``; a second
-    process is refused at once, with the first one's pid (the lock file stays: removing it would
-    let two processes lock two different files)."""
+def exclusive(folder: Path, error: type[PoetbenchError] = BusyError, wait: Callable[[str], None] | None = None,
+              name: str = LOCK) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<folder>/<name>`` (``.poetbench.lock``) while writing ``folder``; a
+    second process is refused at once, with the first one's pid, or with ``wait`` it is told so (``wait``
+    is given the message) and waits for the first to finish (the lock file stays: removing it would let
+    two processes lock two different files)."""
     import fcntl
 
-    fd = os.open(Path(folder) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd = os.open(Path(folder) / name, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise error(f"cannot write here ({e.strerror}): give a folder you can write to", folder) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-        os.close(fd)
-        raise error(f"another poetbench process (pid {holder}) is writing {folder}: wait for it to finish, "
-                    "or write to another folder") from None
+        if wait is None:
+            os.close(fd)
+            raise error(f"another poetbench process (pid {holder}) is writing {folder}: wait for it to finish, "
+                        "or write to another folder") from None
+        wait(f"waiting for another poetbench process (pid {holder}), which is writing {folder}")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
     os.ftruncate(fd, 0)
     os.pwrite(fd, str(os.getpid()).encode(), 0)
     try:

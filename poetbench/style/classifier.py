@@ -175,13 +175,24 @@ def fit_judge(texts: list[str], labels: list[str]):
 def train_classifier(config: RunConfig, log: Callable[[str], None] = print, force: bool = False,
                      ws: Workspace | None = None) -> StyleModel:
     """Fit on the train and val splits of all available authors, evaluate on their test splits, save."""
-    from poetbench.runtime import versions
+    from poetbench.io import exclusive
 
     metas = corpora_for_classifier(config, log)
     hashes = {a: m["corpus_sha256"] for a, m in metas.items()}
     folder = (ws or Workspace.from_env()).classifiers / classifier_key(hashes)
     if (folder / MODEL_FILE).exists() and not force:
-        return load(folder, hashes)
+        return load(folder, hashes)  # (a folder of judges may be read-only)
+    # one process trains a judge at a time: another one (two evals started at once) waits, then loads it
+    with exclusive(folder.parent, ClassifierError, wait=log, name=f".{folder.name}.lock"):
+        if (folder / MODEL_FILE).exists() and not force:
+            return load(folder, hashes)
+        return _train_and_save(config, metas, hashes, folder, log)
+
+
+def _train_and_save(config: RunConfig, metas: dict, hashes: dict, folder: Path, log: Callable[[str], None]
+                    ) -> StyleModel:
+    from poetbench.runtime import versions
+
     authors = sorted(metas)
     texts, labels, train_ids = split_texts(config, authors, *TRAIN_SPLITS)
     log(f"training the style classifier on {len(texts)} poems of {', '.join(authors)}")
