@@ -126,3 +126,33 @@ def test_sft_config_takes_the_plan_only_on_a_gpu(monkeypatch, tmp_path):
     cpu = sft_config(cfg, tmp_path, model=Model())
     assert (cpu.per_device_train_batch_size, cpu.gradient_accumulation_steps) == (4, 4) and not cpu.gradient_checkpointing
     assert not cfg.replace(use_liger_kernel=False).use_liger_kernel
+
+
+def test_two_trainings_started_at_once_build_the_tiny_base_once(corpus_env, tmp_path, monkeypatch):
+    """The second process that needs the tiny base another one is pretraining waits for it, says so, and
+    takes it (both had pretrained into one work folder and saved into one folder)."""
+    import threading
+
+    import poetbench.models.tiny as T
+    from poetbench.corpus.build import prepare_corpora
+    from tests.conftest import micro_config
+
+    cfg = micro_config(corpus_env)
+    _, metas = prepare_corpora(cfg, authors=[], log=lambda m: None)
+    inside, real = threading.Event(), T._build_base
+
+    def building(*a, **kw):
+        inside.set()
+        return real(*a, **kw)
+
+    monkeypatch.setattr(T, "_build_base", building)
+    logs, got = {"first": [], "second": []}, {}
+    first = threading.Thread(target=lambda: got.update(
+        first=T.ensure_tiny_base(cfg, metas, tmp_path / "cache", log=logs["first"].append)))
+    first.start()
+    assert inside.wait(120)
+    got["second"] = T.ensure_tiny_base(cfg, metas, tmp_path / "cache", log=logs["second"].append)
+    first.join(300)
+    assert sum(m.startswith("building the tiny base") for m in logs["first"] + logs["second"]) == 1
+    assert any(m.startswith("waiting for another poetbench process") for m in logs["second"])
+    assert got["first"] == got["second"] and (got["first"] / "poetbench_base.json").is_file()

@@ -17,11 +17,12 @@ from typing import Iterable
 
 from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
-from poetbench.io import atomic_write_json
+from poetbench.errors import ModelError
+from poetbench.io import atomic_write_json, exclusive
 from poetbench.prompts import PromptSet, default_prompts, theme_for_poem
 from poetbench.runtime import (
     cuda_available, is_main_process, last_checkpoint, progress_callback, quiet_trainer, versions,
-    wait_for_everyone,
+    wait_for_everyone, world_size,
 )
 
 # Qwen's ChatML without Qwen's default system prompt: the tiny model never sees a system turn.
@@ -163,7 +164,6 @@ def ensure_tiny_base(config: RunConfig, metas: dict, cache_dir: Path | None = No
 
     quiet_transformers()
 
-    prompts = default_prompts()
     train_records, corpus_hashes = pretrain_set(config, metas)
     key_data = base_key_data(config, corpus_hashes)
     key = base_key(key_data)
@@ -175,7 +175,20 @@ def ensure_tiny_base(config: RunConfig, metas: dict, cache_dir: Path | None = No
     path = root / key
     if (path / "poetbench_base.json").exists():
         return path
+    if world_size() > 1:  # every rank pretrains it together (rank 0 writes)
+        return _build_base(config, train_records, corpus_hashes, key_data, root, key, progress, log)
+    # one process builds a base at a time: another (two `train`s started at once) waits, then takes it
+    with exclusive(root, ModelError, wait=log, name=f".{key}.lock"):
+        if (path / "poetbench_base.json").exists():
+            return path
+        return _build_base(config, train_records, corpus_hashes, key_data, root, key, progress, log)
 
+
+def _build_base(config: RunConfig, train_records: list[dict], corpus_hashes: dict, key_data: dict, root: Path,
+                key: str, progress, log: Callable[[str], None]) -> Path:
+    """The tiny base pretrained and saved in ``root/key`` (``ensure_tiny_base``)."""
+    prompts = default_prompts()
+    path = root / key
     tiny = config.tiny
     t0 = time.time()
     log(f"building the tiny base model ({len(train_records)} training poems, cache {path})")
@@ -243,7 +256,6 @@ def tiny_tokenizer(config: RunConfig, train_records: list[dict]):
 
 def resolve_tokenizer_for_stats(config: RunConfig, name: str, metas: dict, log: Callable[[str], None] = print):
     """(tokenizer or None, its display name) for ``corpus stats --tokenizer NAME``."""
-    from poetbench.errors import ModelError
     from poetbench.models.loading import load_tokenizer
 
     if name == "none":
