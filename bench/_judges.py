@@ -272,6 +272,13 @@ def fold_features(pipeline, data, train, test, extra: bool = True) -> tuple[dict
     return {n: d for (n, _, _), d in zip(specs, done)}, y, groups, [len(v) for v in views]
 
 
+def fit_predict(model, blocks: dict, used: list[str], y, groups, views: int) -> list[np.ndarray]:
+    """``model`` fitted on the training rows of the ``used`` blocks (``fold_features``' ``blocks``), and its
+    class probabilities on each of the fold's ``views`` held-out views."""
+    model.fit(sparse.hstack([blocks[n][0] for n in used]).tocsr(), y, groups=groups)
+    return [model.predict_proba(sparse.hstack([blocks[n][1][v] for n in used]).tocsr()) for v in range(views)]
+
+
 def _fit_block(transformer, weight, X, views):
     t = clone(transformer)
     return (sparse.csr_matrix(t.fit_transform(X)) * weight, [sparse.csr_matrix(t.transform(v)) * weight for v in views])

@@ -22,11 +22,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import CHOICE_RULE, SECOND_DRAW, markdown_table, run_judge_bench, update_section, verdict  # noqa: E402
-from _judges import SHIPPED, block_spans, classifiers, fold_features, markov_log_proba, markov_mix, markov_weight  # noqa: E402
+from _judges import (SHIPPED, block_spans, classifiers, fit_predict, fold_features, markov_log_proba,  # noqa: E402
+                     markov_mix, markov_weight)
 from classifier_choices import Scores, cv_folds, fold_scores  # noqa: E402
 
 # pass the rule on the benches' folds (bench/classifier_models.py, corpora of cleaning version 8)
@@ -64,9 +64,7 @@ def second_draw(names: list[str], added: dict[str, list[str]] | None = None) -> 
             raise SystemExit(f"no candidate {', '.join(sorted(unknown))}; known: {', '.join(models)}")
         for name in [SHIPPED, *[n for n in names if n not in mixes]]:
             used, model = models[name]
-            model.fit(sparse.hstack([blocks[n][0] for n in used]).tocsr(), y, groups=groups)
-            views = [sparse.hstack([blocks[n][1][v] for n in used]).tocsr() for v in range(len(sizes))]
-            probas = [model.predict_proba(v) for v in views]
+            probas = fit_predict(model, blocks, used, y, groups, len(sizes))
             if name == SHIPPED:
                 shipped_views = probas
             add(scores, name, fold, data, test, [np.asarray(model.classes_)[p.argmax(axis=1)] for p in probas])

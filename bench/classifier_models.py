@@ -42,14 +42,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import (CHOICE_RULE, SECOND_DRAW, markdown_table, real_gain, run_judge_bench, update_json,  # noqa: E402
                       update_section, verdict)
-from _judges import (MARKOV_MIX, SHIPPED, block_spans, classifiers, extra_blocks, fold_features,  # noqa: E402
-                     markov_log_proba, markov_mix, markov_weight)
+from _judges import (MARKOV_MIX, SHIPPED, block_spans, classifiers, extra_blocks, fit_predict,  # noqa: E402
+                     fold_features, markov_log_proba, markov_mix, markov_weight)
 from classifier_choices import Scores, cv_folds, fold_scores  # noqa: E402
 from classifier_confirm import second_draw  # noqa: E402
 
@@ -154,10 +153,7 @@ def run() -> None:
                                                                 dense_weight).items()}
         candidates.update({n: (used, clone(pipeline.named_steps["classify"])) for n, used in added.items()})
         for name, (used, model) in candidates.items():
-            Z = sparse.hstack([blocks[n][0] for n in used]).tocsr()
-            model.fit(Z, y, groups=groups)
-            probas = [model.predict_proba(sparse.hstack([blocks[n][1][v] for n in used]).tocsr())
-                      for v in range(len(sizes))]
+            probas = fit_predict(model, blocks, used, y, groups, len(sizes))
             labels = [np.asarray(model.classes_)[p.argmax(axis=1)] for p in probas]
             scores.setdefault(name, Scores()).add(fold_scores(data, test, *labels))
             if name == SHIPPED:
