@@ -159,6 +159,23 @@ def test_a_no_lm_rerun_keeps_the_earlier_lm_file_but_reports_none_of_it(run, tmp
     assert rescore_run(cfg, folder, log=lambda m: None).lm == [] and read_run(folder)["lm"] == []
 
 
+def test_more_themes_than_the_prompts_hold_is_said(run, tmp_path):
+    from poetbench.eval.plan import make_plan
+    from poetbench.prompts import default_prompts
+    from poetbench.workspace import Workspace
+
+    cfg, opts, tmp = run
+    notes = []
+    plan = make_plan(cfg, EvalOptions(**{**opts.__dict__, "themes": 999, "output_dir": tmp_path / "t"}),
+                     Workspace.from_env(), notes.append)
+    n = len(default_prompts().themes)
+    assert plan.themes == list(default_prompts().themes)
+    assert any(f"--themes 999, but the prompts hold {n} themes" in m for m in notes)
+    make_plan(cfg, EvalOptions(**{**opts.__dict__, "themes": n, "output_dir": tmp_path / "t"}), Workspace.from_env(),
+              notes.append)
+    assert sum("the prompts hold" in m for m in notes) == 1
+
+
 def test_resume_after_interruption_gives_the_same_rows(run, monkeypatch):
     import poetbench.eval.stages as S
 

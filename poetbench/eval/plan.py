@@ -110,6 +110,9 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
         log(f"adapters: the newest run, {adapters_dir} (pass --adapters DIR for another)")
     prompts = load_prompts(opts.prompts_file) if opts.prompts_file else default_prompts()
     themes = list(prompts.themes[: opts.themes] if opts.themes else prompts.themes)
+    if opts.themes and opts.themes > len(themes):
+        log(f"[yellow]note[/]: --themes {opts.themes}, but the prompts hold {len(themes)} themes: all "
+            f"{len(themes)} are used (add themes with --prompts FILE)")
     adapter_authors = [e.author for e in entries if not e.is_base and e.author is not None]
     authors = list(dict.fromkeys(adapter_authors)) or list(config.authors)
     selected, metas = corpus_mod.prepare_corpora(config, authors=authors, log=log)
