@@ -9,8 +9,9 @@ fixed random order (seed 0), so that each share holds the smaller ones, and scor
 held-out fold. Share 1 is the choices bench's shipped row. Then, per poet, the gain in re-typeset CV
 recall per doubling of the training data (least squares over the shares, recall against log2 of the
 share; and the last doubling's, share 0.5 to 1, measured), and how many doublings at the last one's
-gain would take the poet to 0.90 (an extrapolation, not a measurement). Used for choosing: nothing; it says whether more of a poet's poems could close the gap
-(#19) or whether the fix must come from the features. Updates bench/RESULTS.md and bench/results.json.
+gain would take the poet to 0.90 (an extrapolation, not a measurement). Used for choosing: nothing;
+it says whether more of a poet's poems could close the gap (#19) or whether the fix must come from
+the features. Updates bench/RESULTS.md and bench/results.json.
 """
 
 from __future__ import annotations
@@ -93,9 +94,9 @@ def run() -> None:
           "whole held-out fold; the folds and figures of bench/classifier_choices.py (works kept whole, test "
           "splits not read; share 1 is its shipped row). The fitted gain is the least-squares slope of recall "
           "against log2 of the share; the gains shrink as the data grows, so the last doubling's, measured, is "
-          "the one to extrapolate with, and even it overstates what more poems would give. The doublings to 0.90 "
-          "extend it beyond the data: they say how far off the target is, not what more poems would give. Used "
-          "for choosing: nothing.\n\n" + md_curve + "\n\n" + md_gain)
+          "the one to extrapolate with, and even it overstates the gain. The doublings to 0.90 extend it beyond "
+          "the data: they say how far off the target is, not what more poems would give. Used for choosing: "
+          "nothing.\n\n" + md_curve + "\n\n" + md_gain)
     print(md)
     update_section("classifier-curve", "## Style classifier: how its CV figures grow with the data\n\n" + md)
     update_json({"classifier_curve": {

@@ -166,7 +166,8 @@ def read_toml(path: Path, what: str = "file") -> dict:
 
 def read_text_records(path: Path, fields: tuple[str, ...] = ("text",)) -> list[dict]:
     """JSONL records that each carry a text in one of ``fields`` (the first present is used: a string
-    with a letter or digit in it) and, when they have an ``id``, a unique one; a record that does not is an error naming its line."""
+    with a letter or digit in it) and, when they have an ``id``, a unique one; a record that does not
+    is an error naming its line."""
     records, seen = [], {}
     for line, obj in iter_jsonl(path):
         field = next((f for f in fields if f in obj), None)

@@ -18,8 +18,8 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.errors import GenerateError
 from poetbench.eval import rundir
-from poetbench.eval.runfiles import held_out_rows
 from poetbench.eval.plan import EvalOptions, Plan
+from poetbench.eval.runfiles import held_out_rows
 from poetbench.generation import GENERATIONS, ModelEntry, read_done
 from poetbench.io import atomic_write_json, read_json_object
 from poetbench.workspace import Workspace

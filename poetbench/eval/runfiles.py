@@ -33,7 +33,7 @@ def read_rows(path: Path, fields: tuple[str, ...], error=ReportError) -> list[di
         missing = [f for f in fields if f not in row]
         if missing:
             raise error("row without this field (was the file written by `poetbench eval`?)", path, line,
-                              missing[0])
+                        missing[0])
         rows.append(row)
     return rows
 
