@@ -415,8 +415,14 @@ def test_score_poems_keeps_empty_outputs_as_failures(run, tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "scored" / "scores.jsonl").read_text().splitlines()]
     empty = [r for r in rows if r["model"] == "api"]
     assert len(empty) == 2 and all(r["p_target"] < 0.5 and r["regularity"] == 0 for r in empty)
-    assert any("2 of the 2 poems are empty" in n for n in notes)
+    assert any("2 of the 2 poems of api are empty" in n for n in notes)
     assert {(r["model"], r["author"]) for r in result.summary} >= {("api", "alpha")}
+    from poetbench.eval.plan import make_plan
+    from poetbench.workspace import Workspace
+
+    plan = make_plan(cfg, EvalOptions(**{**opts.__dict__, "also": [f"{poems}:api"], "output_dir": tmp_path / "also"}),
+                     Workspace.from_env(), notes.append)  # the same file added to an eval run
+    assert len(plan.also_rows) == 2 and sum("2 of the 2 poems of api are empty" in n for n in notes) == 2
     poems.write_text('{"author": "alpha", "text": null}\n', encoding="utf-8")
     with pytest.raises(PoetbenchError, match=r"poems.jsonl:1 field 'text': missing or not a string"):
         score_poems(cfg, poems, "api", tmp_path / "none", log=notes.append)

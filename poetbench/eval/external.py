@@ -13,7 +13,7 @@ from poetbench import corpus as corpus_mod
 from poetbench.config import RunConfig
 from poetbench.eval import rundir
 from poetbench.eval.plan import EvalOptions, Plan
-from poetbench.eval.poems import read_poems
+from poetbench.eval.poems import read_poems, say_empty
 from poetbench.io import atomic_write_json, atomic_write_jsonl
 from poetbench.workspace import Workspace
 
@@ -28,9 +28,7 @@ def score_poems(config: RunConfig, poems: Path, name: str, output_dir: Path | No
     t0 = time.time()
     _, metas = corpus_mod.prepare_corpora(config, authors=[], log=log)
     rows = read_poems(Path(poems), name, set(metas))
-    empty = sum(not r["text"] for r in rows)
-    if empty:
-        log(f"note: {empty} of the {len(rows)} poems are empty: scored as failed generations, as eval scores them")
+    say_empty(rows, name, log)
     authors = list(dict.fromkeys(r["author"] for r in rows))
     declared = corpus_mod.load_authors(config.authors_file, config.corpus_root)
     out_dir = output_dir or ws.reports / f"score-{name.replace(':', '-')}"

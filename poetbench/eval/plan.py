@@ -126,11 +126,13 @@ def make_plan(config: RunConfig, opts: EvalOptions, ws: Workspace, log) -> Plan:
     if opts.controls:
         plan.controls, control_jobs = build_controls(plan)
         plan.jobs += control_jobs
-    from poetbench.eval.poems import read_poems
+    from poetbench.eval.poems import read_poems, say_empty
 
     also = [parse_also(item) for item in opts.also]
     for path, name in also:  # read (and checked) before any poem is generated
-        plan.also_rows += [r for r in read_poems(path, name, set(metas)) if r["author"] in plan.authors]
+        rows = [r for r in read_poems(path, name, set(metas)) if r["author"] in plan.authors]
+        say_empty(rows, name, log)
+        plan.also_rows += rows
     plan.identity = rundir.identity(base_id, entries, prompts, opts.params, seed)
     if plan.controls:
         plan.identity["controls"] = {"rows": sorted(name for name, _ in plan.controls),

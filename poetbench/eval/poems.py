@@ -14,6 +14,14 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.@-]{0,63}$")
 RESERVED = ("base", "reference")
 
 
+def say_empty(rows: list[dict], name: str, log) -> None:
+    """A note of how many of model ``name``'s poems are empty (kept: failed generations, scored as such)."""
+    empty = sum(not r["text"] for r in rows)
+    if empty:
+        log(f"note: {empty} of the {len(rows)} poems of {name} are empty: scored as failed generations, as eval "
+            "scores them")
+
+
 def read_poems(path: Path, name: str, known_authors: set[str]) -> list[dict]:
     """The file's rows as generation rows of model ``name``: ``author`` (a known author id, not ``other``) and
     ``text`` (a string; an empty one is a generation that failed, kept and scored as eval scores an
