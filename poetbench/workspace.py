@@ -19,9 +19,10 @@ Other locations, each an option or variable, else a default:
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from poetbench.errors import ConfigError
 
@@ -60,8 +61,8 @@ class Workspace:
         """Name this workspace's prosody folder in the environment (``POETBENCH_PROSODY_DIR``) for the code
         that finds the stress dictionaries on its own: the scans inside the style judge's features, in
         this process and in the worker processes it starts, which inherit the environment. Returns the
-        function that restores the variable. Every command does this; a program that calls the library
-        with a workspace of its own calls it too (or sets ``POETBENCH_PROSODY_DIR``)."""
+        function that restores the variable. Every command does this, and so do ``run_eval``,
+        ``score_poems`` and ``rescore_run`` for the workspace they are given (``exported``)."""
         before = os.environ.get(ENV_PROSODY)
         os.environ[ENV_PROSODY] = str(self.prosody)
 
@@ -72,6 +73,15 @@ class Workspace:
                 os.environ[ENV_PROSODY] = before
 
         return restore
+
+    @contextmanager
+    def exported(self) -> Iterator["Workspace"]:
+        """``export`` while the block runs, the variable restored after it."""
+        restore = self.export()
+        try:
+            yield self
+        finally:
+            restore()
 
     # -- paths inside the project ----------------------------------------------------------------
     def path(self, p: str | Path) -> Path:

@@ -402,6 +402,28 @@ def test_score_poems_made_elsewhere(run, tmp_path):
     assert result.exit_code == 2 and "bad.jsonl:2 field 'author'" in result.output
 
 
+def test_library_calls_read_the_stress_dictionaries_of_the_workspace_they_are_given(run, tmp_path, monkeypatch):
+    """score_poems (and run_eval, rescore_run) with a workspace of their own, no POETBENCH_PROSODY_DIR and
+    no ../shared beside the current folder: the scans read that workspace's dictionaries, and the
+    environment is as it was after."""
+    import os
+
+    from poetbench.eval.external import score_poems
+    from poetbench.workspace import Workspace
+
+    cfg, opts, tmp = run
+    prosody = os.environ["POETBENCH_PROSODY_DIR"]
+    poems = tmp_path / "poems.jsonl"
+    poems.write_text('{"author": "alpha", "text": "Строка раз\\nСтрока два\\nСтрока три\\nСтрока четыре"}\n',
+                     encoding="utf-8")
+    monkeypatch.delenv("POETBENCH_PROSODY_DIR")
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    ws = Workspace.from_env(prosody_dir=prosody)
+    result = score_poems(cfg, poems, "api", tmp_path / "scored", log=lambda m: None, ws=ws)
+    assert any(r["model"] == "api" for r in result.summary) and "POETBENCH_PROSODY_DIR" not in os.environ
+
+
 def test_score_poems_keeps_empty_outputs_as_failures(run, tmp_path):
     """Another system's empty output is scored, as eval scores an empty generation (dropping it would
     flatter that system); a text that is missing or not a string is still an error naming the line."""

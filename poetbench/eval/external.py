@@ -37,7 +37,7 @@ def score_poems(config: RunConfig, poems: Path, name: str, output_dir: Path | No
                 {a: declared[a].name for a in authors}, metas, "", f"external:{name}", out_dir, config.seed)
     plan.identity = {"base": f"external:{name}", "models": [[name, digest]], "templates": {}, "themes": [],
                      "sampling": {}, "seed": config.seed}
-    with rundir.folder_lock(out_dir):
+    with rundir.folder_lock(out_dir), ws.exported():
         from poetbench.eval.plan import claim
 
         claim(plan, log)

@@ -82,7 +82,7 @@ def rescore_run(config: RunConfig, run_dir: Path, judge: str | None = None, log:
                 [], authors, {a: declared[a].name for a in authors}, metas, "", "", dest, seed)
     plan.controls = controls
     t0 = time.time()
-    with rundir.folder_lock(dest):
+    with rundir.folder_lock(dest), ws.exported():
         kept = rundir.keep_copies(run_dir, REWRITTEN) if dest == run_dir else None
         if dest != run_dir:
             for name in (GENERATIONS, "lm.jsonl"):

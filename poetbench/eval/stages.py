@@ -60,6 +60,7 @@ def run_eval(config: RunConfig, opts: EvalOptions, progress=None, log: Callable[
     plan = make_plan(config, opts, ws, log)
     distributed = world_size() > 1
     with ExitStack() as stack:
+        stack.enter_context(ws.exported())  # the judge's scans find this workspace's stress dictionaries
         failure, lm_cached = None, {}
         if rank() == 0:  # one process claims the folder; a refusal stops every rank
             try:
