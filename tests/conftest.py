@@ -137,3 +137,24 @@ def trained_workspace(tmp: Path, extra_authors: str = ""):
     cfg = micro_config(env)
     train(cfg, output_dir=tmp / "adapters", log=lambda m: None)
     return env, mp, cfg
+
+
+def two_at_once(monkeypatch, module, step: str, call) -> tuple[dict, dict]:
+    """``call(log)`` in two threads as two processes started at once, the second once the first is inside
+    ``module.step`` (the work both need): each one's log lines and result, by "first" and "second"."""
+    import threading
+
+    inside, real = threading.Event(), getattr(module, step)
+
+    def marked(*a, **kw):
+        inside.set()
+        return real(*a, **kw)
+
+    monkeypatch.setattr(module, step, marked)
+    logs, got = {"first": [], "second": []}, {}
+    first = threading.Thread(target=lambda: got.update(first=call(logs["first"].append)))
+    first.start()
+    assert inside.wait(120)
+    got["second"] = call(logs["second"].append)
+    first.join(300)
+    return logs, got

@@ -131,28 +131,14 @@ def test_sft_config_takes_the_plan_only_on_a_gpu(monkeypatch, tmp_path):
 def test_two_trainings_started_at_once_build_the_tiny_base_once(corpus_env, tmp_path, monkeypatch):
     """The second process that needs the tiny base another one is pretraining waits for it, says so, and
     takes it (both had pretrained into one work folder and saved into one folder)."""
-    import threading
-
     import poetbench.models.tiny as T
     from poetbench.corpus.build import prepare_corpora
-    from tests.conftest import micro_config
+    from tests.conftest import micro_config, two_at_once
 
     cfg = micro_config(corpus_env)
     _, metas = prepare_corpora(cfg, authors=[], log=lambda m: None)
-    inside, real = threading.Event(), T._build_base
-
-    def building(*a, **kw):
-        inside.set()
-        return real(*a, **kw)
-
-    monkeypatch.setattr(T, "_build_base", building)
-    logs, got = {"first": [], "second": []}, {}
-    first = threading.Thread(target=lambda: got.update(
-        first=T.ensure_tiny_base(cfg, metas, tmp_path / "cache", log=logs["first"].append)))
-    first.start()
-    assert inside.wait(120)
-    got["second"] = T.ensure_tiny_base(cfg, metas, tmp_path / "cache", log=logs["second"].append)
-    first.join(300)
+    logs, got = two_at_once(monkeypatch, T, "_build_base",
+                            lambda log: T.ensure_tiny_base(cfg, metas, tmp_path / "cache", log=log))
     assert sum(m.startswith("building the tiny base") for m in logs["first"] + logs["second"]) == 1
     assert any(m.startswith("waiting for another poetbench process") for m in logs["second"])
     assert got["first"] == got["second"] and (got["first"] / "poetbench_base.json").is_file()

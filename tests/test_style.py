@@ -223,26 +223,13 @@ def test_predict_command_trains_first_on_a_fresh_checkout(corpus_env, tmp_path, 
 def test_two_evals_started_at_once_train_their_judge_once(corpus_env, tmp_path, monkeypatch):
     """The second process that needs a judge the first is training waits for it, says so, and loads it
     (two processes saving one folder had raced: one removed what the other was renaming into place)."""
-    import threading
-
     import poetbench.style.classifier as K
+    from tests.conftest import two_at_once
 
     monkeypatch.setenv("POETBENCH_CLASSIFIER_DIR", str(tmp_path / "classifiers"))
     cfg = micro_config(corpus_env)
     K.corpora_for_classifier(cfg, lambda m: None)  # the corpora built before, as eval does
-    inside, real = threading.Event(), K._train_and_save
-
-    def training(*a, **kw):
-        inside.set()
-        return real(*a, **kw)
-
-    monkeypatch.setattr(K, "_train_and_save", training)
-    logs, got = {"first": [], "second": []}, {}
-    first = threading.Thread(target=lambda: got.update(first=K.train_classifier(cfg, log=logs["first"].append)))
-    first.start()
-    assert inside.wait(120)
-    got["second"] = K.train_classifier(cfg, log=logs["second"].append)
-    first.join(300)
+    logs, got = two_at_once(monkeypatch, K, "_train_and_save", lambda log: K.train_classifier(cfg, log=log))
     lines = logs["first"] + logs["second"]
     assert sum(m.startswith("training the style classifier") for m in lines) == 1
     assert any(m.startswith("waiting for another poetbench process") for m in logs["second"])
