@@ -62,7 +62,8 @@ class Workspace:
         that finds the stress dictionaries on its own: the scans inside the style judge's features, in
         this process and in the worker processes it starts, which inherit the environment. Returns the
         function that restores the variable. Every command does this, and so do ``run_eval``,
-        ``score_poems`` and ``rescore_run`` for the workspace they are given (``exported``)."""
+        ``score_poems``, ``rescore_run`` and ``train_classifier`` for the workspace they are given
+        (``exported``)."""
         before = os.environ.get(ENV_PROSODY)
         os.environ[ENV_PROSODY] = str(self.prosody)
 

@@ -177,13 +177,15 @@ def train_classifier(config: RunConfig, log: Callable[[str], None] = print, forc
     """Fit on the train and val splits of all available authors, evaluate on their test splits, save."""
     from poetbench.io import exclusive
 
+    ws = ws or Workspace.from_env()
     metas = corpora_for_classifier(config, log)
     hashes = {a: m["corpus_sha256"] for a, m in metas.items()}
-    folder = (ws or Workspace.from_env()).classifiers / classifier_key(hashes)
+    folder = ws.classifiers / classifier_key(hashes)
     if (folder / MODEL_FILE).exists() and not force:
         return load(folder, hashes)  # (a folder of judges may be read-only)
-    # one process trains a judge at a time: another one (two evals started at once) waits, then loads it
-    with exclusive(folder.parent, ClassifierError, wait=log, name=f".{folder.name}.lock"):
+    # one process trains a judge at a time: another one (two evals started at once) waits, then loads it;
+    # the fit's scans read the workspace's stress dictionaries
+    with exclusive(folder.parent, ClassifierError, wait=log, name=f".{folder.name}.lock"), ws.exported():
         if (folder / MODEL_FILE).exists() and not force:
             return load(folder, hashes)
         return _train_and_save(config, metas, hashes, folder, log)
