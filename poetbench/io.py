@@ -164,6 +164,11 @@ def read_toml(path: Path, what: str = "file") -> dict:
         raise ConfigError(f"not valid TOML: {e}", path) from None
 
 
+def has_text(text: str) -> bool:
+    """Whether ``text`` holds a letter or a digit: a poem to read, not blank lines or punctuation alone."""
+    return any(ch.isalnum() for ch in text)
+
+
 def read_text_records(path: Path, fields: tuple[str, ...] = ("text",)) -> list[dict]:
     """JSONL records that each carry a text in one of ``fields`` (the first present is used: a string
     with a letter or digit in it) and, when they have an ``id``, a unique one; a record that does not
@@ -173,7 +178,7 @@ def read_text_records(path: Path, fields: tuple[str, ...] = ("text",)) -> list[d
         field = next((f for f in fields if f in obj), None)
         if field is None or not isinstance(obj[field], str):
             raise CorpusError("missing or not a string", path, line, fields[0] if field is None else field)
-        if not any(ch.isalnum() for ch in obj[field]):
+        if not has_text(obj[field]):
             raise CorpusError("no text (not a letter or digit in it): give the poem, or drop the record", path, line,
                               field)
         if "id" in obj:

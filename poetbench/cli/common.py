@@ -94,10 +94,10 @@ def read_file_or_stdin(file: str, purpose: str) -> str:
     import sys
 
     from poetbench.errors import InputError
-    from poetbench.io import read_stream_text, read_text
+    from poetbench.io import has_text, read_stream_text, read_text
 
     text = read_stream_text(sys.stdin.buffer) if file == "-" else read_text(Path(file))
-    if not any(ch.isalnum() for ch in text):
+    if not has_text(text):
         raise InputError(f"no text to {purpose}: give a poem, one line per verse",
                          "standard input" if file == "-" else file)
     return text
