@@ -42,18 +42,18 @@ def scan(file, jsonl_in, out, as_json, prosody_dir):
     from poetbench.report.terminal import scan_panel
 
     text_or_jsonl(file, jsonl_in, out)
+    folder = prosody_dir or str(workspace().prosody)
     if jsonl_in:
         if out:
             check_out_path(Path(out), inputs=[Path(jsonl_in)])
-        read_text_records(Path(jsonl_in), ("poem_text", "text"))  # bad input fails before any work
-        dic = default_dictionary(prosody_dir or str(workspace().prosody))
+        records = read_text_records(Path(jsonl_in), ("poem_text", "text"))  # bad input fails before any work
         with progress_bar() as progress:
-            n = scan_jsonl(Path(jsonl_in), Path(out) if out else None, dic, progress=progress,
-                           echo=None if out else click.echo)
+            n = scan_jsonl(Path(jsonl_in), Path(out) if out else None, default_dictionary(folder), progress=progress,
+                           echo=None if out else click.echo, records=records)
         if out:
             err_console.print(f"{n} poems -> {out}")
         return
-    result = scan_poem(read_file_or_stdin(file, "scan"), default_dictionary(prosody_dir or str(workspace().prosody)))
+    result = scan_poem(read_file_or_stdin(file, "scan"), default_dictionary(folder))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

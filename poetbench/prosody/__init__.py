@@ -33,11 +33,12 @@ def scan_record(record: dict, dic: StressDictionary | None = None) -> dict:
 
 
 def scan_jsonl(path: Path, out: Path | None, dic: StressDictionary | None = None, progress=None,
-               echo: Callable[[str], None] | None = None) -> int:
-    """Scan every record of a JSONL file; write rows to ``out`` (atomically) or pass them to ``echo``."""
+               echo: Callable[[str], None] | None = None, records: list[dict] | None = None) -> int:
+    """Scan every record of a JSONL file (``records``: its records, already read and checked); write rows to
+    ``out`` (atomically) or pass them to ``echo``."""
     from poetbench.io import atomic_write_text, read_text_records
 
-    records = read_text_records(path, ("poem_text", "text"))
+    records = read_text_records(path, ("poem_text", "text")) if records is None else records
     task = progress.add_task("scan", total=len(records)) if progress is not None else None
     rows = []
     with paused_gc():
