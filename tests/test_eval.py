@@ -428,6 +428,8 @@ def test_score_poems_keeps_empty_outputs_as_failures(run, tmp_path):
     """Another system's empty output is scored, as eval scores an empty generation (dropping it would
     flatter that system); a text that is missing or not a string is still an error naming the line."""
     from poetbench.eval.external import score_poems
+    from poetbench.eval.plan import make_plan
+    from poetbench.workspace import Workspace
 
     cfg, opts, tmp = run
     poems = tmp_path / "poems.jsonl"
@@ -439,9 +441,6 @@ def test_score_poems_keeps_empty_outputs_as_failures(run, tmp_path):
     assert len(empty) == 2 and all(r["p_target"] < 0.5 and r["regularity"] == 0 for r in empty)
     assert any("2 of the 2 poems of api are empty" in n for n in notes)
     assert {(r["model"], r["author"]) for r in result.summary} >= {("api", "alpha")}
-    from poetbench.eval.plan import make_plan
-    from poetbench.workspace import Workspace
-
     plan = make_plan(cfg, EvalOptions(**{**opts.__dict__, "also": [f"{poems}:api"], "output_dir": tmp_path / "also"}),
                      Workspace.from_env(), notes.append)  # the same file added to an eval run
     assert len(plan.also_rows) == 2 and sum("2 of the 2 poems of api are empty" in n for n in notes) == 2
