@@ -11,7 +11,12 @@ fitted on whole poems only, ``vocabulary="poems"``, rather than on every row wit
 SVM's rows weighted so that a long poem's pieces count less, ``poem_weight`` = p: each row weighs its
 poem's row count to the power -p, 1 making each poem and its pieces weigh one row together; the stress
 profile of the poem's meter in the prosody block, ``rhythm``: how often each ictus is stressed, the
-measure by which verse scholars tell poets and periods apart, ``features.stress_profile``), 5-fold
+measure by which verse scholars tell poets and periods apart, ``features.stress_profile``; the n-gram
+lengths of the two character blocks, ``chars`` (within words, shipped 2-5) and ``char_spans`` (across
+word boundaries, shipped 1-4) = (shortest, longest): one character longer each, written down on
+2026-12-06 before their first run, because the character Markov chains of order 5, which read six
+characters at a time, were the one kind of judge that added to the shipped one on the benches' folds,
+bench/classifier_models.py), 5-fold
 cross-validation over the poets' train + val poems (the parts of one work kept in one fold; the test
 splits are never read): macro-F1 over the poets and each poet's recall, mean over folds, on the
 held-out poems as they are, on the same poems set as another edition would set them (``retypeset``:
@@ -43,9 +48,12 @@ CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class
               {"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "parts_of_speech": 1.0}, {"C": 0.5, "min_df": 1},
               {"C": 0.5, "augment": 0}, {"C": 0.5, "augment": 8}, {"C": 0.5, "augment": 12},
               {"C": 0.5, "vocabulary": "poems"}, {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0},
-              {"C": 0.5, "rhythm": True}, {"C": 0.5, "edition_free": False}]
+              {"C": 0.5, "rhythm": True}, {"C": 0.5, "edition_free": False},
+              {"C": 0.5, "chars": (2, 6)}, {"C": 0.5, "char_spans": (1, 5)}, {"C": 0.5, "chars": (2, 6), "char_spans": (1, 5)}]
+NGRAM_BLOCKS = ("chars", "char_spans")  # a candidate's key naming one of these sets that block's ngram_range
 PAIRED = [{"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "min_df": 1}, {"C": 0.5, "vocabulary": "poems"},
-          {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0}, {"C": 0.5, "rhythm": True}]
+          {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0}, {"C": 0.5, "rhythm": True},
+          {"C": 0.5, "chars": (2, 6)}, {"C": 0.5, "char_spans": (1, 5)}, {"C": 0.5, "chars": (2, 6), "char_spans": (1, 5)}]
 QUOTE_STYLES = [("«", "»"), ('"', '"'), ("„", "“")]
 
 
@@ -184,9 +192,11 @@ def cv_scores(data: Folds, cand: dict) -> Scores:
     from poetbench.style.classifier import judge_pipeline
 
     got = Scores()
-    options = {k: v for k, v in cand.items() if k not in ("augment", "vocabulary")}
+    options = {k: v for k, v in cand.items() if k not in ("augment", "vocabulary", *NGRAM_BLOCKS)}
+    lengths = {f"features__{k}__ngram_range": v for k, v in cand.items() if k in NGRAM_BLOCKS}
     for train, test in data.folds:
-        model = fit_augmented(judge_pipeline(**options), [data.texts[i] for i in train], data.y[train],
+        pipeline = judge_pipeline(**options).set_params(**lengths)
+        model = fit_augmented(pipeline, [data.texts[i] for i in train], data.y[train],
                               cand.get("augment", AUGMENT_LINES), cand.get("vocabulary", "rows"))
         got.add(fold_scores(data, test, *(model.predict(v) for v in held_out_views(data, test))))
     return got
