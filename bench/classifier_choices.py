@@ -263,6 +263,11 @@ def run() -> None:
     if paired:
         note += (" Paired gain per fold over the shipped setting, re-typeset whole poems: " + "; ".join(
             f"{n}: " + ", ".join(f"{d:+.3f}" for d in per_fold[n] - per_fold[SHIPPED]) for n in paired) + ".")
+    if any(k in c for c in CANDIDATES for k in NGRAM_BLOCKS):
+        note += (" `chars` and `char_spans` are the n-gram lengths of the two character blocks (shipped 2-5 within words "
+                 "and 1-4 across them), one character longer each, written down before their first run: the order-5 "
+                 "character chains were the one kind of judge that added to the shipped one here "
+                 "(bench/classifier_models.py).")
     print(md + "\n\n" + note)
     update_section("classifier-choices", "## Style classifier: choices by cross-validation\n\n" + note + "\n\n" + md)
     update_json({"classifier_cv_best": best, "classifier_cv_best_macro_f1": round(results[best][0], 4)})
