@@ -21,6 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import SECOND_DRAW, markdown_table, run_judge_bench, update_json, update_section  # noqa: E402
+from _pulls import INTERCEPT, add_terms, block_names, pulls, top_terms  # noqa: E402
 
 DRAWS = 5  # draws of the folds the CV is repeated over (seeds 0 to 4), to show how far a draw alone moves it
 
@@ -52,9 +53,17 @@ def cross_validated(config, authors: list[str], folds: int = 5, seed: int = 0, b
     groups = [f"{l}:{work_of(r)}" for r, l in zip(records, labels)]
     pred = np.empty(len(y), dtype=object)
     f1s, recalls = [], {a: [] for a in authors}
+    explain = breakdowns and {"lermontov", "pushkin"} <= set(authors)
+    shares, lost_terms, kept_terms = {}, [], []  # the pulls toward Pushkin over Lermontov (bench/_pulls.py)
     for train, test in StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(texts, y, groups):
         model = fit_judge([texts[i] for i in train], list(y[train]))
         pred[test] = model.predict([texts[i] for i in test])
+        if explain:
+            two = [i for i in test if y[i] in ("lermontov", "pushkin")]
+            shares.update(zip(two, pulls(model, [texts[i] for i in two], "pushkin", "lermontov")[0]))
+            for into, kind in ((lost_terms, "pushkin"), (kept_terms, "lermontov")):
+                rows = [texts[i] for i in test if y[i] == "lermontov" and pred[i] == kind]
+                into[:] = add_terms(into, pulls(model, rows, "pushkin", "lermontov")[1]) if rows else into
         f1s.append(f1_score(y[test], pred[test], labels=authors, average="macro", zero_division=0))
         for a, r in zip(authors, recall_score(y[test], pred[test], labels=authors, average=None, zero_division=0)):
             recalls[a].append(r)
@@ -72,9 +81,28 @@ def cross_validated(config, authors: list[str], folds: int = 5, seed: int = 0, b
             two = np.flatnonzero(np.isin(y, ["lermontov", "pushkin"]))  # only their poems are scanned
             scans = judge_scans([records[i] for i in two])
             by["meter"], by["profile"] = by_meter(scans, y[two], pred[two]), iamb4_profiles(scans, y[two])
+    if explain:
+        by["pulls"] = pull_rows(block_names(model), shares, y, pred)
+        lost, kept = [int(((y == "lermontov") & (pred == p)).sum()) for p in ("pushkin", "lermontov")]
+        by["pull terms"] = [[name, top_terms(a, lost, b, kept)]
+                            for name, a, b in zip(block_names(model), lost_terms, kept_terms)]
     return {"folds": folds, "by": by, "macro_f1": (float(np.mean(f1s)), float(np.std(f1s))), "poets_macro_f1": poets_f1,
             "recall": {a: (float(np.mean(v)), float(np.std(v))) for a, v in recalls.items()},
             "confusion": confusion_matrix(y, pred, labels=authors).tolist(), "labels": authors, "wrong": wrong}
+
+
+def pull_rows(blocks: list[str], shares: dict[int, np.ndarray], y: np.ndarray, pred: np.ndarray) -> list[list]:
+    """Rows of (block, its mean pull toward Pushkin over Lermontov in Lermontov's poems the judge gives
+    Pushkin, in those it keeps for him, and in Pushkin's poems it keeps for Pushkin), the intercepts and
+    the whole difference of the two decisions last."""
+    kinds = [(y == "lermontov") & (pred == "pushkin"), (y == "lermontov") & (pred == "lermontov"),
+             (y == "pushkin") & (pred == "pushkin")]
+    means = [np.mean([shares[i] for i in np.flatnonzero(k) if i in shares], axis=0) for k in kinds]
+    names = [*blocks, INTERCEPT]
+    rows = [[f"`{n}`" if n != INTERCEPT else "the intercepts", *(f"{m[b]:+.3f}" for m in means)]
+            for b, n in enumerate(names)]
+    return [["poems", *(int(k.sum()) for k in kinds)], *rows,
+            ["the whole difference of the two decisions", *(f"{m.sum():+.3f}" for m in means)]]
 
 
 def editions(records: list[dict], y: np.ndarray, pred: np.ndarray) -> list[list]:
@@ -308,7 +336,7 @@ def run() -> None:
                + f"); {parts} of them are parts of a long work split for the corpus; their median length "
                f"{int(np.median([w['lines'] for w in lermontov]))} lines.")
         for name, rows_by in cv["by"].items():
-            if name not in ("source", "meter", "profile"):
+            if name not in ("source", "meter", "profile", "pulls", "pull terms"):
                 md += (f"\n\nLermontov's CV recall by {name}:\n\n"
                        + markdown_table([name, "poems", "CV recall", "errors to pushkin"], rows_by))
     if cv["by"].get("meter"):
@@ -323,6 +351,21 @@ def run() -> None:
                "for choosing: nothing.\n\n"
                + markdown_table(["poet", "poems", "ictus 1", "ictus 2", "ictus 3", "stress off the beat"],
                                 cv["by"]["profile"]))
+    if cv["by"].get("pulls"):
+        md += ("\n\nWhat moves Lermontov's poems to Pushkin (bench/_pulls.py): the judge's SVM over the poets decides "
+               "between the two by the difference of their decision values, which splits exactly into one share per "
+               "feature block (its weights on the block's columns times the poem's features, as the judge weighs "
+               "them) and the intercepts'. Mean share of each block, in CV (positive: toward Pushkin). A block whose "
+               "share is higher in the poems lost to Pushkin than in those kept is what moves them. Used for "
+               "choosing: nothing.\n\n"
+               + markdown_table(["block", "Lermontov's poems given to Pushkin", "Lermontov's poems kept",
+                                 "Pushkin's poems kept"], cv["by"]["pulls"])
+               + "\n\nThe terms of each block that pull those lost poems to Pushkin most: a term's mean share per "
+               "lost poem less its mean share per kept poem (what the lost poems have, or lack, that the kept ones do "
+               "not; lemmas; character n-grams, ␣ a space, ↵ a line break; function words; prosody's named "
+               "figures):\n\n"
+               + markdown_table(["block", "terms pulling the lost poems toward Pushkin (mean excess share)"],
+                                cv["by"]["pull terms"]))
     if cv["by"]["source"]:
         md += ("\n\nCV recall by source edition, for the poets whose poems come from more than one (an "
                "edition may set other poets' poems too: Tyutchev's come from the edition of Yesenin's and from "
