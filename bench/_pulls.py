@@ -58,13 +58,13 @@ def pulls(model, texts: list[str], toward: str, away: str) -> tuple[np.ndarray, 
     return np.column_stack(shares), terms
 
 
-def add_terms(total: list[defaultdict], terms: list[dict[str, float]]) -> list[defaultdict]:
-    """``terms`` (one fold's, from ``pulls``) added into ``total`` (one dict per block)."""
-    total = total or [defaultdict(float) for _ in terms]
+def add_terms(total: list[dict[str, float]], terms: list[dict[str, float]]) -> None:
+    """``terms`` (one fold's, from ``pulls``) added into ``total`` (one dict per block; empty at first)."""
+    if not total:
+        total.extend(defaultdict(float) for _ in terms)
     for into, got in zip(total, terms):
         for term, share in got.items():
             into[term] += share
-    return total
 
 
 def shown(term: str) -> str:

@@ -63,7 +63,8 @@ def cross_validated(config, authors: list[str], folds: int = 5, seed: int = 0, b
             shares.update(zip(two, pulls(model, [texts[i] for i in two], "pushkin", "lermontov")[0]))
             for into, kind in ((lost_terms, "pushkin"), (kept_terms, "lermontov")):
                 rows = [texts[i] for i in test if y[i] == "lermontov" and pred[i] == kind]
-                into[:] = add_terms(into, pulls(model, rows, "pushkin", "lermontov")[1]) if rows else into
+                if rows:
+                    add_terms(into, pulls(model, rows, "pushkin", "lermontov")[1])
         f1s.append(f1_score(y[test], pred[test], labels=authors, average="macro", zero_division=0))
         for a, r in zip(authors, recall_score(y[test], pred[test], labels=authors, average=None, zero_division=0)):
             recalls[a].append(r)
@@ -97,7 +98,7 @@ def pull_rows(blocks: list[str], shares: dict[int, np.ndarray], y: np.ndarray, p
     the whole difference of the two decisions last."""
     kinds = [(y == "lermontov") & (pred == "pushkin"), (y == "lermontov") & (pred == "lermontov"),
              (y == "pushkin") & (pred == "pushkin")]
-    means = [np.mean([shares[i] for i in np.flatnonzero(k) if i in shares], axis=0) for k in kinds]
+    means = [np.mean([shares[i] for i in np.flatnonzero(k)], axis=0) for k in kinds]
     names = [*blocks, INTERCEPT]
     rows = [[f"`{n}`" if n != INTERCEPT else "the intercepts", *(f"{m[b]:+.3f}" for m in means)]
             for b, n in enumerate(names)]

@@ -42,18 +42,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _results import (CHOICE_RULE, SECOND_DRAW, markdown_table, real_gain, run_judge_bench, update_json,  # noqa: E402
                       update_section, verdict)
 
+NGRAM_BLOCKS = ("chars", "char_spans")  # a candidate's key naming one of these sets that block's ngram_range
+NGRAM_CANDIDATES = [{"C": 0.5, "chars": (2, 6)}, {"C": 0.5, "char_spans": (1, 5)},
+                    {"C": 0.5, "chars": (2, 6), "char_spans": (1, 5)}]
 CANDIDATES = [{"C": 0.25}, {"C": 0.5}, {"C": 1.0}, {"C": 2.0}, {"C": 0.5, "class_weight": "balanced"},
               {"C": 0.5, "dense_weight": 0.3}, {"C": 0.5, "dense_weight": 0.03},
               {"C": 0.5, "block_weights": {"char_spans": 1.5, "lemmas": 0.5}},
               {"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "parts_of_speech": 1.0}, {"C": 0.5, "min_df": 1},
               {"C": 0.5, "augment": 0}, {"C": 0.5, "augment": 8}, {"C": 0.5, "augment": 12},
               {"C": 0.5, "vocabulary": "poems"}, {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0},
-              {"C": 0.5, "rhythm": True}, {"C": 0.5, "edition_free": False},
-              {"C": 0.5, "chars": (2, 6)}, {"C": 0.5, "char_spans": (1, 5)}, {"C": 0.5, "chars": (2, 6), "char_spans": (1, 5)}]
-NGRAM_BLOCKS = ("chars", "char_spans")  # a candidate's key naming one of these sets that block's ngram_range
+              {"C": 0.5, "rhythm": True}, {"C": 0.5, "edition_free": False}, *NGRAM_CANDIDATES]
 PAIRED = [{"C": 0.5, "parts_of_speech": 0.5}, {"C": 0.5, "min_df": 1}, {"C": 0.5, "vocabulary": "poems"},
           {"C": 0.5, "poem_weight": 0.5}, {"C": 0.5, "poem_weight": 1.0}, {"C": 0.5, "rhythm": True},
-          {"C": 0.5, "chars": (2, 6)}, {"C": 0.5, "char_spans": (1, 5)}, {"C": 0.5, "chars": (2, 6), "char_spans": (1, 5)}]
+          *NGRAM_CANDIDATES]
 QUOTE_STYLES = [("«", "»"), ('"', '"'), ("„", "“")]
 
 
@@ -263,7 +264,7 @@ def run() -> None:
     if paired:
         note += (" Paired gain per fold over the shipped setting, re-typeset whole poems: " + "; ".join(
             f"{n}: " + ", ".join(f"{d:+.3f}" for d in per_fold[n] - per_fold[SHIPPED]) for n in paired) + ".")
-    if any(k in c for c in CANDIDATES for k in NGRAM_BLOCKS):
+    if any(name_of(c) in results for c in NGRAM_CANDIDATES):
         note += (" `chars` and `char_spans` are the n-gram lengths of the two character blocks (shipped 2-5 within words "
                  "and 1-4 across them), one character longer each, written down before their first run: the order-5 "
                  "character chains were the one kind of judge that added to the shipped one here "
