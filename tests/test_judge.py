@@ -257,6 +257,9 @@ def test_eval_takes_its_base_from_the_adapters_manifests(judged, tmp_path):
     assert run["base"]["id"] == result.run["base"]["id"] and run["config"]["preset"] == "tiny"
     out = CliRunner().invoke(cli, ["eval", "--preset", "seed", *common, "--output-dir", str(tmp_path / "b")])
     assert out.exit_code != 0 and out.output.startswith("Error:") and "trained on base 'tiny'" in out.output
+    # bad options: their Error line alone, not the base's note before it
+    out = CliRunner().invoke(cli, ["eval", *common, "--themes", "0", "--output-dir", str(tmp_path / "c")])
+    assert out.exit_code == 2 and out.output.startswith("Error:") and len(out.output.splitlines()) == 1, out.output
 
 
 def test_prompt_controls_are_rows_with_paired_comparisons(judged, tmp_path):

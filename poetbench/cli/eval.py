@@ -46,10 +46,14 @@ def eval_cmd(config, quiet, as_json, **fields):
 
     chosen = given(fields)
     adapters = chosen.get("adapters")
+    notes: list[str] = []  # said once the options are valid: bad input gets its Error line alone
     config = config_for_adapters(config, chosen.get("models", EvalOptions.models), Path(adapters) if adapters else None,
-                                 workspace(), click.get_current_context().meta.get("poetbench.base_chosen", False), log)
+                                 workspace(), click.get_current_context().meta.get("poetbench.base_chosen", False),
+                                 notes.append)
     params = sampling_for(config, **{k: chosen.pop(k) for k in SAMPLING_FIELDS if k in chosen})
     opts = EvalOptions(**chosen, params=params)
+    for note in notes:
+        log(note)
     with progress_bar() as progress:
         result = run_eval(config, opts, progress=progress, log=log, ws=workspace())
     if result is None:  # a rank other than 0 of `accelerate launch`: rank 0 reports
