@@ -302,6 +302,10 @@ def test_scan_cli_single_poem(dic, tmp_path):
     rows = [r for r in result.output.splitlines() if r.startswith("│")]
     assert result.exit_code == 0 and len(rows) == len(TEXTBOOK[2][0].splitlines()) + 1, result.output
     assert rows[0].strip("│ ") and not rows[1].strip("│ ") and rows[-1].strip("│ ")
+    # then the summary, in words on a line of its own (it was a caption wrapped to the table's width)
+    summary = result.output.splitlines()[-1]
+    assert summary.startswith("clausulas: ") and "stanzas: 1+" in summary and "rhymed lines" in summary
+    assert "{" not in summary and "[" not in summary
 
 
 def test_scan_poems_is_scan_poem_in_a_batch_and_restores_the_collector(dic):

@@ -1,8 +1,11 @@
-"""Rich renderables built from plain data. Functions return tables; the CLI prints them."""
+"""Rich renderables built from plain data. Functions return tables (a scan: its table and a summary line);
+the CLI prints them."""
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 
 STATUS_STYLE = {"present": "[green]present[/]", "imported": "[green]imported[/]", "missing": "[red]missing[/]"}
@@ -59,11 +62,10 @@ def _metric(value, digits: int = 4) -> str:
     return str(int(value))
 
 
-def scan_panel(scan) -> Table:
-    """A scanned poem: each line with stress marks, its meter and rhyme letter, then a summary."""
-    table = Table(title=f"{scan.meter_label} · regularity {scan.regularity:.0%} · rhyme {scan.rhyme_scheme or '—'}",
-                  caption=(f"clausulas {scan.clausulas} · stanzas {scan.stanza_sizes} · rhymed lines "
-                           f"{scan.rhyme_rate:.0%} (exact {scan.exact_rhyme_share:.0%})"))
+def scan_panel(scan) -> Group:
+    """A scanned poem: each line with stress marks, its meter and rhyme letter, then a summary line
+    (``scan_summary``; a line of its own, which a caption would wrap to the table's width)."""
+    table = Table(title=f"{scan.meter_label} · regularity {scan.regularity:.0%} · rhyme {scan.rhyme_scheme or '—'}")
     table.add_column("Line")
     table.add_column("Syl", justify="right")
     table.add_column("Meter")
@@ -74,7 +76,16 @@ def scan_panel(scan) -> Table:
             table.add_row("", "", "", "")
             continue
         table.add_row(line.accented, str(line.syllables), line.meter, line.rhyme)
-    return table
+    return Group(table, Text(scan_summary(scan), style="dim"))
+
+
+def scan_summary(scan) -> str:
+    """A scanned poem's clausulas, stanza sizes and rhymed lines in words (``clausulas: feminine 2,
+    masculine 2 · stanzas: 4+4 · rhymed lines 100% (exact 50%)``)."""
+    clausulas = ", ".join(f"{kind} {n}" for kind, n in sorted(scan.clausulas.items(), key=lambda kv: -kv[1]))
+    stanzas = "+".join(map(str, scan.stanza_sizes))
+    return (f"clausulas: {clausulas or '—'} · stanzas: {stanzas or '—'} · rhymed lines {scan.rhyme_rate:.0%} "
+            f"(exact {scan.exact_rhyme_share:.0%})")
 
 
 def attribution_table(row: dict) -> Table:
