@@ -187,18 +187,23 @@ def main() -> None:
     run_judge_bench(run)
 
 
-def cv_scores(data: Folds, cand: dict) -> Scores:
-    """A candidate's ``fold_scores`` on each of ``data``'s folds, trained as the judge is (``fit_augmented``)."""
+def fit_candidate(data: Folds, rows, cand: dict):
+    """The judge of setting ``cand`` trained on ``data``'s poems ``rows`` as the judge is trained
+    (``fit_augmented``: the poems and their pieces)."""
     from poetbench.style.augment import AUGMENT_LINES, fit_augmented
     from poetbench.style.classifier import judge_pipeline
 
-    got = Scores()
     options = {k: v for k, v in cand.items() if k not in ("augment", "vocabulary", *NGRAM_BLOCKS)}
     lengths = {f"features__{k}__ngram_range": v for k, v in cand.items() if k in NGRAM_BLOCKS}
+    return fit_augmented(judge_pipeline(**options).set_params(**lengths), [data.texts[i] for i in rows], data.y[rows],
+                         cand.get("augment", AUGMENT_LINES), cand.get("vocabulary", "rows"))
+
+
+def cv_scores(data: Folds, cand: dict) -> Scores:
+    """A candidate's ``fold_scores`` on each of ``data``'s folds (``fit_candidate``)."""
+    got = Scores()
     for train, test in data.folds:
-        pipeline = judge_pipeline(**options).set_params(**lengths)
-        model = fit_augmented(pipeline, [data.texts[i] for i in train], data.y[train],
-                              cand.get("augment", AUGMENT_LINES), cand.get("vocabulary", "rows"))
+        model = fit_candidate(data, train, cand)
         got.add(fold_scores(data, test, *(model.predict(v) for v in held_out_views(data, test))))
     return got
 

@@ -3,10 +3,10 @@
     .venv/bin/python bench/classifier_curve.py
 
 The folds and figures of bench/classifier_choices.py (the poets' train + val poems, works kept whole,
-test splits not read). In each fold the shipped judge is trained as it is shipped (``fit_augmented``:
-the poems and their pieces) on a share of the training fold's works, each poet's works drawn in a
-fixed random order (seed 0), so that each share holds the smaller ones, and scored on the whole
-held-out fold. Share 1 is the choices bench's shipped row. Then, per poet, the gain in re-typeset CV
+test splits not read). In each fold the shipped judge is trained as that bench trains it
+(``fit_candidate``: the poems and their pieces) on a share of the training fold's works, each poet's
+works drawn in a fixed random order (seed 0), so that each share holds the smaller ones, and scored
+on the whole held-out fold. Share 1 is the choices bench's shipped row. Then, per poet, the gain in re-typeset CV
 recall per doubling of the training data (least squares over the shares, recall against log2 of the
 share; and the last doubling's, share 0.5 to 1, measured), and how many doublings at the last one's
 gain would take the poet to 0.90 (an extrapolation, not a measurement). Used for choosing: nothing;
@@ -23,7 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import markdown_table, run_judge_bench, update_json, update_section  # noqa: E402
-from classifier_choices import Scores, cv_folds, fold_scores, held_out_views  # noqa: E402
+from classifier_choices import (SHIPPED_SETTING, Scores, cv_folds, fit_candidate, fold_scores,  # noqa: E402
+                                held_out_views)
 
 SHARES = (0.25, 0.5, 0.75, 1.0)
 TARGET = 0.90
@@ -51,9 +52,6 @@ def doubling_gain(shares, recalls) -> float:
 
 
 def run() -> None:
-    from poetbench.style.augment import AUGMENT_LINES, fit_augmented
-    from poetbench.style.classifier import judge_pipeline
-
     data = cv_folds()
     poets = data.poets
     scores = {s: Scores() for s in SHARES}
@@ -63,7 +61,7 @@ def run() -> None:
         for share in SHARES:
             rows = nested_share(train, data.y, data.groups, share)
             sizes[share].append(len(rows))
-            model = fit_augmented(judge_pipeline(), [data.texts[i] for i in rows], data.y[rows], AUGMENT_LINES, "rows")
+            model = fit_candidate(data, rows, SHIPPED_SETTING)
             scores[share].add(fold_scores(data, test, *(model.predict(v) for v in views)))
             print(f"fold {fold + 1} share {share}: {len(rows)} poems, re-typeset macro-F1 "
                   f"{scores[share].moved[-1]:.4f}", flush=True)
