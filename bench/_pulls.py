@@ -35,24 +35,29 @@ def _terms(transformer) -> list[str]:
     raise ValueError(f"no column names in {transformer!r}")
 
 
-def pulls(model, texts: list[str], toward: str, away: str) -> tuple[np.ndarray, list[dict[str, float]]]:
+def pulls(model, texts: list[str], toward: str, away: str, groups: dict[str, np.ndarray] | None = None
+          ) -> tuple[np.ndarray, dict[str, list[dict[str, float]]]]:
     """Each text's pull toward ``toward`` over ``away`` (``model``: a fitted judge pipeline): rows of
-    one share per block (``block_names``) and the intercepts' share last, and per block a dict of each
-    term's share summed over the texts (for ``top_terms``)."""
+    one share per block (``block_names``) and the intercepts' share last; and for each of ``groups``
+    (a name and a mask of the texts) per block a dict of each term's share summed over its texts (for
+    ``top_terms``). The texts' features are computed once for both."""
     features = model.named_steps["features"]
     svm = model.named_steps["classify"].closed_.calibrated_classifiers_[0].estimator
     classes = list(svm.classes_)
     i, j = classes.index(toward), classes.index(away)
     diff, start = svm.coef_[i] - svm.coef_[j], 0
     normalised = model.named_steps["normalise"].transform(texts)
-    shares, terms = [], []
+    shares, terms = [], {g: [] for g in groups or {}}
     for name, transformer in features.transformer_list:
         X = transformer.transform(normalised) * (features.transformer_weights or {}).get(name, 1.0)
         w = diff[start:start + X.shape[1]]
         start += X.shape[1]
         shares.append(np.asarray(X @ w).ravel())
-        per_term = (X.multiply(w) if hasattr(X, "multiply") else X * w).sum(axis=0)
-        terms.append(dict(zip(_terms(transformer), np.asarray(per_term).ravel().tolist())))
+        contributions = X.multiply(w).tocsr() if hasattr(X, "multiply") else X * w
+        names = _terms(transformer)
+        for g, mask in (groups or {}).items():
+            per_term = np.asarray(contributions[np.flatnonzero(mask)].sum(axis=0)).ravel()
+            terms[g].append(dict(zip(names, per_term.tolist())))
     assert start == len(diff), "the blocks' columns are the SVM's"
     shares.append(np.full(len(texts), svm.intercept_[i] - svm.intercept_[j]))
     return np.column_stack(shares), terms

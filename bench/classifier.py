@@ -59,12 +59,13 @@ def cross_validated(config, authors: list[str], folds: int = 5, seed: int = 0, b
         model = fit_judge([texts[i] for i in train], list(y[train]))
         pred[test] = model.predict([texts[i] for i in test])
         if explain:
-            two = [i for i in test if y[i] in ("lermontov", "pushkin")]
-            shares.update(zip(two, pulls(model, [texts[i] for i in two], "pushkin", "lermontov")[0]))
-            for into, kind in ((lost_terms, "pushkin"), (kept_terms, "lermontov")):
-                rows = [texts[i] for i in test if y[i] == "lermontov" and pred[i] == kind]
-                if rows:
-                    add_terms(into, pulls(model, rows, "pushkin", "lermontov")[1])
+            two = np.array([i for i in test if y[i] in ("lermontov", "pushkin")])
+            his = y[two] == "lermontov"
+            got, terms = pulls(model, [texts[i] for i in two], "pushkin", "lermontov",
+                               {"lost": his & (pred[two] == "pushkin"), "kept": his & (pred[two] == "lermontov")})
+            shares.update(zip(two, got))
+            add_terms(lost_terms, terms["lost"])
+            add_terms(kept_terms, terms["kept"])
         f1s.append(f1_score(y[test], pred[test], labels=authors, average="macro", zero_division=0))
         for a, r in zip(authors, recall_score(y[test], pred[test], labels=authors, average=None, zero_division=0)):
             recalls[a].append(r)
